@@ -1,0 +1,51 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Settings every Swift target shares: Swift 6 language mode (strict concurrency) and the upcoming
+/// features we adopt. Applied in one place so no target drifts.
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "swift-reactor",
+    products: [
+        .library(name: "ReactorCore", targets: ["ReactorCore"]),
+        .executable(name: "reactor-bench", targets: ["ReactorBench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        .target(
+            name: "CEpoll",
+            cSettings: [.define("_GNU_SOURCE")]
+        ),
+        .target(
+            name: "ReactorCore",
+            dependencies: [
+                "CEpoll",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "ReactorBench",
+            dependencies: [
+                "ReactorCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ReactorCoreTests",
+            dependencies: ["ReactorCore", "CEpoll"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)
