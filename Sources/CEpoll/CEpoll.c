@@ -1,0 +1,84 @@
+// CEpoll.c: one-line wrappers; see CEpoll.h. _GNU_SOURCE comes from Package.swift (accept4, MSG_NOSIGNAL).
+#ifdef __linux__
+
+#include "CEpoll.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <pthread.h>
+#include <unistd.h>
+
+_Static_assert(sizeof(uint64_t) == sizeof(epoll_data_t), "epoll data must be 64 bits");
+
+int CEpoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
+
+int CEpoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t data) {
+    struct epoll_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.events = events;
+    ev.data.u64 = data;
+    return epoll_ctl(epfd, op, fd, &ev);
+}
+
+int CEpoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout_ms) {
+    return epoll_wait(epfd, events, maxevents, timeout_ms);
+}
+
+uint64_t CEpoll_event_data(const struct epoll_event *events, int index) { return events[index].data.u64; }
+
+uint32_t CEpoll_event_mask(const struct epoll_event *events, int index) { return events[index].events; }
+
+int CEpoll_event_size(void) { return (int)sizeof(struct epoll_event); }
+
+int CEpoll_eventfd_create(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }
+
+int CEpoll_eventfd_signal(int fd) {
+    uint64_t one = 1;
+    return write(fd, &one, sizeof(one)) == (ssize_t)sizeof(one) ? 0 : -1;
+}
+
+int CEpoll_eventfd_drain(int fd) {
+    uint64_t value;
+    return read(fd, &value, sizeof(value)) == (ssize_t)sizeof(value) ? 0 : -1;
+}
+
+int CEpoll_accept4(int fd, struct sockaddr *addr, socklen_t *len) {
+    return accept4(fd, addr, len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+}
+
+int CEpoll_socket_stream(int domain) { return socket(domain, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0); }
+
+int CEpoll_setsockopt_int(int fd, int level, int name, int value) {
+    return setsockopt(fd, level, name, &value, sizeof(value));
+}
+
+int CEpoll_getsockopt_int(int fd, int level, int name, int *value) {
+    socklen_t len = sizeof(*value);
+    return getsockopt(fd, level, name, value, &len);
+}
+
+ssize_t CEpoll_sendv(int fd, const struct iovec *iov, int iovcnt) {
+    struct msghdr msg;
+    memset(&msg, 0, sizeof(msg));
+    msg.msg_iov = (struct iovec *)iov;
+    msg.msg_iovlen = (size_t)iovcnt;
+    return sendmsg(fd, &msg, MSG_NOSIGNAL);
+}
+
+ssize_t CEpoll_send(int fd, const void *buf, size_t len) { return send(fd, buf, len, MSG_NOSIGNAL); }
+
+ssize_t CEpoll_readv(int fd, const struct iovec *iov, int iovcnt) { return readv(fd, iov, iovcnt); }
+
+int CEpoll_tcp_nodelay(int fd, int on) { return setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)); }
+
+int CEpoll_set_thread_name(const char *name) {
+    char truncated[16];
+    strncpy(truncated, name, sizeof(truncated) - 1);
+    truncated[sizeof(truncated) - 1] = '\0';
+    return pthread_setname_np(pthread_self(), truncated);
+}
+
+#endif // __linux__

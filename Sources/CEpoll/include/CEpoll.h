@@ -1,0 +1,86 @@
+// CEpoll: the thin C shim under ReactorCore.
+//
+// It exposes exactly what Swift cannot call cleanly on Linux: epoll with the event's u64 data,
+// eventfd, accept4 with SOCK_NONBLOCK|SOCK_CLOEXEC, sendmsg(MSG_NOSIGNAL) over an iovec array,
+// and the EPOLL* flags as plain uint32_t values (Glibc imports them as an enum).
+// No policy lives here: every function returns -1 with errno intact, exactly like the syscall.
+// _GNU_SOURCE is defined by Package.swift for CEpoll.c only; defining it here breaks the Glibc import.
+#ifndef CEPOLL_H
+#define CEPOLL_H
+
+#ifdef __linux__
+
+#include <stdint.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+// MARK: epoll flags as plain values
+static const uint32_t CEpoll_EPOLLIN = EPOLLIN;
+static const uint32_t CEpoll_EPOLLOUT = EPOLLOUT;
+static const uint32_t CEpoll_EPOLLERR = EPOLLERR;
+static const uint32_t CEpoll_EPOLLHUP = EPOLLHUP;
+static const uint32_t CEpoll_EPOLLRDHUP = EPOLLRDHUP;
+static const uint32_t CEpoll_EPOLLET = EPOLLET;
+
+static const int CEpoll_CTL_ADD = EPOLL_CTL_ADD;
+static const int CEpoll_CTL_MOD = EPOLL_CTL_MOD;
+static const int CEpoll_CTL_DEL = EPOLL_CTL_DEL;
+
+/// The kernel's limit on iovecs per writev/sendmsg (UIO_MAXIOV).
+static const int CEpoll_IOV_MAX = 1024;
+
+// MARK: epoll
+/// epoll_create1(EPOLL_CLOEXEC).
+int CEpoll_create(void);
+/// epoll_ctl carrying `data` in the event's u64 field.
+int CEpoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t data);
+/// epoll_wait into a caller-owned array.
+int CEpoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout_ms);
+/// The u64 data of events[index] (the struct is packed on x86_64, so Swift reads it through here).
+uint64_t CEpoll_event_data(const struct epoll_event *events, int index);
+/// The event mask of events[index].
+uint32_t CEpoll_event_mask(const struct epoll_event *events, int index);
+/// sizeof(struct epoll_event), for allocating the events array from Swift.
+int CEpoll_event_size(void);
+
+// MARK: eventfd
+/// eventfd(0, EFD_NONBLOCK|EFD_CLOEXEC).
+int CEpoll_eventfd_create(void);
+/// Adds 1 to the eventfd counter (wakes a waiting epoll).
+int CEpoll_eventfd_signal(int fd);
+/// Reads (and so resets) the eventfd counter.
+int CEpoll_eventfd_drain(int fd);
+
+// MARK: sockets
+/// accept4(fd, addr, len, SOCK_NONBLOCK|SOCK_CLOEXEC).
+int CEpoll_accept4(int fd, struct sockaddr *addr, socklen_t *len);
+/// socket(domain, SOCK_STREAM|SOCK_NONBLOCK|SOCK_CLOEXEC, 0).
+int CEpoll_socket_stream(int domain);
+/// setsockopt with an int value.
+int CEpoll_setsockopt_int(int fd, int level, int name, int value);
+/// getsockopt with an int value.
+int CEpoll_getsockopt_int(int fd, int level, int name, int *value);
+/// sendmsg(fd, {iov, iovcnt}, MSG_NOSIGNAL): writev that never raises SIGPIPE.
+ssize_t CEpoll_sendv(int fd, const struct iovec *iov, int iovcnt);
+/// send(fd, buf, len, MSG_NOSIGNAL).
+ssize_t CEpoll_send(int fd, const void *buf, size_t len);
+/// readv(fd, iov, iovcnt).
+ssize_t CEpoll_readv(int fd, const struct iovec *iov, int iovcnt);
+
+// MARK: socket option names (macros in C)
+static const int CEpoll_SOL_SOCKET = SOL_SOCKET;
+static const int CEpoll_SO_REUSEADDR = SO_REUSEADDR;
+static const int CEpoll_SO_REUSEPORT = SO_REUSEPORT;
+static const int CEpoll_SO_ERROR = SO_ERROR;
+static const int CEpoll_SO_LINGER = SO_LINGER;
+static const int CEpoll_SO_RCVBUF = SO_RCVBUF;
+static const int CEpoll_SO_SNDBUF = SO_SNDBUF;
+int CEpoll_tcp_nodelay(int fd, int on);
+
+// MARK: threads
+/// Names the calling thread (at most 15 characters are kept), for ps/top/gdb.
+int CEpoll_set_thread_name(const char *name);
+
+#endif // __linux__
+#endif // CEPOLL_H

@@ -1,0 +1,65 @@
+/// Why a connection was closed. Every close has exactly one, and every reason is counted.
+public enum CloseReason: Sendable, Hashable, CustomStringConvertible {
+    /// The peer shut down its side cleanly between frames; every reply was sent first.
+    case peerClosed
+    /// The peer shut down its side in the middle of a frame (`bufferedBytes` of it had arrived).
+    case truncatedFrame(bufferedBytes: Int)
+    /// The peer reset the connection (`ECONNRESET`, or `EPIPE` on write).
+    case peerReset
+    /// A length prefix exceeded the configured maximum; the connection was closed before anything was allocated.
+    case frameTooLong(length: Int, limit: Int)
+    /// The handler kept writing past the per-connection cap on unsent bytes.
+    case writeBufferOverflow(pendingBytes: Int, limit: Int)
+    /// The handler called ``ConnectionContext/close()``.
+    case closedByHandler
+    /// The server or client was stopped.
+    case shutdown
+    /// An unexpected socket error.
+    case ioError(SystemError)
+
+    /// The reason without its details, for counting.
+    public var kind: Kind {
+        switch self {
+        case .peerClosed: return .peerClosed
+        case .truncatedFrame: return .truncatedFrame
+        case .peerReset: return .peerReset
+        case .frameTooLong: return .frameTooLong
+        case .writeBufferOverflow: return .writeBufferOverflow
+        case .closedByHandler: return .closedByHandler
+        case .shutdown: return .shutdown
+        case .ioError: return .ioError
+        }
+    }
+
+    /// ``CloseReason`` without associated values.
+    public enum Kind: Int, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+        case peerClosed, truncatedFrame, peerReset, frameTooLong, writeBufferOverflow, closedByHandler, shutdown, ioError
+
+        public var description: String {
+            switch self {
+            case .peerClosed: return "peerClosed"
+            case .truncatedFrame: return "truncatedFrame"
+            case .peerReset: return "peerReset"
+            case .frameTooLong: return "frameTooLong"
+            case .writeBufferOverflow: return "writeBufferOverflow"
+            case .closedByHandler: return "closedByHandler"
+            case .shutdown: return "shutdown"
+            case .ioError: return "ioError"
+            }
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .peerClosed: return "peer closed"
+        case .truncatedFrame(let bytes): return "peer closed mid-frame (\(bytes) bytes of it buffered)"
+        case .peerReset: return "peer reset"
+        case .frameTooLong(let length, let limit): return "frame too long (\(length) > \(limit) bytes)"
+        case .writeBufferOverflow(let pending, let limit):
+            return "write buffer overflow (\(pending) > \(limit) bytes unsent)"
+        case .closedByHandler: return "closed by handler"
+        case .shutdown: return "shutdown"
+        case .ioError(let error): return "I/O error: \(error)"
+        }
+    }
+}

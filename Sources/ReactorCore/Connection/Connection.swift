@@ -1,0 +1,38 @@
+/// One connection's state, owned by its loop: the decoder's partial frame, the unsent replies, the epoll interest
+/// and the lifecycle flags. Touched only on the owning loop's thread.
+///
+/// An idle connection (no partial frame, nothing unsent) holds no buffer: only this object and its table slot.
+final class Connection {
+    /// Lifecycle and scheduling flags.
+    struct Flags: OptionSet {
+        let rawValue: UInt8
+        /// Queued in the loop's list of connections to flush.
+        static let dirty = Flags(rawValue: 1 << 0)
+        /// The peer shut down its write side (read returned 0); no more input.
+        static let inputClosed = Flags(rawValue: 1 << 1)
+        /// Close as soon as every queued byte is written.
+        static let closeAfterFlush = Flags(rawValue: 1 << 2)
+        /// Reading is paused because unsent bytes passed the high watermark.
+        static let readPaused = Flags(rawValue: 1 << 3)
+        /// Closed; the object is only waiting to be released.
+        static let closed = Flags(rawValue: 1 << 4)
+        /// A write exceeded the hard cap; close with `.writeBufferOverflow`.
+        static let overflowed = Flags(rawValue: 1 << 5)
+    }
+
+    let id: ConnectionID
+    var decoder: LengthFieldDecoder
+    var outbound = OutboundBuffer()
+    /// The events currently registered with epoll.
+    var interest: UInt32 = 0
+    var flags: Flags = []
+    /// The reason to report once a deferred close (after flush) happens.
+    var pendingCloseReason: CloseReason = .peerClosed
+
+    @inline(__always) var fd: CInt { id.fd }
+
+    init(id: ConnectionID, maxFrameLength: Int) {
+        self.id = id
+        self.decoder = LengthFieldDecoder(maxFrameLength: maxFrameLength)
+    }
+}

@@ -1,0 +1,32 @@
+/// The per-connection limits and buffer sizes a loop enforces.
+public struct ConnectionLimits: Sendable, Hashable {
+    /// The largest frame payload accepted; a larger length prefix closes the connection with
+    /// ``CloseReason/frameTooLong(length:limit:)`` before anything is allocated for it. Default 1 MiB.
+    public var maxFrameLength: Int = 1 << 20
+    /// Bytes of the loop's read buffer; complete frames in it are decoded in place. Default 64 KiB.
+    public var readBufferSize: Int = 64 * 1024
+    /// The most bytes read from one connection per wakeup, so one fast peer cannot starve the others. Default 256 KiB.
+    public var maxReadBytesPerWakeup: Int = 256 * 1024
+    /// Size of the pooled chunks replies are queued in. Default 16 KiB.
+    public var outboundChunkSize: Int = 16 * 1024
+    /// Above this many unsent bytes the connection stops being read and the handler is told it is not writable.
+    /// Default 1 MiB.
+    public var writeHighWatermark: Int = 1 << 20
+    /// Once unsent bytes fall to this, reading resumes and the handler is told it is writable again. Default 256 KiB.
+    public var writeLowWatermark: Int = 256 * 1024
+    /// A write that would take unsent bytes past this closes the connection with
+    /// ``CloseReason/writeBufferOverflow(pendingBytes:limit:)``. Default 16 MiB.
+    public var maxPendingWriteBytes: Int = 16 << 20
+
+    /// Default limits.
+    public init() {}
+
+    func validated() -> ConnectionLimits {
+        precondition(maxFrameLength >= 0 && maxFrameLength <= Int(UInt32.max), "maxFrameLength out of range")
+        precondition(readBufferSize >= 4096, "readBufferSize must be at least 4 KiB")
+        precondition(outboundChunkSize >= 4096, "outboundChunkSize must be at least 4 KiB")
+        precondition(writeLowWatermark <= writeHighWatermark, "writeLowWatermark must not exceed writeHighWatermark")
+        precondition(writeHighWatermark <= maxPendingWriteBytes, "writeHighWatermark must not exceed the hard cap")
+        return self
+    }
+}

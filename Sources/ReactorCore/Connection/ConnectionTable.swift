@@ -1,0 +1,58 @@
+/// A loop's connections in dense slots indexed by descriptor, each with a generation counter.
+///
+/// The kernel hands out the lowest free descriptor, so the table stays dense. A slot's generation advances when its
+/// connection closes; epoll events carry `fd | generation << 32`, so an event for a closed and reused descriptor no
+/// longer matches and is dropped. Written and read only by the owning loop.
+struct ConnectionTable {
+    private var slots: [Connection?] = []
+    private var generations: [UInt32] = []
+    /// Open connections.
+    private(set) var count = 0
+
+    /// The generation the next connection on `fd` gets.
+    mutating func nextGeneration(for fd: CInt) -> UInt32 {
+        grow(toHold: Int(fd))
+        return generations[Int(fd)]
+    }
+
+    /// Stores `connection` in its descriptor's slot.
+    mutating func insert(_ connection: Connection) {
+        let index = Int(connection.fd)
+        grow(toHold: index)
+        precondition(slots[index] == nil, "descriptor \(index) is already in use by an open connection")
+        slots[index] = connection
+        count += 1
+    }
+
+    /// The connection an epoll tag names, or nil when it closed since (stale event).
+    @inline(__always)
+    func lookup(tag: UInt64) -> Connection? {
+        let fd = Int(UInt32(truncatingIfNeeded: tag))
+        guard fd < slots.count, generations[fd] == UInt32(truncatingIfNeeded: tag >> 32) else { return nil }
+        return slots[fd]
+    }
+
+    /// The connection `id` names, or nil when it has closed.
+    @inline(__always)
+    func lookup(_ id: ConnectionID) -> Connection? { lookup(tag: id.tag) }
+
+    /// Empties `connection`'s slot and advances its generation.
+    mutating func remove(_ connection: Connection) {
+        let index = Int(connection.fd)
+        precondition(slots[index] === connection, "removing a connection that is not in its slot")
+        slots[index] = nil
+        generations[index] &+= 1
+        if generations[index] == UInt32.max { generations[index] = 0 }  // keep clear of the wakeup tag
+        count -= 1
+    }
+
+    /// Every open connection (a copy: closing while iterating is safe).
+    var all: [Connection] { slots.compactMap { $0 } }
+
+    private mutating func grow(toHold index: Int) {
+        if index < slots.count { return }
+        let newCount = max(index + 1, slots.count * 2, 64)
+        slots.append(contentsOf: repeatElement(nil, count: newCount - slots.count))
+        generations.append(contentsOf: repeatElement(0, count: newCount - generations.count))
+    }
+}

@@ -1,0 +1,138 @@
+import Logging
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The main reactor: owns the listening socket, accepts until `EAGAIN`, turns Nagle off and hands each
+/// descriptor to a sub-reactor, round-robin.
+///
+/// When accept fails with `EMFILE`/`ENFILE` the listener is taken out of epoll for a short pause (a level-triggered
+/// listener would otherwise report ready forever and spin the thread), existing connections keep being served,
+/// and accepting resumes on its own.
+final class Acceptor: @unchecked Sendable {
+    private let loop: EventLoop
+    let listener: CInt
+    let localAddress: SocketAddress
+    private let handOff: [(CInt) -> Void]
+    private let logger: Logger
+    private let stopping = Atomic<Bool>(false)
+    private var thread: LoopThread?
+    private var next = 0
+    private var pausedUntil: UInt64 = 0
+    private var exhaustionLogged = false
+    /// Connections accepted and handed over (read by tests and statistics after join, or racily for display).
+    let acceptedCount = Atomic<Int>(0)
+    let acceptErrors = Atomic<Int>(0)
+
+    static let listenerTag: UInt64 = 0
+    static let exhaustionPauseNanoseconds: UInt64 = 100_000_000
+
+    /// Binds and listens on `address`; nothing is accepted until ``start()``.
+    init(address: SocketAddress, backlog: Int, handOff: [(CInt) -> Void], logger: Logger) throws(SystemError) {
+        self.loop = try EventLoop(index: -1)
+        self.handOff = handOff
+        self.logger = logger
+        var fd: CInt = -1
+        do {
+            fd = try Posix.socket(domain: address.family)
+            try Posix.setOption(
+                fd, level: SOL_SOCKET, name: SO_REUSEADDR, value: 1, label: "setsockopt(SO_REUSEADDR)")
+            try Posix.bind(fd, to: address)
+            try Posix.listen(fd, backlog: CInt(clamping: backlog))
+            self.localAddress = try Posix.localAddress(fd)
+            try loop.poller.add(fd, events: Epoll.readable, data: Self.listenerTag)
+        } catch {
+            if fd >= 0 { Posix.close(fd) }
+            loop.closeDescriptors()
+            throw error
+        }
+        self.listener = fd
+    }
+
+    /// Starts the accept thread.
+    func start() throws(SystemError) {
+        thread = try LoopThread(name: "reactor-accept") { [self] in run() }
+    }
+
+    /// Stops accepting, closes the listener and joins the thread.
+    func stop() {
+        stopping.store(true, ordering: .releasing)
+        loop.tasks.wake()
+        thread?.join()
+        thread = nil
+    }
+
+    private func run() {
+        loop.bindToCurrentThread()
+        let poller = loop.poller
+        var batch: [TaskQueue.Task] = []
+        while !stopping.load(ordering: .acquiring) {
+            let timeout: CInt = pausedUntil == 0 ? -1 : MonotonicClock.millisecondsUntil(pausedUntil)
+            let count = (try? poller.wait(timeoutMilliseconds: timeout)) ?? 0
+            if pausedUntil != 0 && MonotonicClock.nanoseconds() >= pausedUntil { resumeAccepting() }
+            for index in 0..<count {
+                if poller.data(at: index) == EventLoop.wakeupTag {
+                    loop.tasks.takeAll(into: &batch)
+                    batch.removeAll(keepingCapacity: true)
+                } else if pausedUntil == 0 {
+                    acceptAll()
+                }
+            }
+        }
+        Posix.close(listener)
+        loop.closeDescriptors()
+    }
+
+    private func acceptAll() {
+        while true {
+            let fd: CInt
+            do {
+                guard case .processed(let accepted) = try Posix.accept(listener) else { return }
+                fd = accepted
+            } catch {
+                acceptErrors.add(1, ordering: .relaxed)
+                switch error.errno.rawValue {
+                case EMFILE, ENFILE, ENOBUFS, ENOMEM:
+                    pauseAccepting(error)
+                    return
+                default:
+                    // ECONNABORTED, EPROTO, EPERM...: that one connection failed; keep going.
+                    continue
+                }
+            }
+            do {
+                try Posix.setNoDelay(fd)
+            } catch {
+                // The peer is probably gone already (ECONNRESET/EINVAL): drop this one, keep accepting.
+                Posix.close(fd)
+                continue
+            }
+            acceptedCount.add(1, ordering: .relaxed)
+            handOff[next](fd)
+            next += 1
+            if next == handOff.count { next = 0 }
+        }
+    }
+
+    private func pauseAccepting(_ error: SystemError) {
+        try? loop.poller.remove(listener)
+        pausedUntil = MonotonicClock.nanoseconds() + Self.exhaustionPauseNanoseconds
+        if !exhaustionLogged {
+            exhaustionLogged = true
+            logger.warning(
+                "accept paused: out of descriptors or memory; existing connections are still served",
+                metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func resumeAccepting() {
+        pausedUntil = 0
+        do {
+            try loop.poller.add(listener, events: Epoll.readable, data: Self.listenerTag)
+        } catch {
+            pausedUntil = MonotonicClock.nanoseconds() + Self.exhaustionPauseNanoseconds
+        }
+    }
+}

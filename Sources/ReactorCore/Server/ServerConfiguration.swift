@@ -1,0 +1,52 @@
+public import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Everything a ``Server`` needs to know before it starts.
+public struct ServerConfiguration: Sendable {
+    /// The numeric address to listen on (`"0.0.0.0"`, `"127.0.0.1"`, `"::"`). Default `127.0.0.1`.
+    public var host: String
+    /// The port; 0 picks a free one (read it back from ``Server/localAddress``). Default 0.
+    public var port: Int
+    /// Sub-reactor threads that own connections. Default: one per online core.
+    public var subReactors: Int
+    /// The listen backlog (the kernel clamps it to `net.core.somaxconn`). Default 4096.
+    public var backlog: Int
+    /// Per-connection limits and buffer sizes.
+    public var limits: ConnectionLimits
+    /// How long ``Server/stop()`` waits for queued replies to flush before closing connections anyway. Default 5 s.
+    public var drainTimeout: Duration
+    /// Where the server logs (rate-limited; never per message).
+    public var logger: Logger
+
+    /// The largest frame payload accepted (a shortcut for `limits.maxFrameLength`).
+    public var maxFrameLength: Int {
+        get { limits.maxFrameLength }
+        set { limits.maxFrameLength = newValue }
+    }
+
+    /// Creates a configuration; every argument has a default.
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 0,
+        subReactors: Int = ServerConfiguration.coreCount,
+        maxFrameLength: Int = 1 << 20,
+        backlog: Int = 4096,
+        drainTimeout: Duration = .seconds(5),
+        logger: Logger = Logger(label: "swift-reactor")
+    ) {
+        self.host = host
+        self.port = port
+        self.subReactors = subReactors
+        self.backlog = backlog
+        self.limits = ConnectionLimits()
+        self.drainTimeout = drainTimeout
+        self.logger = logger
+        self.limits.maxFrameLength = maxFrameLength
+    }
+
+    /// The number of online cores.
+    public static var coreCount: Int { max(1, Int(sysconf(CInt(_SC_NPROCESSORS_ONLN)))) }
+}

@@ -1,0 +1,40 @@
+/// A snapshot of a server's counters, summed over its sub-reactors.
+public struct ServerStatistics: Sendable, Hashable {
+    /// Connections registered with a sub-reactor.
+    public var connectionsAccepted = 0
+    /// Connections open when the snapshot was taken.
+    public var connectionsOpen = 0
+    /// Frames decoded and handed to the handler.
+    public var framesIn = 0
+    /// Frames queued by the handler.
+    public var framesOut = 0
+    /// Bytes read from sockets.
+    public var bytesIn = 0
+    /// Bytes written to sockets.
+    public var bytesOut = 0
+    /// Failed `accept4` calls (aborted handshakes, descriptor exhaustion).
+    public var acceptErrors = 0
+    /// Closed connections by reason.
+    public var closed: [CloseReason.Kind: Int] = [:]
+    /// Buffer pool occupancy summed over the loops.
+    public var pool = PoolStatistics(classes: [])
+
+    /// Connections closed, all reasons together.
+    public var connectionsClosed: Int { closed.values.reduce(0, +) }
+
+    /// Closed connections with reason `kind`.
+    public func closed(_ kind: CloseReason.Kind) -> Int { closed[kind, default: 0] }
+
+    mutating func add(_ counters: LoopCounters, open: Int, pool: PoolStatistics) {
+        connectionsAccepted += counters.accepted
+        connectionsOpen += open
+        framesIn += counters.framesIn
+        framesOut += counters.framesOut
+        bytesIn += counters.bytesIn
+        bytesOut += counters.bytesOut
+        for kind in CloseReason.Kind.allCases where counters.closed[kind.rawValue] > 0 {
+            closed[kind, default: 0] += counters.closed[kind.rawValue]
+        }
+        self.pool.merge(pool)
+    }
+}

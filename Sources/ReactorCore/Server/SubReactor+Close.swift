@@ -1,0 +1,16 @@
+extension SubReactor {
+    /// Closes `connection` now: returns its buffers to the pool, frees its slot (advancing the generation so stale
+    /// events and tasks miss), closes the descriptor (which also removes it from epoll), counts and maybe logs the
+    /// reason, and tells the handler. Closing twice is a no-op.
+    func close(_ connection: Connection, reason: CloseReason) {
+        if connection.flags.contains(.closed) { return }
+        connection.flags.insert(.closed)
+        connection.decoder.reset(pool: io.pool)
+        connection.outbound.discard(pool: io.pool, sizeClass: io.outboundClass)
+        table.remove(connection)
+        Posix.close(connection.fd)
+        io.counters.closed[reason.kind.rawValue] += 1
+        closeLog.record(reason, id: connection.id)
+        handler.onClose(connection.id, reason: reason)
+    }
+}

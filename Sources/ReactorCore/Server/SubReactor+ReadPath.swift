@@ -1,0 +1,88 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension SubReactor {
+    /// Reads what `connection` has (up to the per-wakeup budget) and hands every complete frame to the handler.
+    ///
+    /// Epoll is level-triggered, so stopping before `EAGAIN` is safe: unread bytes report the socket ready again
+    /// on the next wait, after the other connections had their turn.
+    @inline(__always)
+    func readable(_ connection: Connection) {
+        var budget = io.limits.maxReadBytesPerWakeup
+        let scratch = io.readBuffer
+        while true {
+            let outcome: LengthFieldDecoder.Outcome
+            let requested: Int
+            let result: IOResult<Int>
+            do {
+                if let target = connection.decoder.directReadTarget(threshold: scratch.count / 2) {
+                    // A large frame is pending: read straight into its chunk, skipping a copy.
+                    requested = target.count
+                    result = try Posix.read(connection.fd, into: target.baseAddress!, count: requested)
+                    guard case .processed(let count) = result, count > 0 else { break }
+                    outcome = connection.decoder.didReadDirectly(count, pool: io.pool) { deliver($0, on: connection) }
+                } else {
+                    requested = scratch.count
+                    result = try Posix.read(connection.fd, into: scratch.baseAddress!, count: requested)
+                    guard case .processed(let count) = result, count > 0 else { break }
+                    outcome = connection.decoder.decode(
+                        UnsafeRawBufferPointer(start: scratch.baseAddress, count: count), pool: io.pool
+                    ) { deliver($0, on: connection) }
+                }
+            } catch {
+                close(connection, reason: Self.reason(for: error))
+                return
+            }
+            guard case .processed(let count) = result else { return }  // wouldBlock
+            if count == 0 {
+                inputEnded(connection)
+                return
+            }
+            io.counters.bytesIn += count
+            switch outcome {
+            case .frameTooLong(let length):
+                close(connection, reason: .frameTooLong(length: length, limit: io.limits.maxFrameLength))
+                return
+            case .stopped:
+                return
+            case .consumed:
+                break
+            }
+            budget -= count
+            if count < requested || budget <= 0 || !connection.flags.isDisjoint(with: [.closeAfterFlush, .overflowed])
+            {
+                return
+            }
+        }
+    }
+
+    /// Calls the handler for one frame; returns false when the connection stopped taking input.
+    @inline(__always)
+    func deliver(_ frame: FrameView, on connection: Connection) -> Bool {
+        io.counters.framesIn += 1
+        var context = ConnectionContext(connection: connection, io: io)
+        handler.onFrame(frame, connection: &context)
+        return connection.flags.isDisjoint(with: [.closeAfterFlush, .overflowed])
+    }
+
+    /// The peer shut down its write side: every reply already queued still goes out, then the connection closes.
+    func inputEnded(_ connection: Connection) {
+        connection.flags.insert(.inputClosed)
+        if !connection.flags.contains(.closeAfterFlush) {
+            let buffered = connection.decoder.bufferedBytes
+            connection.pendingCloseReason = buffered > 0 ? .truncatedFrame(bufferedBytes: buffered) : .peerClosed
+            connection.flags.insert(.closeAfterFlush)
+        }
+        io.markDirty(connection)
+        updateInterest(connection)
+    }
+
+    /// Maps a socket error to the reason a connection closes with.
+    static func reason(for error: SystemError) -> CloseReason {
+        switch error.errno.rawValue {
+        case ECONNRESET, EPIPE, ETIMEDOUT, EHOSTUNREACH, ENETUNREACH: return .peerReset
+        default: return .ioError(error)
+        }
+    }
+}

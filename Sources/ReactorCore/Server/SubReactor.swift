@@ -1,0 +1,191 @@
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A sub-reactor: one loop thread that owns a set of connections for their whole lives.
+///
+/// Each iteration waits on epoll, reads and decodes every ready connection (handing complete frames to the
+/// handler in place), then flushes every connection that has replies queued with one `writev` each. Descriptors
+/// arrive from the main reactor as tasks. All state below is confined to the loop thread; other threads reach the
+/// reactor only through ``EventLoop/execute(_:)``.
+final class SubReactor<Handler: FrameHandler>: @unchecked Sendable {
+    enum State {
+        case running
+        /// Stop reading, flush what is queued, close; force-close everything at `deadline` (monotonic ns).
+        case draining(deadline: UInt64)
+        case stopped
+    }
+
+    let loop: EventLoop
+    var handler: Handler
+    let io: LoopIO
+    var table = ConnectionTable()
+    var state = State.running
+    var closeLog: CloseLog
+    private var thread: LoopThread?
+
+    init(index: Int, handler: Handler, limits: ConnectionLimits, logger: Logger) throws(SystemError) {
+        self.loop = try EventLoop(index: index)
+        self.handler = handler
+        self.io = LoopIO(limits: limits)
+        self.closeLog = CloseLog(logger: logger)
+    }
+
+    /// Starts the loop thread.
+    func start() throws(SystemError) {
+        thread = try LoopThread(name: "reactor-\(loop.index)") { [self] in run() }
+    }
+
+    /// Waits for the loop thread to finish (after ``beginShutdown(drainTimeout:)``).
+    func join() {
+        thread?.join()
+        thread = nil
+    }
+
+    /// Hands a freshly accepted descriptor to this loop. Called from the main reactor's thread.
+    func adopt(_ fd: CInt) {
+        loop.execute { [self] in register(fd) }
+    }
+
+    /// Asks the loop to stop: stop reading, flush, close every connection (by `drainTimeout` at the latest), exit.
+    func beginShutdown(drainTimeout: Duration) {
+        let (seconds, attoseconds) = drainTimeout.components
+        let nanoseconds = UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000)
+        loop.execute { [self] in startDraining(deadline: MonotonicClock.nanoseconds() + nanoseconds) }
+    }
+
+    // MARK: The loop
+
+    private func run() {
+        loop.bindToCurrentThread()
+        var batch: [TaskQueue.Task] = []
+        batch.reserveCapacity(64)
+        let poller = loop.poller
+        while true {
+            var timeout: CInt = -1
+            if case .draining(let deadline) = state { timeout = MonotonicClock.millisecondsUntil(deadline) }
+            let count: Int
+            do {
+                count = try poller.wait(timeoutMilliseconds: timeout)
+            } catch {
+                // Only EINVAL/ENOMEM remain here; neither is caused by a peer. Back off instead of spinning.
+                closeLog.record(.ioError(error), id: ConnectionID(loop: loop.index, fd: -1, generation: 0))
+                usleep(1000)
+                continue
+            }
+            var woken = false
+            for index in 0..<count {
+                let tag = poller.data(at: index)
+                if tag == EventLoop.wakeupTag {
+                    woken = true
+                    continue
+                }
+                // A stale event (the descriptor closed earlier in this batch, maybe reused) finds no connection.
+                guard let connection = table.lookup(tag: tag) else { continue }
+                handleEvent(connection, mask: poller.mask(at: index))
+            }
+            flushDirty()
+            if woken {
+                loop.tasks.takeAll(into: &batch)
+                for task in batch { task() }
+                batch.removeAll(keepingCapacity: true)
+                flushDirty()
+            }
+            if case .draining(let deadline) = state,
+                table.count == 0 || MonotonicClock.nanoseconds() >= deadline
+            {
+                for connection in table.all { close(connection, reason: .shutdown) }
+                state = .stopped
+                break
+            }
+        }
+        // Run tasks posted during the drain (adoptions close their descriptor), then release the loop's own fds.
+        loop.tasks.takeAll(into: &batch)
+        for task in batch { task() }
+        loop.closeDescriptors()
+    }
+
+    @inline(__always)
+    private func handleEvent(_ connection: Connection, mask: UInt32) {
+        let reading = connection.interest & Epoll.readable != 0
+        if reading && mask & (Epoll.readable | Epoll.readHangUp | Epoll.hangUp | Epoll.error) != 0 {
+            readable(connection)
+            if connection.flags.contains(.closed) { return }
+        }
+        if mask & (Epoll.writable | Epoll.hangUp | Epoll.error) != 0 {
+            if !connection.outbound.isEmpty {
+                flush(connection)
+            } else if mask & (Epoll.hangUp | Epoll.error) != 0 && !reading {
+                // Not reading and nothing to write: the only thing left to do with a dead socket is close it.
+                close(connection, reason: mask & Epoll.error != 0 ? .peerReset : connection.pendingCloseReason)
+            }
+        }
+    }
+
+    // MARK: Registration
+
+    private func register(_ fd: CInt) {
+        guard case .running = state else {
+            Posix.close(fd)
+            return
+        }
+        let id = ConnectionID(loop: loop.index, fd: fd, generation: table.nextGeneration(for: fd))
+        let connection = Connection(id: id, maxFrameLength: io.limits.maxFrameLength)
+        let interest = Epoll.readable | Epoll.readHangUp
+        do {
+            try loop.poller.add(fd, events: interest, data: id.tag)
+        } catch {
+            closeLog.record(.ioError(error), id: id)
+            io.counters.closed[CloseReason.Kind.ioError.rawValue] += 1
+            Posix.close(fd)
+            return
+        }
+        connection.interest = interest
+        table.insert(connection)
+        io.counters.accepted += 1
+        var context = ConnectionContext(connection: connection, io: io)
+        handler.onOpen(connection: &context)
+    }
+
+    private func startDraining(deadline: UInt64) {
+        guard case .running = state else { return }
+        state = .draining(deadline: deadline)
+        for connection in table.all {
+            if connection.outbound.isEmpty {
+                close(connection, reason: .shutdown)
+            } else {
+                connection.flags.insert(.closeAfterFlush)
+                connection.pendingCloseReason = .shutdown
+                updateInterest(connection)
+            }
+        }
+    }
+
+    // MARK: Interest
+
+    /// Registers exactly the events the connection needs now: input unless paused or finished, output while
+    /// bytes are queued.
+    @inline(__always)
+    func updateInterest(_ connection: Connection) {
+        var wanted: UInt32 = 0
+        if connection.flags.isDisjoint(with: [.inputClosed, .readPaused, .closeAfterFlush, .overflowed]) {
+            wanted |= Epoll.readable | Epoll.readHangUp
+        }
+        if !connection.outbound.isEmpty { wanted |= Epoll.writable }
+        if wanted == connection.interest { return }
+        do {
+            try loop.poller.modify(connection.fd, events: wanted, data: connection.id.tag)
+            connection.interest = wanted
+        } catch {
+            close(connection, reason: .ioError(error))
+        }
+    }
+
+    /// The handler context for `connection`.
+    @inline(__always)
+    func context(for connection: Connection) -> ConnectionContext {
+        ConnectionContext(connection: connection, io: io)
+    }
+}

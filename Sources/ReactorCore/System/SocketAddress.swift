@@ -1,0 +1,91 @@
+import CEpoll
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An IPv4 or IPv6 socket address (numeric host and port).
+public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
+    /// Why an address could not be parsed.
+    public struct ParseError: Error, Hashable, Sendable, CustomStringConvertible {
+        /// The text that failed to parse.
+        public let host: String
+        public var description: String { "not a numeric IPv4 or IPv6 address: \(host)" }
+    }
+
+    private let bytes: [UInt8]
+    let length: socklen_t
+
+    /// Parses a numeric IPv4 (`"127.0.0.1"`) or IPv6 (`"::1"`) host; `"localhost"` means 127.0.0.1.
+    public init(host: String, port: Int) throws(ParseError) {
+        precondition((0...65535).contains(port), "port \(port) out of range")
+        let host = host == "localhost" ? "127.0.0.1" : host
+        var v4 = sockaddr_in()
+        if inet_pton(AF_INET, host, &v4.sin_addr) == 1 {
+            v4.sin_family = sa_family_t(AF_INET)
+            v4.sin_port = in_port_t(UInt16(port).bigEndian)
+            self.bytes = withUnsafeBytes(of: v4) { Array($0) }
+            self.length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            return
+        }
+        var v6 = sockaddr_in6()
+        if inet_pton(AF_INET6, host, &v6.sin6_addr) == 1 {
+            v6.sin6_family = sa_family_t(AF_INET6)
+            v6.sin6_port = in_port_t(UInt16(port).bigEndian)
+            self.bytes = withUnsafeBytes(of: v6) { Array($0) }
+            self.length = socklen_t(MemoryLayout<sockaddr_in6>.size)
+            return
+        }
+        throw ParseError(host: host)
+    }
+
+    init(storage: sockaddr_storage, length: socklen_t) {
+        self.bytes = withUnsafeBytes(of: storage) { Array($0.prefix(Int(length))) }
+        self.length = length
+    }
+
+    /// `AF_INET` or `AF_INET6`.
+    var family: CInt {
+        bytes.withUnsafeBytes { CInt($0.load(as: sockaddr.self).sa_family) }
+    }
+
+    /// The port in host byte order.
+    public var port: Int {
+        bytes.withUnsafeBytes { raw in
+            if family == AF_INET6 { return Int(UInt16(bigEndian: raw.load(as: sockaddr_in6.self).sin6_port)) }
+            return Int(UInt16(bigEndian: raw.load(as: sockaddr_in.self).sin_port))
+        }
+    }
+
+    /// The numeric host, for example `"127.0.0.1"`.
+    public var host: String {
+        var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
+        bytes.withUnsafeBytes { raw in
+            if family == AF_INET6 {
+                var address = raw.load(as: sockaddr_in6.self).sin6_addr
+                _ = inet_ntop(AF_INET6, &address, &text, socklen_t(text.count))
+            } else {
+                var address = raw.load(as: sockaddr_in.self).sin_addr
+                _ = inet_ntop(AF_INET, &address, &text, socklen_t(text.count))
+            }
+        }
+        return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    public var description: String { family == AF_INET6 ? "[\(host)]:\(port)" : "\(host):\(port)" }
+
+    /// Calls `body` with a `sockaddr` pointer and length for this address.
+    func withSockAddr<Result, Failure: Error>(
+        _ body: (UnsafePointer<sockaddr>, socklen_t) throws(Failure) -> Result
+    ) throws(Failure) -> Result {
+        var storage = sockaddr_storage()
+        withUnsafeMutableBytes(of: &storage) { destination in
+            bytes.withUnsafeBytes { destination.copyMemory(from: $0) }
+        }
+        return try withUnsafePointer(to: &storage) { (pointer) throws(Failure) -> Result in
+            try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { (address) throws(Failure) -> Result in
+                try body(address, length)
+            }
+        }
+    }
+}
