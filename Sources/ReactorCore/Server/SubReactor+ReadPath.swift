@@ -12,34 +12,34 @@ extension SubReactor {
         var budget = io.limits.maxReadBytesPerWakeup
         let scratch = io.readBuffer
         while true {
-            let outcome: LengthFieldDecoder.Outcome
-            let requested: Int
-            let result: IOResult<Int>
+            // Read: straight into a large pending frame's chunk (skipping a copy), else into the loop's buffer.
+            let direct = connection.decoder.directReadTarget(threshold: scratch.count / 2)
+            let destination = direct ?? scratch
+            let count: Int
             do {
-                if let target = connection.decoder.directReadTarget(threshold: scratch.count / 2) {
-                    // A large frame is pending: read straight into its chunk, skipping a copy.
-                    requested = target.count
-                    result = try Posix.read(connection.fd, into: target.baseAddress!, count: requested)
-                    guard case .processed(let count) = result, count > 0 else { break }
-                    outcome = connection.decoder.didReadDirectly(count, pool: io.pool) { deliver($0, on: connection) }
-                } else {
-                    requested = scratch.count
-                    result = try Posix.read(connection.fd, into: scratch.baseAddress!, count: requested)
-                    guard case .processed(let count) = result, count > 0 else { break }
-                    outcome = connection.decoder.decode(
-                        UnsafeRawBufferPointer(start: scratch.baseAddress, count: count), pool: io.pool
-                    ) { deliver($0, on: connection) }
-                }
+                guard case .processed(let bytes) = try Posix.read(
+                    connection.fd, into: destination.baseAddress!, count: destination.count)
+                else { return }  // would block
+                count = bytes
             } catch {
                 close(connection, reason: Self.reason(for: error))
                 return
             }
-            guard case .processed(let count) = result else { return }  // wouldBlock
             if count == 0 {
                 inputEnded(connection)
                 return
             }
             io.counters.bytesIn += count
+
+            // Decode every complete frame and hand it to the handler.
+            let outcome: LengthFieldDecoder.Outcome
+            if direct != nil {
+                outcome = connection.decoder.didReadDirectly(count, pool: io.pool) { deliver($0, on: connection) }
+            } else {
+                outcome = connection.decoder.decode(
+                    UnsafeRawBufferPointer(start: scratch.baseAddress, count: count), pool: io.pool
+                ) { deliver($0, on: connection) }
+            }
             switch outcome {
             case .frameTooLong(let length):
                 close(connection, reason: .frameTooLong(length: length, limit: io.limits.maxFrameLength))
@@ -50,10 +50,8 @@ extension SubReactor {
                 break
             }
             budget -= count
-            if count < requested || budget <= 0 || !connection.flags.isDisjoint(with: [.closeAfterFlush, .overflowed])
-            {
-                return
-            }
+            let stoppedTakingInput = !connection.flags.isDisjoint(with: [.closeAfterFlush, .overflowed])
+            if count < destination.count || budget <= 0 || stoppedTakingInput { return }
         }
     }
 

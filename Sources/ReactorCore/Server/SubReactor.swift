@@ -40,8 +40,14 @@ final class SubReactor<Handler: FrameHandler>: @unchecked Sendable {
 
     /// Waits for the loop thread to finish (after ``beginShutdown(drainTimeout:)``).
     func join() {
-        thread?.join()
-        thread = nil
+        if let thread {
+            thread.join()
+            self.thread = nil
+        } else if case .running = state {
+            // Never started (a later start step failed): nothing runs on the loop, release its descriptors here.
+            state = .stopped
+            loop.closeDescriptors()
+        }
     }
 
     /// Hands a freshly accepted descriptor to this loop. Called from the main reactor's thread.

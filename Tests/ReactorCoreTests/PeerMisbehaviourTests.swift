@@ -1,0 +1,102 @@
+import ReactorCore
+import Synchronization
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension LoopbackTests {
+    @Suite struct PeerMisbehaviour {
+        @Test func oversizedLengthPrefixClosesOnlyThatConnection() throws {
+            let handler = RecordingEcho()
+            try withServer(testConfiguration(maxFrameLength: 1024), handler: handler) { server, port in
+                let good = try TestClient(port: port)
+                let bad = try TestClient(port: port)
+                try good.send(frame(pattern(1024)))
+                #expect(try good.receiveFrame() == pattern(1024))
+                // A prefix just over the limit, with no body following: closed at once, before any allocation.
+                try bad.send([0, 0, 4, 1])
+                #expect(bad.isClosedByPeer())
+                try good.send(frame(pattern(10, seed: 5)))
+                #expect(try good.receiveFrame() == pattern(10, seed: 5))
+                #expect(eventually { server.statistics().closed(.frameTooLong) == 1 })
+                #expect(handler.record.reasons.withLock { $0 } == [.frameTooLong(length: 1025, limit: 1024)])
+            }
+        }
+
+        @Test func maliciousFourGigabyteLengthIsRejected() throws {
+            try withServer(handler: RecordingEcho()) { server, port in
+                let bad = try TestClient(port: port)
+                try bad.send([0xff, 0xff, 0xff, 0xff, 1, 2, 3])
+                #expect(bad.isClosedByPeer())
+                #expect(eventually { server.statistics().closed(.frameTooLong) == 1 })
+                #expect(server.statistics().pool.bytesInUse == 0)
+            }
+        }
+
+        @Test func peerResetMidFrameClosesThatConnectionAndFreesItsBuffer() throws {
+            let handler = RecordingEcho()
+            try withServer(handler: handler) { server, port in
+                let survivor = try TestClient(port: port)
+                do {
+                    let client = try TestClient(port: port)
+                    // Header for 10,000 bytes, then only 100 of them, then RST.
+                    try client.send(Array(frame(pattern(10_000)).prefix(104)))
+                    #expect(eventually { server.statistics().pool.bytesInUse > 0 })
+                    client.reset()
+                }
+                #expect(eventually { server.statistics().connectionsOpen == 1 })
+                #expect(server.statistics().pool.bytesInUse == 0)
+                let reasons = handler.record.reasons.withLock { $0 }
+                #expect(reasons.count == 1)
+                #expect(reasons.allSatisfy { $0 == .peerReset || $0.kind == .truncatedFrame })
+                try survivor.send(frame(pattern(77)))
+                #expect(try survivor.receiveFrame() == pattern(77))
+            }
+        }
+
+        @Test func peerResetWhileRepliesAreQueuedDoesNotHurtTheServer() throws {
+            try withServer(handler: RecordingEcho()) { server, port in
+                for round in 0..<20 {
+                    let client = try TestClient(port: port)
+                    // Lots of replies the client never reads, then an RST.
+                    try client.send((0..<200).flatMap { _ in frame(pattern(4000, seed: round)) })
+                    client.reset()
+                }
+                #expect(eventually { server.statistics().connectionsOpen == 0 })
+                let check = try TestClient(port: port)
+                try check.send(frame([42]))
+                #expect(try check.receiveFrame() == [42])
+            }
+        }
+
+        @Test func halfCloseGetsEveryReplyThenTheServerCloses() throws {
+            let handler = RecordingEcho()
+            try withServer(handler: handler) { server, port in
+                let client = try TestClient(port: port)
+                let payloads = (0..<100).map { pattern(1000 + $0, seed: $0) }
+                try client.send(payloads.flatMap(frame))
+                client.shutdownWrite()
+                for payload in payloads {
+                    #expect(try client.receiveFrame() == payload)
+                }
+                #expect(client.isClosedByPeer())
+                #expect(eventually { server.statistics().closed(.peerClosed) == 1 })
+            }
+        }
+
+        @Test func eofMidFrameIsReportedAsTruncated() throws {
+            let handler = RecordingEcho()
+            try withServer(handler: handler) { server, port in
+                let client = try TestClient(port: port)
+                try client.send(frame([1, 2]) + [0, 0, 0, 9, 1, 2])
+                client.shutdownWrite()
+                #expect(try client.receiveFrame() == [1, 2])
+                #expect(client.isClosedByPeer())
+                #expect(eventually { server.statistics().closed(.truncatedFrame) == 1 })
+                #expect(handler.record.reasons.withLock { $0 } == [.truncatedFrame(bufferedBytes: 6)])
+            }
+        }
+    }
+}

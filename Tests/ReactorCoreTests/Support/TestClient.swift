@@ -1,0 +1,107 @@
+import ReactorCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A blocking loopback client for tests: plain sockets with receive/send timeouts, so no test can hang forever.
+final class TestClient {
+    let fd: CInt
+
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    init(port: Int, host: String = "127.0.0.1", timeoutSeconds: Int = 10) throws {
+        fd = socket(AF_INET, CInt(SOCK_STREAM.rawValue) | CInt(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw Failure(description: "socket: \(errno)") }
+        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var one: CInt = 1
+        setsockopt(fd, CInt(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<CInt>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        inet_pton(AF_INET, host, &address.sin_addr)
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard result == 0 else {
+            let error = errno
+            Glibc.close(fd)
+            throw Failure(description: "connect: errno \(error)")
+        }
+    }
+
+    deinit {
+        if fd >= 0 { Glibc.close(fd) }
+    }
+
+    /// Writes all of `bytes`.
+    func send(_ bytes: [UInt8]) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes {
+                Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, CInt(MSG_NOSIGNAL))
+            }
+            guard written > 0 else { throw Failure(description: "send: errno \(errno)") }
+            offset += written
+        }
+    }
+
+    /// Reads exactly `count` bytes, or throws on EOF, error or timeout.
+    func receive(exactly count: Int) throws -> [UInt8] {
+        var result = [UInt8](repeating: 0, count: count)
+        var offset = 0
+        while offset < count {
+            let received = result.withUnsafeMutableBytes { recv(fd, $0.baseAddress! + offset, count - offset, 0) }
+            if received == 0 { throw Failure(description: "EOF after \(offset) of \(count) bytes") }
+            if received < 0 { throw Failure(description: "recv: errno \(errno) after \(offset) of \(count) bytes") }
+            offset += received
+        }
+        return result
+    }
+
+    /// Reads one frame and returns its payload.
+    func receiveFrame() throws -> [UInt8] {
+        let header = try receive(exactly: 4)
+        let length = header.reduce(0) { $0 << 8 | Int($1) }
+        return try receive(exactly: length)
+    }
+
+    /// True when the server closed the connection (EOF or reset) before any more bytes arrived; with
+    /// `discardingData`, bytes still in flight are read and dropped first.
+    func isClosedByPeer(discardingData: Bool = false) -> Bool {
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let received = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, discardingData ? $0.count : 1, 0) }
+            if received > 0 && discardingData { continue }
+            return received == 0 || (received < 0 && errno == ECONNRESET)
+        }
+    }
+
+    /// `shutdown(SHUT_WR)`: tells the server no more requests come.
+    func shutdownWrite() {
+        Glibc.shutdown(fd, CInt(SHUT_WR))
+    }
+
+    /// Closes with an RST instead of a FIN (SO_LINGER 0).
+    func reset() {
+        var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+    }
+}
+
+/// Frames `payload` with its 4-byte big-endian length.
+func frame(_ payload: [UInt8]) -> [UInt8] {
+    let count = UInt32(payload.count)
+    return [UInt8(count >> 24), UInt8(count >> 16 & 0xff), UInt8(count >> 8 & 0xff), UInt8(count & 0xff)] + payload
+}
+
+/// A deterministic payload of `count` bytes that differs per `seed`.
+func pattern(_ count: Int, seed: Int = 0) -> [UInt8] {
+    (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ seed &* 7 &+ ($0 >> 8)) }
+}
