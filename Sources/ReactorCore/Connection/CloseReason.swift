@@ -14,6 +14,8 @@ public enum CloseReason: Sendable, Hashable, CustomStringConvertible {
     case closedByHandler
     /// The server or client was stopped.
     case shutdown
+    /// A client connection could not be established (refused, unreachable, timed out).
+    case connectFailed(SystemError)
     /// An unexpected socket error.
     case ioError(SystemError)
 
@@ -27,13 +29,15 @@ public enum CloseReason: Sendable, Hashable, CustomStringConvertible {
         case .writeBufferOverflow: return .writeBufferOverflow
         case .closedByHandler: return .closedByHandler
         case .shutdown: return .shutdown
+        case .connectFailed: return .connectFailed
         case .ioError: return .ioError
         }
     }
 
     /// ``CloseReason`` without associated values.
     public enum Kind: Int, Sendable, Hashable, CaseIterable, CustomStringConvertible {
-        case peerClosed, truncatedFrame, peerReset, frameTooLong, writeBufferOverflow, closedByHandler, shutdown, ioError
+        case peerClosed, truncatedFrame, peerReset, frameTooLong, writeBufferOverflow, closedByHandler, shutdown
+        case connectFailed, ioError
 
         public var description: String {
             switch self {
@@ -44,6 +48,7 @@ public enum CloseReason: Sendable, Hashable, CustomStringConvertible {
             case .writeBufferOverflow: return "writeBufferOverflow"
             case .closedByHandler: return "closedByHandler"
             case .shutdown: return "shutdown"
+            case .connectFailed: return "connectFailed"
             case .ioError: return "ioError"
             }
         }
@@ -59,6 +64,7 @@ public enum CloseReason: Sendable, Hashable, CustomStringConvertible {
             return "write buffer overflow (\(pending) > \(limit) bytes unsent)"
         case .closedByHandler: return "closed by handler"
         case .shutdown: return "shutdown"
+        case .connectFailed(let error): return "connect failed: \(error)"
         case .ioError(let error): return "I/O error: \(error)"
         }
     }

@@ -18,6 +18,8 @@ final class Connection {
         static let closed = Flags(rawValue: 1 << 4)
         /// A write exceeded the hard cap; close with `.writeBufferOverflow`.
         static let overflowed = Flags(rawValue: 1 << 5)
+        /// A client connection whose non-blocking connect has not completed yet.
+        static let connecting = Flags(rawValue: 1 << 6)
     }
 
     let id: ConnectionID

@@ -46,7 +46,7 @@ final class LoopIO {
     }
 }
 
-/// Plain counters a loop keeps for itself; published through ``ServerStatistics`` snapshots taken on the loop.
+/// Plain counters a loop keeps for itself; published through ``ReactorStatistics`` snapshots taken on the loop.
 struct LoopCounters {
     var accepted = 0
     var framesIn = 0

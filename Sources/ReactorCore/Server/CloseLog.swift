@@ -20,7 +20,7 @@ struct CloseLog {
         case .peerClosed, .closedByHandler, .shutdown: return nil
         case .peerReset: return .debug
         case .truncatedFrame, .frameTooLong, .writeBufferOverflow: return .notice
-        case .ioError: return .warning
+        case .connectFailed, .ioError: return .warning
         }
     }
 

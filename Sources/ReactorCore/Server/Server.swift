@@ -26,9 +26,9 @@ public final class Server<Handler: FrameHandler>: Sendable {
 
     private enum Lifecycle: @unchecked Sendable {
         case idle
-        case running(acceptor: Acceptor, reactors: [SubReactor<Handler>])
+        case running(acceptor: Acceptor, group: ReactorGroup<Handler>)
         case stopping
-        case stopped(ServerStatistics)
+        case stopped(ReactorStatistics)
     }
 
     /// Creates a server; nothing is bound until ``start()``.
@@ -45,28 +45,28 @@ public final class Server<Handler: FrameHandler>: Sendable {
         try lifecycle.withLock { state in
             guard case .idle = state else { preconditionFailure("Server.start() called twice") }
             let address = try SocketAddress(host: configuration.host, port: configuration.port)
-            var reactors: [SubReactor<Handler>] = []
+            let group = try ReactorGroup(
+                count: configuration.subReactors, handler: handler, limits: configuration.limits,
+                logger: configuration.logger)
+            let acceptor: Acceptor
             do {
-                for index in 0..<configuration.subReactors {
-                    reactors.append(
-                        try SubReactor(
-                            index: index, handler: handler, limits: configuration.limits,
-                            logger: configuration.logger))
-                }
-                let acceptor = try Acceptor(
+                acceptor = try Acceptor(
                     address: address, backlog: configuration.backlog,
-                    handOff: reactors.map { reactor in { reactor.adopt($0) } }, logger: configuration.logger)
-                for reactor in reactors { try reactor.start() }
-                try acceptor.start()
-                closed.enter()
-                state = .running(acceptor: acceptor, reactors: reactors)
+                    handOff: group.reactors.map { reactor in { reactor.adopt($0) } }, logger: configuration.logger)
             } catch {
-                for reactor in reactors {
-                    reactor.beginShutdown(drainTimeout: .zero)
-                    reactor.join()
-                }
+                _ = group.shutdown(drainTimeout: .zero)
                 throw error
             }
+            try group.start()
+            do {
+                try acceptor.start()
+            } catch {
+                acceptor.stop()
+                _ = group.shutdown(drainTimeout: .zero)
+                throw error
+            }
+            closed.enter()
+            state = .running(acceptor: acceptor, group: group)
         }
         configuration.logger.info(
             "server started", metadata: ["address": "\(localAddress!)", "sub-reactors": "\(configuration.subReactors)"])
@@ -84,24 +84,18 @@ public final class Server<Handler: FrameHandler>: Sendable {
     /// connection and joins every thread. When it returns no descriptor or thread of the server is left.
     /// Safe to call more than once and from any thread except the server's own loop threads.
     public func stop() {
-        let running: (Acceptor, [SubReactor<Handler>])? = lifecycle.withLock { state in
-            guard case .running(let acceptor, let reactors) = state else { return nil }
+        let running: (Acceptor, ReactorGroup<Handler>)? = lifecycle.withLock { state in
+            guard case .running(let acceptor, let group) = state else { return nil }
             state = .stopping
-            return (acceptor, reactors)
+            return (acceptor, group)
         }
-        guard let (acceptor, reactors) = running else {
+        guard let (acceptor, group) = running else {
             waitUntilClosed()
             return
         }
-        precondition(!reactors.contains { $0.loop.inEventLoop }, "Server.stop() called on one of its own loops")
+        precondition(!group.isCalledFromALoop, "Server.stop() called on one of its own loops")
         acceptor.stop()
-        for reactor in reactors { reactor.beginShutdown(drainTimeout: configuration.drainTimeout) }
-        var statistics = ServerStatistics()
-        for reactor in reactors {
-            reactor.join()
-            // The thread is gone: reading its state from here is safe now.
-            statistics.add(reactor.io.counters, open: reactor.table.count, pool: reactor.io.pool.statistics)
-        }
+        var statistics = group.shutdown(drainTimeout: configuration.drainTimeout)
         statistics.acceptErrors = acceptor.acceptErrors.load(ordering: .relaxed)
         lifecycle.withLock { $0 = .stopped(statistics) }
         configuration.logger.info("server stopped")
@@ -115,24 +109,19 @@ public final class Server<Handler: FrameHandler>: Sendable {
 
     /// A snapshot of the counters. While running, each loop takes its own snapshot on its thread (so this blocks
     /// briefly, and must not be called from a loop thread); after ``stop()`` it returns the final figures.
-    public func statistics() -> ServerStatistics {
-        let state: (Acceptor, [SubReactor<Handler>])?
-        let final: ServerStatistics? = lifecycle.withLock { current in
-            if case .stopped(let statistics) = current { return statistics }
-            return nil
-        }
-        if let final { return final }
-        state = lifecycle.withLock { current in
-            if case .running(let acceptor, let reactors) = current { return (acceptor, reactors) }
-            return nil
-        }
-        guard let (acceptor, reactors) = state else { return ServerStatistics() }
-        var statistics = ServerStatistics()
-        for reactor in reactors {
-            if let snapshot = reactor.snapshot() {
-                statistics.add(snapshot.counters, open: snapshot.open, pool: snapshot.pool)
+    public func statistics() -> ReactorStatistics {
+        let current: (Acceptor, ReactorGroup<Handler>)?
+        let final: ReactorStatistics?
+        (current, final) = lifecycle.withLock { state in
+            switch state {
+            case .running(let acceptor, let group): return ((acceptor, group), nil)
+            case .stopped(let statistics): return (nil, statistics)
+            case .idle, .stopping: return (nil, nil)
             }
         }
+        if let final { return final }
+        guard let (acceptor, group) = current else { return ReactorStatistics() }
+        var statistics = group.statistics()
         statistics.acceptErrors = acceptor.acceptErrors.load(ordering: .relaxed)
         return statistics
     }

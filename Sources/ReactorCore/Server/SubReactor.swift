@@ -52,7 +52,12 @@ final class SubReactor<Handler: FrameHandler>: @unchecked Sendable {
 
     /// Hands a freshly accepted descriptor to this loop. Called from the main reactor's thread.
     func adopt(_ fd: CInt) {
-        loop.execute { [self] in register(fd) }
+        loop.execute { [self] in register(fd, connecting: false) }
+    }
+
+    /// Hands this loop a client socket whose non-blocking connect is in progress. Any thread.
+    func adoptConnecting(_ fd: CInt) {
+        loop.execute { [self] in register(fd, connecting: true) }
     }
 
     /// Asks the loop to stop: stop reading, flush, close every connection (by `drainTimeout` at the latest), exit.
@@ -115,6 +120,10 @@ final class SubReactor<Handler: FrameHandler>: @unchecked Sendable {
 
     @inline(__always)
     private func handleEvent(_ connection: Connection, mask: UInt32) {
+        if connection.flags.contains(.connecting) {
+            finishConnecting(connection)
+            return
+        }
         let reading = connection.interest & Epoll.readable != 0
         if reading && mask & (Epoll.readable | Epoll.readHangUp | Epoll.hangUp | Epoll.error) != 0 {
             readable(connection)
@@ -132,14 +141,15 @@ final class SubReactor<Handler: FrameHandler>: @unchecked Sendable {
 
     // MARK: Registration
 
-    private func register(_ fd: CInt) {
+    private func register(_ fd: CInt, connecting: Bool) {
         guard case .running = state else {
             Posix.close(fd)
             return
         }
         let id = ConnectionID(loop: loop.index, fd: fd, generation: table.nextGeneration(for: fd))
         let connection = Connection(id: id, maxFrameLength: io.limits.maxFrameLength)
-        let interest = Epoll.readable | Epoll.readHangUp
+        // A connecting socket reports writable once the handshake finished (or failed).
+        let interest = connecting ? Epoll.writable : Epoll.readable | Epoll.readHangUp
         do {
             try loop.poller.add(fd, events: interest, data: id.tag)
         } catch {
@@ -150,16 +160,45 @@ final class SubReactor<Handler: FrameHandler>: @unchecked Sendable {
         }
         connection.interest = interest
         table.insert(connection)
+        if connecting {
+            connection.flags.insert(.connecting)
+            return
+        }
+        opened(connection)
+    }
+
+    /// A connection is ready for traffic: count it, read from it, tell the handler.
+    private func opened(_ connection: Connection) {
         io.counters.accepted += 1
         var context = ConnectionContext(connection: connection, io: io)
         handler.onOpen(connection: &context)
+    }
+
+    /// The outcome of a non-blocking connect arrived.
+    private func finishConnecting(_ connection: Connection) {
+        connection.flags.remove(.connecting)
+        do {
+            let pending = try Posix.pendingError(connection.fd)
+            if pending != 0 {
+                let error = SystemError(syscall: "connect", errno: Errno(rawValue: pending))
+                close(connection, reason: .connectFailed(error))
+                return
+            }
+        } catch {
+            close(connection, reason: .connectFailed(error))
+            return
+        }
+        updateInterest(connection)
+        if connection.flags.contains(.closed) { return }
+        opened(connection)
+        if !connection.outbound.isEmpty || connection.flags.contains(.closeAfterFlush) { io.markDirty(connection) }
     }
 
     private func startDraining(deadline: UInt64) {
         guard case .running = state else { return }
         state = .draining(deadline: deadline)
         for connection in table.all {
-            if connection.outbound.isEmpty {
+            if connection.outbound.isEmpty || connection.flags.contains(.connecting) {
                 close(connection, reason: .shutdown)
             } else {
                 connection.flags.insert(.closeAfterFlush)

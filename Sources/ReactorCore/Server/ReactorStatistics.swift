@@ -1,5 +1,5 @@
-/// A snapshot of a server's counters, summed over its sub-reactors.
-public struct ServerStatistics: Sendable, Hashable {
+/// A snapshot of a server's or client's counters, summed over its loops.
+public struct ReactorStatistics: Sendable, Hashable {
     /// Connections registered with a sub-reactor.
     public var connectionsAccepted = 0
     /// Connections open when the snapshot was taken.

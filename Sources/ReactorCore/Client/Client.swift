@@ -1,0 +1,101 @@
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Outgoing connections on the same loops, buffers and handler model as ``Server``.
+///
+/// ```swift
+/// let client = Client(configuration: .init(loops: 1), handler: MyHandler())
+/// try client.start()
+/// try client.connect(to: SocketAddress(host: "127.0.0.1", port: 8080))
+/// // MyHandler.onOpen starts writing; onFrame gets the replies.
+/// client.stop()
+/// ```
+///
+/// ``connect(to:from:)`` returns as soon as the non-blocking connect has started: the handler's ``FrameHandler/onOpen(connection:)``
+/// runs on the owning loop when it completes, or ``FrameHandler/onClose(_:reason:)`` with
+/// ``CloseReason/connectFailed(_:)`` when it fails.
+public final class Client<Handler: FrameHandler>: Sendable {
+    /// The configuration the client was created with.
+    public let configuration: ClientConfiguration
+    private let handler: Handler
+    private let lifecycle = Mutex<Lifecycle>(.idle)
+
+    private enum Lifecycle: @unchecked Sendable {
+        case idle
+        case running(ReactorGroup<Handler>)
+        case stopping
+        case stopped(ReactorStatistics)
+    }
+
+    /// Creates a client; no thread runs until ``start()``.
+    public init(configuration: ClientConfiguration, handler: Handler) {
+        var configuration = configuration
+        configuration.limits = configuration.limits.validated()
+        precondition(configuration.loops >= 1, "a client needs at least one loop")
+        self.configuration = configuration
+        self.handler = handler
+    }
+
+    /// Starts the loop threads.
+    public func start() throws {
+        try lifecycle.withLock { state in
+            guard case .idle = state else { preconditionFailure("Client.start() called twice") }
+            let group = try ReactorGroup(
+                count: configuration.loops, handler: handler, limits: configuration.limits,
+                logger: configuration.logger)
+            try group.start()
+            state = .running(group)
+        }
+    }
+
+    /// Starts connecting to `address` on the next loop (round-robin), optionally from a local `source` address
+    /// (for example 127.0.0.2 to get a fresh range of ephemeral ports for many connections).
+    /// Throws only when no socket could be created or the connect failed at once.
+    public func connect(to address: SocketAddress, from source: SocketAddress? = nil) throws {
+        let group: ReactorGroup<Handler>? = lifecycle.withLock { state in
+            if case .running(let group) = state { return group }
+            return nil
+        }
+        guard let group else { preconditionFailure("Client.connect(to:) before start() or after stop()") }
+        let fd = try Posix.socket(domain: address.family)
+        do {
+            try Posix.setNoDelay(fd)
+            if let source { try Posix.bind(fd, to: source) }
+            _ = try Posix.connect(fd, to: address)
+        } catch {
+            Posix.close(fd)
+            throw error
+        }
+        group.next().adoptConnecting(fd)
+    }
+
+    /// Flushes what is queued (up to the drain timeout), closes every connection and joins every thread.
+    /// Safe to call more than once; not from the client's own loops.
+    public func stop() {
+        let group: ReactorGroup<Handler>? = lifecycle.withLock { state in
+            guard case .running(let group) = state else { return nil }
+            state = .stopping
+            return group
+        }
+        guard let group else { return }
+        let statistics = group.shutdown(drainTimeout: configuration.drainTimeout)
+        lifecycle.withLock { $0 = .stopped(statistics) }
+    }
+
+    /// Counters summed over the loops (taken on each loop while running; final after ``stop()``).
+    public func statistics() -> ReactorStatistics {
+        let current: ReactorGroup<Handler>?
+        let final: ReactorStatistics?
+        (current, final) = lifecycle.withLock { state in
+            switch state {
+            case .running(let group): return (group, nil)
+            case .stopped(let statistics): return (nil, statistics)
+            case .idle, .stopping: return (nil, nil)
+            }
+        }
+        return final ?? current?.statistics() ?? ReactorStatistics()
+    }
+}
