@@ -1,0 +1,44 @@
+import ArgumentParser
+import ReactorCore
+
+/// `reactor-bench load`: the load driver against any framed echo server.
+struct LoadCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "load",
+        abstract: "Drive a framed echo server (any implementation) and report throughput and latency.")
+
+    @Option(help: "Server address.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Server port.")
+    var port: Int
+
+    @Option(help: "Concurrent connections.")
+    var connections = 64
+
+    @Option(help: "Request payload bytes.")
+    var size = 64
+
+    @Option(help: "Requests in flight per connection.")
+    var pipeline = 1
+
+    @Option(help: "Measured seconds.")
+    var duration = 5.0
+
+    @Option(help: "Warmup seconds before measuring.")
+    var warmup = 1.0
+
+    @Option(help: "Load-driver loop threads.")
+    var loops = 1
+
+    func run() throws {
+        let generator = LoadGenerator(target: try SocketAddress(host: host, port: port))
+        let spec = LoadSpec(
+            name: "load", connections: connections, size: size, pipeline: pipeline, duration: duration,
+            warmup: warmup, loops: loops)
+        let result = try generator.run(spec)
+        print(ResultTable.header())
+        print(ResultTable.row(result))
+        if !result.succeeded { throw ExitCode.failure }
+    }
+}

@@ -1,0 +1,44 @@
+import ArgumentParser
+import Logging
+import ReactorCore
+
+/// `reactor-bench serve`: the framed echo server on its own, until SIGINT or SIGTERM.
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the framed echo server until SIGINT or SIGTERM, then shut down gracefully.")
+
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on (0 picks a free one and prints it).")
+    var port = 9000
+
+    @Option(help: "Sub-reactor threads (default: one per core).")
+    var loops = ServerConfiguration.coreCount
+
+    @Option(name: .customLong("max-frame"), help: "Largest frame payload accepted, in bytes.")
+    var maxFrame = 1 << 20
+
+    @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).")
+    var logLevel = "info"
+
+    func run() throws {
+        var logger = Logger(label: "reactor-bench.serve")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        SignalWaiter.blockTerminationSignals()
+        let server = Server(
+            configuration: ServerConfiguration(
+                host: host, port: port, subReactors: loops, maxFrameLength: maxFrame, logger: logger),
+            handler: EchoHandler())
+        try server.start()
+        print("listening on \(server.localAddress!)")
+        let signal = SignalWaiter.waitForTermination()
+        logger.info("signal \(signal): shutting down")
+        server.stop()
+        let statistics = server.statistics()
+        print(
+            "served \(statistics.connectionsAccepted) connections, \(statistics.framesIn) frames; "
+                + "closed: \(statistics.closed.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: " "))")
+    }
+}
