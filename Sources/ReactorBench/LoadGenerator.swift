@@ -4,7 +4,7 @@ import ReactorCore
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Drives one ``LoadSpec`` against a framed echo server through ReactorCore's own ``Client``.
@@ -21,23 +21,29 @@ struct LoadGenerator {
         let shared = LoadShared(size: spec.size)
         var logger = Logger(label: "reactor-bench.load")
         logger.logLevel = .error
-        var configuration = ClientConfiguration(loops: spec.loops, maxFrameLength: max(spec.size, 1 << 20), logger: logger)
+        var configuration = ClientConfiguration(
+            loops: spec.loops, maxFrameLength: max(spec.size, 1 << 20), logger: logger)
         // A bulk request can be queued whole while the previous ones are still being written.
-        configuration.limits.maxPendingWriteBytes = max(configuration.limits.maxPendingWriteBytes, spec.size * spec.pipeline * 2 + 64)
-        configuration.limits.writeHighWatermark = max(configuration.limits.writeHighWatermark, spec.size * spec.pipeline + 64)
+        configuration.limits.maxPendingWriteBytes = max(
+            configuration.limits.maxPendingWriteBytes, spec.size * spec.pipeline * 2 + 64)
+        configuration.limits.writeHighWatermark = max(
+            configuration.limits.writeHighWatermark, spec.size * spec.pipeline + 64)
         let client = Client(configuration: configuration, handler: LoadHandler(shared: shared, pipeline: spec.pipeline))
         try client.start()
         defer { client.stop() }
 
         for index in 0..<spec.connections {
             // Past ~25k connections one source address runs out of ephemeral ports: spread over 127.0.0.x.
-            let source = spec.connections > 20_000 ? try SocketAddress(host: "127.0.0.\(2 + index / 20_000)", port: 0) : nil
+            let source =
+                spec.connections > 20_000 ? try SocketAddress(host: "127.0.0.\(2 + index / 20_000)", port: 0) : nil
             try client.connect(to: target, from: source)
         }
         let connectDeadline = LoadHandler.now() + 20_000_000_000
         while shared.opened.load(ordering: .relaxed) + shared.disconnects.load(ordering: .relaxed) < spec.connections {
             if LoadHandler.now() > connectDeadline {
-                throw Failure(description: "only \(shared.opened.load(ordering: .relaxed)) of \(spec.connections) connections opened")
+                throw Failure(
+                    description:
+                        "only \(shared.opened.load(ordering: .relaxed)) of \(spec.connections) connections opened")
             }
             usleep(1000)
         }

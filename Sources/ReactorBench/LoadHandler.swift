@@ -3,13 +3,15 @@ import ReactorCore
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// State every client loop shares with the driver: the request payloads, the phase, and the merged results.
 final class LoadShared: Sendable {
     enum Phase: Int {
-        case warmup = 0, measuring = 1, stopping = 2
+        case warmup = 0
+        case measuring = 1
+        case stopping = 2
     }
 
     /// Distinct payloads of the request size; request `n` on connection `c` carries `templates[(n + c) % count]`,
@@ -84,9 +86,13 @@ struct LoadHandler: FrameHandler {
         let templates = shared.templates
         let expected = templates[(state.received + state.offset) % templates.count]
         state.received += 1
-        let matches = frame.count == expected.count && expected.withUnsafeBytes { wanted in
-            frame.withUnsafeBytes { got in got.count == 0 || memcmp(got.baseAddress!, wanted.baseAddress!, got.count) == 0 }
-        }
+        let matches =
+            frame.count == expected.count
+            && expected.withUnsafeBytes { wanted in
+                frame.withUnsafeBytes { got in
+                    got.count == 0 || memcmp(got.baseAddress!, wanted.baseAddress!, got.count) == 0
+                }
+            }
         if !matches { shared.mismatches.add(1, ordering: .relaxed) }
         let phase = shared.phase.load(ordering: .relaxed)
         if phase == LoadShared.Phase.measuring.rawValue {
@@ -103,7 +109,8 @@ struct LoadHandler: FrameHandler {
 
     mutating func onClose(_ id: ConnectionID, reason: CloseReason) {
         let phase = shared.phase.load(ordering: .relaxed)
-        if phase != LoadShared.Phase.stopping.rawValue || (reason.kind != .shutdown && reason.kind != .closedByHandler) {
+        if phase != LoadShared.Phase.stopping.rawValue || (reason.kind != .shutdown && reason.kind != .closedByHandler)
+        {
             shared.disconnects.add(1, ordering: .relaxed)
         }
         if Int(id.fd) < states.count { states[Int(id.fd)] = nil }

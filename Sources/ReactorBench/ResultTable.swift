@@ -14,7 +14,8 @@ struct ResultTable {
     static func row(_ result: LoadResult) -> String {
         let cells = [
             result.spec.name, "\(result.spec.connections)", Format.bytes(Double(result.spec.size)),
-            "\(result.spec.pipeline)", Format.count(result.messagesPerSecond), Format.fixed(result.megabytesPerSecond, 1),
+            "\(result.spec.pipeline)", Format.count(result.messagesPerSecond),
+            Format.fixed(result.megabytesPerSecond, 1),
             Format.micros(result.p50Microseconds), Format.micros(result.p99Microseconds),
             Format.micros(result.p999Microseconds), Format.micros(result.maxMicroseconds), "\(result.errors)",
         ]

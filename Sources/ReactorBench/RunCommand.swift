@@ -34,8 +34,9 @@ struct RunCommand: ParsableCommand {
         try server.start()
         defer { server.stop() }
         let generator = LoadGenerator(target: server.localAddress!)
-        print("swift-reactor echo bench: server \(serverLoops) loop(s), load driver \(clientLoops) loop(s), "
-            + "\(ServerConfiguration.coreCount) cores shared")
+        print(
+            "swift-reactor echo bench: server \(serverLoops) loop(s), load driver \(clientLoops) loop(s), "
+                + "\(ServerConfiguration.coreCount) cores shared")
         print(ResultTable.header())
         var failed = false
         for var spec in specs {

@@ -2,7 +2,7 @@ import ReactorCore
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension LoopbackTests {

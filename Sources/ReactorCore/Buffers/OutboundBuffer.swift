@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A connection's unsent bytes: a singly linked chain of pooled chunks, written by ``append(_:count:pool:)`` and

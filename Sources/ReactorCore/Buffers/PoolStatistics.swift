@@ -24,7 +24,10 @@ public struct PoolStatistics: Sendable, Hashable {
 
     /// Adds another loop's figures class by class.
     mutating func merge(_ other: PoolStatistics) {
-        if classes.isEmpty { classes = other.classes; return }
+        if classes.isEmpty {
+            classes = other.classes
+            return
+        }
         for index in classes.indices where index < other.classes.count {
             classes[index].chunksInUse += other.classes[index].chunksInUse
             classes[index].chunksFree += other.classes[index].chunksFree

@@ -84,7 +84,8 @@ final class SlabPool {
     @inline(__always)
     func put(_ chunk: UnsafeMutableRawPointer, sizeClass index: Int) {
         classes[index].inUse -= 1
-        if classes[index].chunkSize > Self.slabCarvedLimit && classes[index].freeCount >= Self.maximumCachedLargeChunks {
+        if classes[index].chunkSize > Self.slabCarvedLimit && classes[index].freeCount >= Self.maximumCachedLargeChunks
+        {
             chunk.deallocate()
             classes[index].allocatedChunks -= 1
             return

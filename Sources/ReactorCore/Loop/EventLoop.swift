@@ -1,7 +1,7 @@
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One reactor thread: an epoll instance, an eventfd wakeup and a cross-thread task queue.

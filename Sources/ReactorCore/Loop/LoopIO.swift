@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The per-loop I/O resources every connection on the loop shares: the buffer pool, the read scratch buffer, the

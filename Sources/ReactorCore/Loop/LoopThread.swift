@@ -1,7 +1,7 @@
 import CEpoll
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A plain pthread for a long-lived loop: loops block in `epoll_wait`, so they never run on Dispatch's workers or

@@ -1,7 +1,7 @@
 import CEpoll
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One epoll instance and the events array it fills, allocated once and doubled whenever a wait fills it

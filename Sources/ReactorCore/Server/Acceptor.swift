@@ -2,7 +2,7 @@ import Logging
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The main reactor: owns the listening socket, accepts until `EAGAIN`, turns Nagle off and hands each

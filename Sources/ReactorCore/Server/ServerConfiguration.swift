@@ -1,7 +1,7 @@
 public import Logging
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Everything a ``Server`` needs to know before it starts.

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension SubReactor {
@@ -17,8 +17,9 @@ extension SubReactor {
             let destination = direct ?? scratch
             let count: Int
             do {
-                guard case .processed(let bytes) = try Posix.read(
-                    connection.fd, into: destination.baseAddress!, count: destination.count)
+                guard
+                    case .processed(let bytes) = try Posix.read(
+                        connection.fd, into: destination.baseAddress!, count: destination.count)
                 else { return }  // would block
                 count = bytes
             } catch {

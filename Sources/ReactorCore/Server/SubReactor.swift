@@ -1,7 +1,7 @@
 import Logging
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A sub-reactor: one loop thread that owns a set of connections for their whole lives.

@@ -1,7 +1,7 @@
 import CEpoll
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Thin wrappers over epoll; the policy lives in ``syscall(_:_:)``.

@@ -1,7 +1,7 @@
 import CEpoll
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Socket and descriptor syscalls, one small function each, all through ``syscall(_:_:)``.

@@ -1,7 +1,7 @@
 import ReactorCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A blocking loopback client for tests: plain sockets with receive/send timeouts, so no test can hang forever.

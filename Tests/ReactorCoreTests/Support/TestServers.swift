@@ -56,7 +56,7 @@ func eventually(seconds: Double = 5, _ condition: () -> Bool) -> Bool {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Descriptors this process has open right now.
