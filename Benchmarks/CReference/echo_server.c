@@ -242,6 +242,7 @@ static void on_accept(struct worker *w) {
                 fd = accept4(w->lfd, NULL, NULL, SOCK_CLOEXEC);
                 if (fd >= 0) close(fd);
                 w->spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                if (fd < 0) return; /* EMFILE is reported even when the queue is empty */
                 continue;
             }
             if (errno != EAGAIN) perror("accept4");

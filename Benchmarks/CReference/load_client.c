@@ -391,5 +391,11 @@ int main(int argc, char **argv) {
            percentile_us(hist, msgs, 0.50), percentile_us(hist, msgs, 0.99),
            percentile_us(hist, msgs, 0.999), (double)max_ns / 1e3,
            (unsigned long long)errors, (unsigned long long)mismatches);
+    for (long t = 0; t < g_threads; t++) {
+        close(ts[t].epfd);
+        free(ts[t].scratch);
+        free(ts[t].conns);
+    }
+    free(ts), free(cs), free(stamps), free(g_pattern);
     return errors || mismatches ? 1 : 0;
 }

@@ -85,6 +85,31 @@ public final class Client<Handler: FrameHandler>: Sendable {
         lifecycle.withLock { $0 = .stopped(statistics) }
     }
 
+    /// True while `id` names an open connection. Lock-free: reads the connection registry, never waits for a loop.
+    public func isOpen(_ id: ConnectionID) -> Bool {
+        guard let group = runningGroup else { return false }
+        return group.registry.isOpen(id) ?? true
+    }
+
+    /// Queues one frame with `payload` on `id` from any thread; dropped if the connection has closed by the time
+    /// its loop runs the task. Copies `payload` and posts a task, so this is for occasional pushes, not the hot
+    /// path (inside a handler, write to the ``ConnectionContext`` instead).
+    public func write(_ payload: [UInt8], to id: ConnectionID) {
+        runningGroup?.withConnection(id) { $0.write(payload) }
+    }
+
+    /// Closes `id` after its queued replies are written, from any thread; a no-op if it already closed.
+    public func close(_ id: ConnectionID) {
+        runningGroup?.withConnection(id) { $0.close() }
+    }
+
+    private var runningGroup: ReactorGroup<Handler>? {
+        lifecycle.withLock { state in
+            if case .running(let group) = state { return group }
+            return nil
+        }
+    }
+
     /// Counters summed over the loops (taken on each loop while running; final after ``stop()``).
     public func statistics() -> ReactorStatistics {
         let current: ReactorGroup<Handler>?

@@ -5,6 +5,7 @@ import Synchronization
 /// ``Client``.
 final class ReactorGroup<Handler: FrameHandler>: @unchecked Sendable {
     let reactors: [SubReactor<Handler>]
+    let registry = ConnectionRegistry()
     private let nextIndex = Atomic<Int>(0)
 
     /// Creates `count` loops (each with its own copy of `handler`); nothing runs until ``start()``.
@@ -12,7 +13,9 @@ final class ReactorGroup<Handler: FrameHandler>: @unchecked Sendable {
         var reactors: [SubReactor<Handler>] = []
         do {
             for index in 0..<count {
-                reactors.append(try SubReactor(index: index, handler: handler, limits: limits, logger: logger))
+                reactors.append(
+                    try SubReactor(
+                        index: index, handler: handler, limits: limits, registry: registry, logger: logger))
             }
         } catch {
             for reactor in reactors { reactor.join() }
@@ -35,6 +38,12 @@ final class ReactorGroup<Handler: FrameHandler>: @unchecked Sendable {
     func next() -> SubReactor<Handler> {
         let index = nextIndex.wrappingAdd(1, ordering: .relaxed).oldValue
         return reactors[index % reactors.count]
+    }
+
+    /// Runs `body` with `id`'s context on its loop, if it is still open then. Any thread.
+    func withConnection(_ id: ConnectionID, _ body: @escaping @Sendable (inout ConnectionContext) -> Void) {
+        guard reactors.indices.contains(id.loop), registry.isOpen(id) != false else { return }
+        reactors[id.loop].withConnection(id, body)
     }
 
     /// True when called on one of the group's loop threads.

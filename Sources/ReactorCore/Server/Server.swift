@@ -102,6 +102,31 @@ public final class Server<Handler: FrameHandler>: Sendable {
         closed.leave()
     }
 
+    /// True while `id` names an open connection. Lock-free: reads the connection registry, never waits for a loop.
+    public func isOpen(_ id: ConnectionID) -> Bool {
+        guard let group = runningGroup else { return false }
+        return group.registry.isOpen(id) ?? true
+    }
+
+    /// Queues one frame with `payload` on `id` from any thread; dropped if the connection has closed by the time
+    /// its loop runs the task. Copies `payload` and posts a task, so this is for occasional pushes, not the hot
+    /// path (inside a handler, write to the ``ConnectionContext`` instead).
+    public func write(_ payload: [UInt8], to id: ConnectionID) {
+        runningGroup?.withConnection(id) { $0.write(payload) }
+    }
+
+    /// Closes `id` after its queued replies are written, from any thread; a no-op if it already closed.
+    public func close(_ id: ConnectionID) {
+        runningGroup?.withConnection(id) { $0.close() }
+    }
+
+    private var runningGroup: ReactorGroup<Handler>? {
+        lifecycle.withLock { state in
+            if case .running(_, let group) = state { return group }
+            return nil
+        }
+    }
+
     /// Blocks until the server has stopped (returns at once if it never started).
     public func waitUntilClosed() {
         closed.wait()

@@ -8,6 +8,8 @@ extension SubReactor {
         connection.decoder.reset(pool: io.pool)
         connection.outbound.discard(pool: io.pool, sizeClass: io.outboundClass)
         table.remove(connection)
+        // Unpublish before the descriptor can be reused by another loop, or its fresh entry could be wiped.
+        registry.publishClosed(connection.id)
         Posix.close(connection.fd)
         io.counters.closed[reason.kind.rawValue] += 1
         closeLog.record(reason, id: connection.id)

@@ -22,12 +22,16 @@ final class SubReactor<Handler: FrameHandler>: @unchecked Sendable {
     var handler: Handler
     let io: LoopIO
     var table = ConnectionTable()
+    let registry: ConnectionRegistry
     var state = State.running
     var closeLog: CloseLog
     private var thread: LoopThread?
 
-    init(index: Int, handler: Handler, limits: ConnectionLimits, logger: Logger) throws(SystemError) {
+    init(
+        index: Int, handler: Handler, limits: ConnectionLimits, registry: ConnectionRegistry, logger: Logger
+    ) throws(SystemError) {
         self.loop = try EventLoop(index: index)
+        self.registry = registry
         self.handler = handler
         self.io = LoopIO(limits: limits)
         self.closeLog = CloseLog(logger: logger)
@@ -58,6 +62,16 @@ final class SubReactor<Handler: FrameHandler>: @unchecked Sendable {
     /// Hands this loop a client socket whose non-blocking connect is in progress. Any thread.
     func adoptConnecting(_ fd: CInt) {
         loop.execute { [self] in register(fd, connecting: true) }
+    }
+
+    /// Runs `body` on the loop with `id`'s context if the connection is still open there (the generation check
+    /// makes a task for a closed and reused descriptor a no-op). Any thread.
+    func withConnection(_ id: ConnectionID, _ body: @escaping @Sendable (inout ConnectionContext) -> Void) {
+        loop.execute { [self] in
+            guard let connection = table.lookup(id), !connection.flags.contains(.closed) else { return }
+            var context = ConnectionContext(connection: connection, io: io)
+            body(&context)
+        }
     }
 
     /// Asks the loop to stop: stop reading, flush, close every connection (by `drainTimeout` at the latest), exit.
@@ -160,6 +174,7 @@ final class SubReactor<Handler: FrameHandler>: @unchecked Sendable {
         }
         connection.interest = interest
         table.insert(connection)
+        registry.publishOpen(id)
         if connecting {
             connection.flags.insert(.connecting)
             return
