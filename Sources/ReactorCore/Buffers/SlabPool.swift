@@ -7,7 +7,7 @@
 /// for reuse, and at most ``maximumCachedLargeChunks`` free chunks of each large class are kept.
 ///
 /// Not thread-safe: a pool belongs to exactly one loop thread.
-final class SlabPool {
+@_spi(Benchmarks) public final class SlabPool {
     /// The smallest chunk, in bytes.
     static let minimumChunkSize = 4096
     /// Classes up to this size are carved from slabs.
@@ -31,7 +31,7 @@ final class SlabPool {
     private var slabs: [UnsafeMutableRawPointer] = []
 
     /// Creates a pool whose largest class holds `largestChunk` bytes.
-    init(largestChunk: Int) {
+    @_spi(Benchmarks) public init(largestChunk: Int) {
         var classes: [SizeClass] = []
         var size = Self.minimumChunkSize
         while true {
@@ -55,7 +55,7 @@ final class SlabPool {
 
     /// The index of the smallest class holding `byteCount` bytes.
     @inline(__always)
-    func sizeClass(for byteCount: Int) -> Int {
+    @_spi(Benchmarks) public func sizeClass(for byteCount: Int) -> Int {
         if byteCount <= Self.minimumChunkSize { return 0 }
         // ceil(log2(byteCount)) - log2(minimum)
         let bits = Int.bitWidth - (byteCount - 1).leadingZeroBitCount
@@ -66,11 +66,11 @@ final class SlabPool {
 
     /// The size in bytes of chunks in class `index`.
     @inline(__always)
-    func chunkSize(ofClass index: Int) -> Int { classes[index].chunkSize }
+    @_spi(Benchmarks) public func chunkSize(ofClass index: Int) -> Int { classes[index].chunkSize }
 
     /// Takes a chunk of class `index` (see ``sizeClass(for:)``).
     @inline(__always)
-    func get(sizeClass index: Int) -> UnsafeMutableRawPointer {
+    @_spi(Benchmarks) public func get(sizeClass index: Int) -> UnsafeMutableRawPointer {
         if let chunk = classes[index].freeList {
             classes[index].freeList = chunk.load(as: UnsafeMutableRawPointer?.self)
             classes[index].freeCount -= 1
@@ -82,7 +82,7 @@ final class SlabPool {
 
     /// Returns a chunk taken from class `index`.
     @inline(__always)
-    func put(_ chunk: UnsafeMutableRawPointer, sizeClass index: Int) {
+    @_spi(Benchmarks) public func put(_ chunk: UnsafeMutableRawPointer, sizeClass index: Int) {
         classes[index].inUse -= 1
         if classes[index].chunkSize > Self.slabCarvedLimit && classes[index].freeCount >= Self.maximumCachedLargeChunks
         {
@@ -118,7 +118,7 @@ final class SlabPool {
     }
 
     /// A snapshot of the pool's occupancy.
-    var statistics: PoolStatistics {
+    @_spi(Benchmarks) public var statistics: PoolStatistics {
         PoolStatistics(
             classes: classes.map {
                 PoolStatistics.SizeClass(

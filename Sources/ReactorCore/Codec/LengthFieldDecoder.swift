@@ -4,7 +4,7 @@
 /// `waitingForBody` keeps a frame that arrived in pieces in one pooled chunk sized for its length. Complete frames
 /// in the input are handed out in place (no copy). An idle decoder holds no chunk. A length above
 /// ``maxFrameLength`` is reported before anything is allocated for it.
-struct LengthFieldDecoder {
+@_spi(Benchmarks) public struct LengthFieldDecoder {
     /// Bytes in the length prefix.
     static let headerLength = 4
 
@@ -17,7 +17,7 @@ struct LengthFieldDecoder {
     }
 
     /// Why decoding stopped early.
-    enum Outcome: Equatable {
+    @_spi(Benchmarks) public enum Outcome: Equatable {
         /// All input consumed; a partial frame may be buffered.
         case consumed
         /// A length prefix exceeded the limit; the stream is unusable.
@@ -30,12 +30,12 @@ struct LengthFieldDecoder {
     let maxFrameLength: Int
     private(set) var state = State.waitingForHeader(partial: 0, count: 0)
 
-    init(maxFrameLength: Int) {
+    @_spi(Benchmarks) public init(maxFrameLength: Int) {
         self.maxFrameLength = maxFrameLength
     }
 
     /// Bytes of an incomplete frame held (prefix bytes included); 0 when the decoder is between frames.
-    var bufferedBytes: Int {
+    @_spi(Benchmarks) public var bufferedBytes: Int {
         switch state {
         case .waitingForHeader(_, let count): return count
         case .waitingForBody(_, _, _, let filled): return Self.headerLength + filled
@@ -44,7 +44,7 @@ struct LengthFieldDecoder {
 
     /// Decodes `input`, calling `onFrame` for every complete frame; `onFrame` returns false to stop.
     @inline(__always)
-    mutating func decode(
+    @_spi(Benchmarks) public mutating func decode(
         _ input: UnsafeRawBufferPointer,
         pool: SlabPool,
         onFrame: (FrameView) -> Bool
@@ -151,7 +151,7 @@ struct LengthFieldDecoder {
     }
 
     /// Returns a pending chunk to `pool` (the connection is closing).
-    mutating func reset(pool: SlabPool) {
+    @_spi(Benchmarks) public mutating func reset(pool: SlabPool) {
         if case .waitingForBody(_, let chunk, let sizeClass, _) = state {
             pool.put(chunk, sizeClass: sizeClass)
         }

@@ -2,7 +2,7 @@
 /// and the lifecycle flags. Touched only on the owning loop's thread.
 ///
 /// An idle connection (no partial frame, nothing unsent) holds no buffer: only this object and its table slot.
-final class Connection {
+@_spi(Benchmarks) public final class Connection {
     /// Lifecycle and scheduling flags.
     struct Flags: OptionSet {
         let rawValue: UInt8
@@ -33,7 +33,7 @@ final class Connection {
 
     @inline(__always) var fd: CInt { id.fd }
 
-    init(id: ConnectionID, maxFrameLength: Int) {
+    @_spi(Benchmarks) public init(id: ConnectionID, maxFrameLength: Int) {
         self.id = id
         self.decoder = LengthFieldDecoder(maxFrameLength: maxFrameLength)
     }

@@ -10,14 +10,14 @@ public struct ConnectionID: Hashable, Sendable, CustomStringConvertible {
     /// How many connections this loop had on this descriptor number before this one.
     public let generation: UInt32
 
-    init(loop: Int, fd: Int32, generation: UInt32) {
+    @_spi(Benchmarks) public init(loop: Int, fd: Int32, generation: UInt32) {
         self.loop = loop
         self.fd = fd
         self.generation = generation
     }
 
     /// The epoll tag for this connection: `fd | generation << 32`.
-    var tag: UInt64 { UInt64(UInt32(bitPattern: fd)) | UInt64(generation) << 32 }
+    @_spi(Benchmarks) public var tag: UInt64 { UInt64(UInt32(bitPattern: fd)) | UInt64(generation) << 32 }
 
     public var description: String { "conn(\(loop):\(fd)#\(generation))" }
 }

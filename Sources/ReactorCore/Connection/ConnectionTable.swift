@@ -3,20 +3,23 @@
 /// The kernel hands out the lowest free descriptor, so the table stays dense. A slot's generation advances when its
 /// connection closes; epoll events carry `fd | generation << 32`, so an event for a closed and reused descriptor no
 /// longer matches and is dropped. Written and read only by the owning loop.
-struct ConnectionTable {
+@_spi(Benchmarks) public struct ConnectionTable {
     private var slots: [Connection?] = []
     private var generations: [UInt32] = []
     /// Open connections.
-    private(set) var count = 0
+    @_spi(Benchmarks) public private(set) var count = 0
+
+    /// An empty table.
+    @_spi(Benchmarks) public init() {}
 
     /// The generation the next connection on `fd` gets.
-    mutating func nextGeneration(for fd: CInt) -> UInt32 {
+    @_spi(Benchmarks) public mutating func nextGeneration(for fd: CInt) -> UInt32 {
         grow(toHold: Int(fd))
         return generations[Int(fd)]
     }
 
     /// Stores `connection` in its descriptor's slot.
-    mutating func insert(_ connection: Connection) {
+    @_spi(Benchmarks) public mutating func insert(_ connection: Connection) {
         let index = Int(connection.fd)
         grow(toHold: index)
         precondition(slots[index] == nil, "descriptor \(index) is already in use by an open connection")
@@ -26,7 +29,7 @@ struct ConnectionTable {
 
     /// The connection an epoll tag names, or nil when it closed since (stale event).
     @inline(__always)
-    func lookup(tag: UInt64) -> Connection? {
+    @_spi(Benchmarks) public func lookup(tag: UInt64) -> Connection? {
         let fd = Int(UInt32(truncatingIfNeeded: tag))
         guard fd < slots.count, generations[fd] == UInt32(truncatingIfNeeded: tag >> 32) else { return nil }
         return slots[fd]
@@ -37,7 +40,7 @@ struct ConnectionTable {
     func lookup(_ id: ConnectionID) -> Connection? { lookup(tag: id.tag) }
 
     /// Empties `connection`'s slot and advances its generation.
-    mutating func remove(_ connection: Connection) {
+    @_spi(Benchmarks) public mutating func remove(_ connection: Connection) {
         let index = Int(connection.fd)
         precondition(slots[index] === connection, "removing a connection that is not in its slot")
         slots[index] = nil
