@@ -177,9 +177,10 @@ static int flush(struct worker *w, struct conn *c) {
     }
     b->off += (uint32_t)k, b->len -= (uint32_t)k;
     if (b == w->tob) {
-        int rc = b->len ? buf_append(&c->out, b->data + b->off, b->len) : 0;
-        b->off = b->len = 0;
-        return rc;
+        const uint8_t *rest = b->data + b->off;
+        uint32_t n = b->len;
+        b->off = b->len = 0; /* the bytes stay valid until the next decode */
+        return n ? buf_append(&c->out, rest, n) : 0;
     }
     if (b->len == 0) { /* fully drained: give the memory back */
         free(c->out);

@@ -221,10 +221,11 @@ static void drop(struct thread *t, struct conn *c, int rc) {
 static void *thread_run(void *arg) {
     struct thread *t = arg;
     struct epoll_event events[MAX_EVENTS];
+    uint64_t t0 = now_ns();
     for (int i = 0; i < t->nconns; i++) {
         struct conn *c = t->conns[i];
         c->credits = (uint32_t)g_pipeline;
-        for (long k = 0; k < g_pipeline; k++) c->ts[k] = g_t_start;
+        for (long k = 0; k < g_pipeline; k++) c->ts[k] = t0;
         int rc = do_send(t, c);
         if (rc < 0) drop(t, c, rc);
     }

@@ -81,4 +81,6 @@ int CEpoll_set_thread_name(const char *name) {
     return pthread_setname_np(pthread_self(), truncated);
 }
 
+int CEpoll_get_thread_name(char *buffer, size_t size) { return pthread_getname_np(pthread_self(), buffer, size); }
+
 #endif // __linux__

@@ -17,7 +17,7 @@ struct LoadGenerator {
     /// Prints a live progress line while measuring (only when stdout is a terminal).
     var showProgress = isatty(STDOUT_FILENO) == 1
 
-    func run(_ spec: LoadSpec) throws -> LoadResult {
+    func run(_ spec: LoadSpec, probe: (any ServerProbe)? = nil) throws -> LoadResult {
         let shared = LoadShared(size: spec.size)
         var logger = Logger(label: "reactor-bench.load")
         logger.logLevel = .error
@@ -51,6 +51,7 @@ struct LoadGenerator {
         sleepSeconds(spec.warmup)
         let start = LoadHandler.now()
         shared.phase.store(LoadShared.Phase.measuring.rawValue, ordering: .relaxed)
+        probe?.begin()
         let end = start + UInt64(spec.duration * 1e9)
         var lastCount = 0
         var lastTime = start
@@ -74,6 +75,7 @@ struct LoadGenerator {
         }
         shared.phase.store(LoadShared.Phase.stopping.rawValue, ordering: .relaxed)
         let seconds = Double(LoadHandler.now() - start) / 1e9
+        let serverFigures = probe?.end(messages: shared.completedForProgress.load(ordering: .relaxed))
         if showProgress {
             print("\r" + String(repeating: " ", count: 72) + "\r", terminator: "")
             fflush(nil)
@@ -88,7 +90,7 @@ struct LoadGenerator {
             p999Microseconds: Double(histogram.valueAtPercentile(99.9)) / 1000,
             maxMicroseconds: Double(histogram.max) / 1000,
             mismatches: shared.mismatches.load(ordering: .relaxed),
-            disconnects: shared.disconnects.load(ordering: .relaxed))
+            disconnects: shared.disconnects.load(ordering: .relaxed), server: serverFigures)
     }
 
     private func sleepSeconds(_ seconds: Double) {

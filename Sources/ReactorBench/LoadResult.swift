@@ -13,6 +13,8 @@ struct LoadResult: Sendable {
     var mismatches: Int
     /// Connections lost before the run ended, or that never connected.
     var disconnects: Int
+    /// Server-side figures for the window, when the server could be observed.
+    var server: ServerFigures?
 
     var messagesPerSecond: Double { seconds > 0 ? Double(messages) / seconds : 0 }
     /// Payload megabytes per second, both directions counted once (request payload = reply payload).

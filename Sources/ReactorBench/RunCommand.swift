@@ -41,7 +41,7 @@ struct RunCommand: ParsableCommand {
         var failed = false
         for var spec in specs {
             spec.loops = clientLoops
-            let result = try generator.run(spec)
+            let result = try generator.run(spec, probe: EmbeddedServerProbe(server: server))
             print(ResultTable.row(result))
             if !result.succeeded { failed = true }
         }

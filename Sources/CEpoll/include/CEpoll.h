@@ -81,6 +81,8 @@ int CEpoll_tcp_nodelay(int fd, int on);
 // MARK: threads
 /// Names the calling thread (at most 15 characters are kept), for ps/top/gdb.
 int CEpoll_set_thread_name(const char *name);
+/// Copies the calling thread's name into `buffer` (16 bytes are enough). Does not allocate.
+int CEpoll_get_thread_name(char *buffer, size_t size);
 
 #endif // __linux__
 #endif // CEPOLL_H

@@ -44,7 +44,7 @@ public final class Client<Handler: FrameHandler>: Sendable {
         try lifecycle.withLock { state in
             guard case .idle = state else { preconditionFailure("Client.start() called twice") }
             let group = try ReactorGroup(
-                count: configuration.loops, handler: handler, limits: configuration.limits,
+                count: configuration.loops, threadName: "client", handler: handler, limits: configuration.limits,
                 logger: configuration.logger)
             try group.start()
             state = .running(group)

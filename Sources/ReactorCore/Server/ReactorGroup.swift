@@ -9,13 +9,17 @@ final class ReactorGroup<Handler: FrameHandler>: @unchecked Sendable {
     private let nextIndex = Atomic<Int>(0)
 
     /// Creates `count` loops (each with its own copy of `handler`); nothing runs until ``start()``.
-    init(count: Int, handler: Handler, limits: ConnectionLimits, logger: Logger) throws(SystemError) {
+    /// Loop threads are named `\(threadName)-\(index)` ("reactor-0" for a server, "client-0" for a client).
+    init(
+        count: Int, threadName: String, handler: Handler, limits: ConnectionLimits, logger: Logger
+    ) throws(SystemError) {
         var reactors: [SubReactor<Handler>] = []
         do {
             for index in 0..<count {
                 reactors.append(
                     try SubReactor(
-                        index: index, handler: handler, limits: limits, registry: registry, logger: logger))
+                        index: index, threadName: "\(threadName)-\(index)", handler: handler, limits: limits,
+                        registry: registry, logger: logger))
             }
         } catch {
             for reactor in reactors { reactor.join() }

@@ -46,7 +46,7 @@ public final class Server<Handler: FrameHandler>: Sendable {
             guard case .idle = state else { preconditionFailure("Server.start() called twice") }
             let address = try SocketAddress(host: configuration.host, port: configuration.port)
             let group = try ReactorGroup(
-                count: configuration.subReactors, handler: handler, limits: configuration.limits,
+                count: configuration.subReactors, threadName: "reactor", handler: handler, limits: configuration.limits,
                 logger: configuration.logger)
             let acceptor: Acceptor
             do {

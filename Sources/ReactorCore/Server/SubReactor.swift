@@ -26,10 +26,13 @@ final class SubReactor<Handler: FrameHandler>: @unchecked Sendable {
     var state = State.running
     var closeLog: CloseLog
     private var thread: LoopThread?
+    private let threadName: String
 
     init(
-        index: Int, handler: Handler, limits: ConnectionLimits, registry: ConnectionRegistry, logger: Logger
+        index: Int, threadName: String, handler: Handler, limits: ConnectionLimits, registry: ConnectionRegistry,
+        logger: Logger
     ) throws(SystemError) {
+        self.threadName = threadName
         self.loop = try EventLoop(index: index)
         self.registry = registry
         self.handler = handler
@@ -39,7 +42,7 @@ final class SubReactor<Handler: FrameHandler>: @unchecked Sendable {
 
     /// Starts the loop thread.
     func start() throws(SystemError) {
-        thread = try LoopThread(name: "reactor-\(loop.index)") { [self] in run() }
+        thread = try LoopThread(name: threadName) { [self] in run() }
     }
 
     /// Waits for the loop thread to finish (after ``beginShutdown(drainTimeout:)``).
