@@ -93,6 +93,43 @@ struct LoadGenerator {
             disconnects: shared.disconnects.load(ordering: .relaxed), server: serverFigures)
     }
 
+    /// The idle-memory scenario: `connections` connections each echo one frame and then sit idle; the server's
+    /// RSS growth divided by the connections is what one idle connection costs it.
+    func runIdle(_ spec: LoadSpec, serverPID: Int32) throws -> LoadResult {
+        let shared = LoadShared(size: spec.size)
+        // Stopping from the start: each connection sends its one request and never another.
+        shared.phase.store(LoadShared.Phase.stopping.rawValue, ordering: .relaxed)
+        var logger = Logger(label: "reactor-bench.load")
+        logger.logLevel = .error
+        let client = Client(
+            configuration: ClientConfiguration(loops: spec.loops, logger: logger),
+            handler: LoadHandler(shared: shared, pipeline: 1))
+        try client.start()
+        defer { client.stop() }
+        usleep(200_000)
+        let before = ProcessStats.residentBytes(pid: "\(serverPID)") ?? 0
+        let start = LoadHandler.now()
+        for _ in 0..<spec.connections { try client.connect(to: target) }
+        let deadline = start + 60_000_000_000
+        while shared.replies.load(ordering: .relaxed) + shared.disconnects.load(ordering: .relaxed) < spec.connections {
+            if LoadHandler.now() > deadline {
+                throw Failure(description: "only \(shared.replies.load(ordering: .relaxed)) idle connections echoed")
+            }
+            usleep(10_000)
+        }
+        let seconds = Double(LoadHandler.now() - start) / 1e9
+        usleep(300_000)  // let the server settle (deferred frees, page faults of the last slots)
+        let after = ProcessStats.residentBytes(pid: "\(serverPID)") ?? 0
+        var result = LoadResult(
+            spec: spec, messages: shared.replies.load(ordering: .relaxed), seconds: seconds, p50Microseconds: 0,
+            p99Microseconds: 0, p999Microseconds: 0, maxMicroseconds: 0,
+            mismatches: shared.mismatches.load(ordering: .relaxed),
+            disconnects: shared.disconnects.load(ordering: .relaxed),
+            server: ServerFigures(frames: spec.connections, cpuNanoseconds: 0, residentBytes: after))
+        result.residentBytesPerIdleConnection = Double(after - before) / Double(spec.connections)
+        return result
+    }
+
     private func sleepSeconds(_ seconds: Double) {
         if seconds > 0 { usleep(useconds_t(seconds * 1_000_000)) }
     }

@@ -20,6 +20,8 @@ final class LoadShared: Sendable {
     let phase = Atomic<Int>(Phase.warmup.rawValue)
     let opened = Atomic<Int>(0)
     let completedForProgress = Atomic<Int>(0)
+    /// Every verified reply, in any phase.
+    let replies = Atomic<Int>(0)
     let mismatches = Atomic<Int>(0)
     let disconnects = Atomic<Int>(0)
     let merged = Mutex<(histogram: Histogram<UInt64>, measured: Int)>(
@@ -94,6 +96,7 @@ struct LoadHandler: FrameHandler {
                 }
             }
         if !matches { shared.mismatches.add(1, ordering: .relaxed) }
+        shared.replies.add(1, ordering: .relaxed)
         let phase = shared.phase.load(ordering: .relaxed)
         if phase == LoadShared.Phase.measuring.rawValue {
             _ = histogram.record(latency)

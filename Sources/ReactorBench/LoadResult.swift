@@ -15,6 +15,8 @@ struct LoadResult: Sendable {
     var disconnects: Int
     /// Server-side figures for the window, when the server could be observed.
     var server: ServerFigures?
+    /// For the idle-memory scenario: server RSS growth divided by the idle connections.
+    var residentBytesPerIdleConnection: Double?
 
     var messagesPerSecond: Double { seconds > 0 ? Double(messages) / seconds : 0 }
     /// Payload megabytes per second, both directions counted once (request payload = reply payload).

@@ -6,7 +6,7 @@ struct ReactorBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reactor-bench",
         abstract: "Benchmark swift-reactor: an embedded framed echo server and a load driver.",
-        subcommands: [RunCommand.self, ServeCommand.self, LoadCommand.self],
+        subcommands: [RunCommand.self, ServeCommand.self, LoadCommand.self, CompareCommand.self],
         defaultSubcommand: RunCommand.self
     )
 }

@@ -2,6 +2,10 @@ import ArgumentParser
 import Logging
 import ReactorCore
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// `reactor-bench serve`: the framed echo server on its own, until SIGINT or SIGTERM.
 struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -33,6 +37,7 @@ struct ServeCommand: ParsableCommand {
             handler: EchoHandler())
         try server.start()
         print("listening on \(server.localAddress!)")
+        fflush(nil)  // a parent reading our stdout through a pipe waits for this line
         let signal = SignalWaiter.waitForTermination()
         logger.info("signal \(signal): shutting down")
         server.stop()

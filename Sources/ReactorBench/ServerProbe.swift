@@ -5,9 +5,9 @@ struct ServerFigures: Sendable {
     /// Frames the server handled in the window.
     var frames: Int
     /// Heap allocations made on the server's threads (embedded server only).
-    var allocations: Int?
+    var allocations: Int? = nil
     /// Heap allocations in the whole process, load driver included (embedded server only).
-    var processAllocations: Int?
+    var processAllocations: Int? = nil
     /// CPU time the server's threads used in the window.
     var cpuNanoseconds: UInt64
     /// The server's resident memory at the end of the window.

@@ -1,0 +1,96 @@
+import Foundation
+import ReactorCore
+
+/// An echo server running in a child process (ours via `reactor-bench serve`, or the C reference), so its CPU
+/// time and memory can be read from /proc apart from the load driver's.
+final class ChildServer {
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    let name: String
+    let process: Process
+    let address: SocketAddress
+    var pid: Int32 { process.processIdentifier }
+
+    /// Starts `executable` with `arguments` and waits for its `listening on HOST:PORT` line.
+    init(name: String, executable: String, arguments: [String]) throws {
+        self.name = name
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        var line: [UInt8] = []
+        while true {
+            let byte = output.fileHandleForReading.readData(ofLength: 1)
+            if byte.isEmpty || byte.first == UInt8(ascii: "\n") { break }
+            line.append(contentsOf: byte)
+        }
+        let text = String(decoding: line, as: UTF8.self)
+        guard text.hasPrefix("listening on "), let colon = text.lastIndex(of: ":"),
+            let port = Int(text[text.index(after: colon)...])
+        else {
+            process.terminate()
+            throw Failure(description: "\(name) did not start: \(text)")
+        }
+        address = try SocketAddress(host: "127.0.0.1", port: port)
+        // Drain anything else it prints so it never blocks on a full pipe.
+        output.fileHandleForReading.readabilityHandler = { handle in _ = handle.availableData }
+    }
+
+    /// Our own server: this executable's `serve` subcommand with one sub-reactor.
+    static func swiftReactor(loops: Int = 1) throws -> ChildServer {
+        try ChildServer(
+            name: "swift-reactor", executable: try selfExecutable(),
+            arguments: ["serve", "--port", "0", "--loops", "\(loops)", "--log-level", "error"])
+    }
+
+    /// The C reference echo server from Benchmarks/CReference, compiled on first use.
+    static func cReference(threads: Int = 1) throws -> ChildServer {
+        try ChildServer(
+            name: "C reference", executable: try CReference.binary(),
+            arguments: ["--host", "127.0.0.1", "--port", "0", "--threads", "\(threads)"])
+    }
+
+    /// SIGTERM, then wait for the exit.
+    func stop() {
+        process.terminate()
+        process.waitUntilExit()
+    }
+
+    static func selfExecutable() throws -> String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard count > 0 else { throw Failure(description: "cannot resolve /proc/self/exe") }
+        return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+/// Finds and builds the C reference echo server (`Benchmarks/CReference/echo_server.c`) next to this executable.
+enum CReference {
+    static func binary() throws -> String {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let source = root.appendingPathComponent("Benchmarks/CReference/echo_server.c").path
+        guard FileManager.default.fileExists(atPath: source) else {
+            throw ChildServer.Failure(description: "C reference source not found at \(source)")
+        }
+        let binary = URL(fileURLWithPath: try ChildServer.selfExecutable()).deletingLastPathComponent()
+            .appendingPathComponent("c-reference-echo-server").path
+        let sourceDate = try FileManager.default.attributesOfItem(atPath: source)[.modificationDate] as? Date
+        let binaryDate = (try? FileManager.default.attributesOfItem(atPath: binary))?[.modificationDate] as? Date
+        if let sourceDate, let binaryDate, binaryDate >= sourceDate { return binary }
+        let compiler = Process()
+        compiler.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        compiler.arguments = ["cc", "-O2", "-std=gnu11", "-pthread", "-o", binary, source]
+        try compiler.run()
+        compiler.waitUntilExit()
+        guard compiler.terminationStatus == 0 else {
+            throw ChildServer.Failure(
+                description: "building the C reference failed (cc exit \(compiler.terminationStatus))")
+        }
+        return binary
+    }
+}
