@@ -1,6 +1,6 @@
 import Testing
 
-@testable import ReactorCore
+@_spi(Benchmarks) @testable import ReactorCore
 
 @Suite struct ConnectionTableTests {
     @Test func eventsForClosedAndReusedFdAreDropped() {

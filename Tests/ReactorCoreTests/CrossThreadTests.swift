@@ -1,3 +1,4 @@
+import Foundation
 import ReactorCore
 import Synchronization
 import Testing
@@ -64,6 +65,38 @@ extension LoopbackTests {
                 #expect(server.isOpen(reusedID))
                 _ = first
             }
+        }
+    }
+}
+
+extension LoopbackTests.CrossThread {
+    @Test func tasksPostedFromManyThreadsAtOnceAreAllRunNoWakeupIsLost() throws {
+        let handler = IDRecordingEcho()
+        try withServer(testConfiguration(subReactors: 1), handler: handler) { server, port in
+            let client = try TestClient(port: port)
+            #expect(eventually { handler.record.opened.withLock { $0.count } == 1 })
+            let id = handler.record.opened.withLock { $0[0] }
+            let threads = 4
+            let perThread = 5000
+            // Each write is one task posted to the loop; the posters race the loop's wakeup handling.
+            let done = Atomic<Int>(0)
+            for thread in 0..<threads {
+                Thread.detachNewThread {
+                    for index in 0..<perThread {
+                        server.write([UInt8(thread), UInt8(truncatingIfNeeded: index)], to: id)
+                    }
+                    done.add(1, ordering: .relaxed)
+                }
+            }
+            var next = [Int](repeating: 0, count: threads)
+            for _ in 0..<(threads * perThread) {
+                let payload = try client.receiveFrame()
+                let thread = Int(payload[0])
+                #expect(payload[1] == UInt8(truncatingIfNeeded: next[thread]), "per-thread order is kept")
+                next[thread] += 1
+            }
+            #expect(next == [Int](repeating: perThread, count: threads))
+            #expect(eventually { done.load(ordering: .relaxed) == threads })
         }
     }
 }

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import ReactorCore
+@_spi(Benchmarks) @testable import ReactorCore
 
 /// Feeds `stream` to a decoder in the given pieces and collects every frame's payload.
 private func decode(

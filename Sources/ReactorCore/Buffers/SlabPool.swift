@@ -27,7 +27,8 @@
         var allocatedChunks = 0
     }
 
-    private(set) var classes: [SizeClass]
+    // Loop-confined and never accessed re-entrantly: skip the runtime exclusivity check on every get/put.
+    @exclusivity(unchecked) private(set) var classes: [SizeClass]
     private var slabs: [UnsafeMutableRawPointer] = []
 
     /// Creates a pool whose largest class holds `largestChunk` bytes.

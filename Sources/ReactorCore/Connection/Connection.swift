@@ -23,11 +23,11 @@
     }
 
     let id: ConnectionID
-    var decoder: LengthFieldDecoder
-    var outbound = OutboundBuffer()
+    @exclusivity(unchecked) var decoder: LengthFieldDecoder
+    @exclusivity(unchecked) var outbound = OutboundBuffer()
     /// The events currently registered with epoll.
-    var interest: UInt32 = 0
-    var flags: Flags = []
+    @exclusivity(unchecked) var interest: UInt32 = 0
+    @exclusivity(unchecked) var flags: Flags = []
     /// The reason to report once a deferred close (after flush) happens.
     var pendingCloseReason: CloseReason = .peerClosed
 

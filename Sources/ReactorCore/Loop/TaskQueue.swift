@@ -26,17 +26,22 @@ final class TaskQueue: Sendable {
 
     /// Wakes the loop (coalesced).
     func wake() {
-        if !wakeupPending.exchange(true, ordering: .acquiringAndReleasing) {
+        if !wakeupPending.exchange(true, ordering: .sequentiallyConsistent) {
             // EAGAIN (counter saturated) still leaves the eventfd readable, which is all we need.
             try? EventFD.signal(eventFD)
         }
     }
 
-    /// Loop side: clears the wakeup, then moves every posted task into `batch` (which should be empty).
-    /// A task posted after the flag is cleared signals again, so none is ever left behind.
+    /// Loop side: consumes the eventfd, clears the wakeup flag, then moves every posted task into `batch` (which
+    /// should be empty).
+    ///
+    /// The order matters. A poster appends, then sets the flag, then signals. If its flag update comes after our
+    /// clear, it signals and the loop wakes again; if it comes before, its task was appended before our swap and is
+    /// taken now. Clearing the flag *before* draining would let a signal be drained while the flag stays set with
+    /// no wakeup pending, and every later post would then skip the signal: a lost wakeup.
     func takeAll(into batch: inout [Task]) {
-        wakeupPending.store(false, ordering: .releasing)
         try? EventFD.drain(eventFD)
+        wakeupPending.store(false, ordering: .sequentiallyConsistent)
         pending.withLock { swap(&$0, &batch) }
     }
 

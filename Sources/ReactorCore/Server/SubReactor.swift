@@ -19,11 +19,11 @@ final class SubReactor<Handler: FrameHandler>: @unchecked Sendable {
     }
 
     let loop: EventLoop
-    var handler: Handler
+    @exclusivity(unchecked) var handler: Handler
     let io: LoopIO
-    var table = ConnectionTable()
+    @exclusivity(unchecked) var table = ConnectionTable()
     let registry: ConnectionRegistry
-    var state = State.running
+    @exclusivity(unchecked) var state = State.running
     var closeLog: CloseLog
     private var thread: LoopThread?
     private let threadName: String
