@@ -32,7 +32,7 @@ struct CompareCommand: ParsableCommand {
         print(
             "swift-reactor vs C reference: \(serverThreads) server thread(s) each, load driver \(clientLoops) loop(s), "
                 + "\(rounds) alternating runs, medians; \(ServerConfiguration.coreCount) cores shared")
-        print(ResultTable.header())
+        emit(ResultTable.header())
         var failed = false
         for var spec in specs {
             spec.loops = clientLoops
@@ -56,9 +56,9 @@ struct CompareCommand: ParsableCommand {
             }
             let ourMedian = Self.median(ours)
             let referenceMedian = Self.median(reference)
-            print(ResultTable.row(referenceMedian, label: "\(spec.name) [C]"))
-            print(ResultTable.row(ourMedian, label: "\(spec.name) [swift]"))
-            print(Self.ratioLine(ours: ours, reference: reference, name: spec.name))
+            emit(ResultTable.row(referenceMedian, label: "\(spec.name) [C]"))
+            emit(ResultTable.row(ourMedian, label: "\(spec.name) [swift]"))
+            emit(Self.ratioLine(ours: ours, reference: reference, name: spec.name))
         }
         if failed { throw ExitCode.failure }
     }

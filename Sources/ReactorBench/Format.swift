@@ -48,3 +48,13 @@ enum Format {
         text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
     }
 }
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Prints `line` and flushes at once, so results show up line by line even when stdout is a pipe or a file.
+func emit(_ line: String) {
+    print(line)
+    fflush(nil)
+}

@@ -37,8 +37,8 @@ struct LoadCommand: ParsableCommand {
             name: "load", connections: connections, size: size, pipeline: pipeline, duration: duration,
             warmup: warmup, loops: loops)
         let result = try generator.run(spec)
-        print(ResultTable.header())
-        print(ResultTable.row(result))
+        emit(ResultTable.header())
+        emit(ResultTable.row(result))
         if !result.succeeded { throw ExitCode.failure }
     }
 }

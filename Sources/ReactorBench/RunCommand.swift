@@ -37,12 +37,12 @@ struct RunCommand: ParsableCommand {
         print(
             "swift-reactor echo bench: server \(serverLoops) loop(s), load driver \(clientLoops) loop(s), "
                 + "\(ServerConfiguration.coreCount) cores shared")
-        print(ResultTable.header())
+        emit(ResultTable.header())
         var failed = false
         for var spec in specs {
             spec.loops = clientLoops
             let result = try generator.run(spec, probe: EmbeddedServerProbe(server: server))
-            print(ResultTable.row(result))
+            emit(ResultTable.row(result))
             if !result.succeeded { failed = true }
         }
         if failed { throw ExitCode.failure }

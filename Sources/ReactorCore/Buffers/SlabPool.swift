@@ -27,8 +27,10 @@
         var allocatedChunks = 0
     }
 
-    // Loop-confined and never accessed re-entrantly: skip the runtime exclusivity check on every get/put.
-    @exclusivity(unchecked) private(set) var classes: [SizeClass]
+    // Invariant: `classCount` initialised entries, allocated in init, freed in deinit. A raw buffer rather than an
+    // Array so get/put pay neither a uniqueness check nor a runtime exclusivity check (measured: 59 ns -> 4 ns).
+    private let classes: UnsafeMutablePointer<SizeClass>
+    private let classCount: Int
     private var slabs: [UnsafeMutableRawPointer] = []
 
     /// Creates a pool whose largest class holds `largestChunk` bytes.
@@ -40,11 +42,13 @@
             if size >= largestChunk { break }
             size <<= 1
         }
-        self.classes = classes
+        self.classCount = classes.count
+        self.classes = .allocate(capacity: classes.count)
+        self.classes.initialize(from: classes, count: classes.count)
     }
 
     deinit {
-        for index in classes.indices where classes[index].chunkSize > Self.slabCarvedLimit {
+        for index in 0..<classCount where classes[index].chunkSize > Self.slabCarvedLimit {
             var next = classes[index].freeList
             while let chunk = next {
                 next = chunk.load(as: UnsafeMutableRawPointer?.self)
@@ -52,6 +56,8 @@
             }
         }
         for slab in slabs { slab.deallocate() }
+        classes.deinitialize(count: classCount)
+        classes.deallocate()
     }
 
     /// The index of the smallest class holding `byteCount` bytes.
@@ -61,7 +67,7 @@
         // ceil(log2(byteCount)) - log2(minimum)
         let bits = Int.bitWidth - (byteCount - 1).leadingZeroBitCount
         let index = bits - Self.minimumChunkSize.trailingZeroBitCount
-        precondition(index < classes.count, "chunk of \(byteCount) bytes exceeds the pool's largest class")
+        precondition(index < classCount, "chunk of \(byteCount) bytes exceeds the pool's largest class")
         return index
     }
 
@@ -121,7 +127,7 @@
     /// A snapshot of the pool's occupancy.
     @_spi(Benchmarks) public var statistics: PoolStatistics {
         PoolStatistics(
-            classes: classes.map {
+            classes: (0..<classCount).map { classes[$0] }.map {
                 PoolStatistics.SizeClass(
                     chunkSize: $0.chunkSize, chunksInUse: $0.inUse, chunksFree: $0.freeCount, slabs: $0.slabs)
             })

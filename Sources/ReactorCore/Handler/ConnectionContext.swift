@@ -2,13 +2,18 @@
 ///
 /// Handed to the handler `inout` for the duration of one callback; it cannot be copied or kept.
 public struct ConnectionContext: ~Copyable {
-    unowned(unsafe) let connection: Connection
-    unowned(unsafe) let io: LoopIO
+    // Unmanaged, used through `_withUnsafeGuaranteedRef`: the loop keeps both alive for the whole callback, and a
+    // context never outlives it (it is ~Copyable and handed out inout), so the hot path does no retain/release.
+    private let unmanagedConnection: Unmanaged<Connection>
+    private let unmanagedIO: Unmanaged<LoopIO>
 
     init(connection: Connection, io: LoopIO) {
-        self.connection = connection
-        self.io = io
+        self.unmanagedConnection = .passUnretained(connection)
+        self.unmanagedIO = .passUnretained(io)
     }
+
+    /// The connection (borrowed; the loop owns it).
+    var connection: Connection { unmanagedConnection.takeUnretainedValue() }
 
     /// The connection's identity.
     public var id: ConnectionID { connection.id }
@@ -17,7 +22,11 @@ public struct ConnectionContext: ~Copyable {
     public var isWritable: Bool { !connection.flags.contains(.readPaused) }
 
     /// Bytes queued and not yet written to the socket.
-    public var pendingWriteBytes: Int { connection.outbound.pendingBytes }
+    public var pendingWriteBytes: Int {
+        let io = unmanagedIO.takeUnretainedValue()
+        return connection.outbound.pendingBytes
+            + (io.stagingOwner == ObjectIdentifier(connection) ? io.stagingCount : 0)
+    }
 
     /// Queues one frame whose payload is `frame`'s bytes (the echo).
     public mutating func write(_ frame: FrameView) {
@@ -42,33 +51,18 @@ public struct ConnectionContext: ~Copyable {
 
     /// Closes the connection after every queued reply is written. No more frames are delivered.
     public mutating func close() {
+        let connection = connection
         connection.flags.insert(.closeAfterFlush)
         if connection.pendingCloseReason == .peerClosed { connection.pendingCloseReason = .closedByHandler }
-        io.markDirty(connection)
+        unmanagedIO.takeUnretainedValue().markDirty(connection)
     }
 
+    @inline(__always)
     func writeFrame(payload: UnsafeRawPointer?, count: Int) {
-        let connection = connection
-        if connection.flags.contains(.closed) || connection.flags.contains(.overflowed) { return }
-        let total = connection.outbound.pendingBytes + LengthFieldDecoder.headerLength + count
-        if total > io.limits.maxPendingWriteBytes {
-            connection.flags.insert(.overflowed)
-            connection.pendingCloseReason = .writeBufferOverflow(
-                pendingBytes: total, limit: io.limits.maxPendingWriteBytes)
-            io.markDirty(connection)
-            return
+        unmanagedIO._withUnsafeGuaranteedRef { io in
+            unmanagedConnection._withUnsafeGuaranteedRef { connection in
+                io.appendFrame(payload: payload, count: count, to: connection)
+            }
         }
-        var header = UInt32(truncatingIfNeeded: count).bigEndian
-        withUnsafeBytes(of: &header) { header in
-            connection.outbound.append(
-                header.baseAddress!, count: 4, pool: io.pool, sizeClass: io.outboundClass,
-                chunkSize: io.outboundChunkSize)
-        }
-        if let payload, count > 0 {
-            connection.outbound.append(
-                payload, count: count, pool: io.pool, sizeClass: io.outboundClass, chunkSize: io.outboundChunkSize)
-        }
-        io.counters.framesOut += 1
-        io.markDirty(connection)
     }
 }

@@ -23,6 +23,14 @@ final class LoopIO {
     let outboundClass: Int
     let outboundChunkSize: Int
     @exclusivity(unchecked) var counters = LoopCounters()
+    /// Replies written by the connection being read right now go here first and leave with one `send` at the end of
+    /// its read batch; only what the socket does not take is copied into the connection's pooled queue. So the
+    /// common echo path touches no pool chunk, and a connection that keeps up never holds one.
+    let staging: UnsafeMutableRawPointer
+    let stagingCapacity: Int
+    @exclusivity(unchecked) var stagingCount = 0
+    /// The connection whose read batch is running (the only one that may use `staging`).
+    @exclusivity(unchecked) var stagingOwner: ObjectIdentifier?
 
     init(limits: ConnectionLimits) {
         self.limits = limits
@@ -33,10 +41,13 @@ final class LoopIO {
         self.outboundClass = pool.sizeClass(for: limits.outboundChunkSize)
         self.outboundChunkSize = pool.chunkSize(ofClass: outboundClass)
         dirty.reserveCapacity(1024)
+        self.stagingCapacity = max(256 * 1024, limits.maxReadBytesPerWakeup)
+        self.staging = .allocate(byteCount: stagingCapacity, alignment: 64)
     }
 
     deinit {
         readBuffer.deallocate()
+        staging.deallocate()
         vectors.deallocate()
     }
 
@@ -47,6 +58,40 @@ final class LoopIO {
             connection.flags.insert(.dirty)
             dirty.append(connection.id.tag)
         }
+    }
+}
+
+extension LoopIO {
+    /// Queues one frame (length prefix + `payload`) on `connection`, enforcing the hard cap on unsent bytes.
+    @inline(__always)
+    func appendFrame(payload: UnsafeRawPointer?, count: Int, to connection: Connection) {
+        if !connection.flags.isDisjoint(with: [.closed, .overflowed]) { return }
+        let staged = ObjectIdentifier(connection) == stagingOwner ? stagingCount : 0
+        let total = connection.outbound.pendingBytes + staged + LengthFieldDecoder.headerLength + count
+        if total > limits.maxPendingWriteBytes {
+            connection.flags.insert(.overflowed)
+            connection.pendingCloseReason = .writeBufferOverflow(
+                pendingBytes: total, limit: limits.maxPendingWriteBytes)
+            markDirty(connection)
+            return
+        }
+        if ObjectIdentifier(connection) == stagingOwner && connection.outbound.isEmpty {
+            if stagingCount + LengthFieldDecoder.headerLength + count <= stagingCapacity {
+                (staging + stagingCount).storeBytes(of: UInt32(truncatingIfNeeded: count).bigEndian, as: UInt32.self)
+                if let payload, count > 0 { (staging + stagingCount + 4).copyMemory(from: payload, byteCount: count) }
+                stagingCount += LengthFieldDecoder.headerLength + count
+                counters.framesOut += 1
+                return
+            }
+            // Staging is full: move what is staged to the queue first, so bytes stay in order.
+            connection.outbound.append(
+                staging, count: stagingCount, pool: pool, sizeClass: outboundClass, chunkSize: outboundChunkSize)
+            stagingCount = 0
+        }
+        connection.outbound.appendFrame(
+            payload: payload, count: count, pool: pool, sizeClass: outboundClass, chunkSize: outboundChunkSize)
+        counters.framesOut += 1
+        markDirty(connection)
     }
 }
 

@@ -5,8 +5,10 @@ extension SubReactor {
     func close(_ connection: Connection, reason: CloseReason) {
         if connection.flags.contains(.closed) { return }
         connection.flags.insert(.closed)
+        if io.stagingOwner == ObjectIdentifier(connection) { io.stagingCount = 0 }
         connection.decoder.reset(pool: io.pool)
         connection.outbound.discard(pool: io.pool, sizeClass: io.outboundClass)
+        closedThisIteration.append(connection)
         table.remove(connection)
         // Unpublish before the descriptor can be reused by another loop, or its fresh entry could be wiped.
         registry.publishClosed(connection.id)

@@ -9,6 +9,8 @@ extension SubReactor {
     /// on the next wait, after the other connections had their turn.
     @inline(__always)
     func readable(_ connection: Connection) {
+        io.stagingOwner = ObjectIdentifier(connection)
+        defer { sendStaged(connection) }
         var budget = io.limits.maxReadBytesPerWakeup
         let scratch = io.readBuffer
         while true {

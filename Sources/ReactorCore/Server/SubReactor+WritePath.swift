@@ -11,13 +11,15 @@ extension SubReactor {
         while index < io.dirty.count {
             let tag = io.dirty[index]
             index += 1
-            guard let connection = table.lookup(tag: tag) else { continue }
-            connection.flags.remove(.dirty)
-            if connection.flags.contains(.overflowed) {
-                close(connection, reason: connection.pendingCloseReason)
-                continue
+            guard let unmanaged = table.lookupUnretained(tag: tag) else { continue }
+            unmanaged._withUnsafeGuaranteedRef { connection in
+                connection.flags.remove(.dirty)
+                if connection.flags.contains(.overflowed) {
+                    close(connection, reason: connection.pendingCloseReason)
+                } else {
+                    flush(connection)
+                }
             }
-            flush(connection)
         }
         io.dirty.removeAll(keepingCapacity: true)
     }
@@ -29,15 +31,15 @@ extension SubReactor {
         var rounds = 0
         while !connection.outbound.isEmpty && rounds < 4 {
             rounds += 1
-            let count = connection.outbound.gather(
+            let (count, requested) = connection.outbound.gather(
                 into: io.vectors, maximum: io.vectorCapacity, chunkSize: io.outboundChunkSize)
-            var requested = 0
-            for index in 0..<count { requested += io.vectors[index].iov_len }
             let written: Int
             do {
-                guard case .processed(let bytes) = try Posix.sendv(connection.fd, io.vectors, count: count) else {
-                    break
-                }
+                let result =
+                    count == 1
+                    ? try Posix.send(connection.fd, io.vectors[0].iov_base, count: requested)
+                    : try Posix.sendv(connection.fd, io.vectors, count: count)
+                guard case .processed(let bytes) = result else { break }
                 written = bytes
             } catch {
                 close(connection, reason: Self.reason(for: error))
@@ -48,6 +50,40 @@ extension SubReactor {
                 written, pool: io.pool, sizeClass: io.outboundClass, chunkSize: io.outboundChunkSize)
             if written < requested { break }
         }
+        settle(connection)
+    }
+
+    /// Sends the replies `connection` staged in the loop's staging buffer during its read batch, with one `send`.
+    /// Whatever the socket does not take is copied into the connection's pooled queue and `EPOLLOUT` is armed.
+    @inline(__always)
+    func sendStaged(_ connection: Connection) {
+        let staged = io.stagingCount
+        io.stagingCount = 0
+        io.stagingOwner = nil
+        guard staged > 0, !connection.flags.contains(.closed) else { return }
+        var written = 0
+        do {
+            if case .processed(let bytes) = try Posix.send(connection.fd, io.staging, count: staged) {
+                written = bytes
+            }
+        } catch {
+            close(connection, reason: Self.reason(for: error))
+            return
+        }
+        io.counters.bytesOut += written
+        if written == staged && connection.flags.isDisjoint(with: [.closeAfterFlush, .readPaused, .overflowed]) {
+            return  // the common case: everything went out, nothing to settle
+        }
+        if written < staged {
+            connection.outbound.append(
+                io.staging + written, count: staged - written, pool: io.pool, sizeClass: io.outboundClass,
+                chunkSize: io.outboundChunkSize)
+        }
+        settle(connection)
+    }
+
+    /// After a write: a deferred close once everything is out, the watermarks, and the epoll interest.
+    func settle(_ connection: Connection) {
         let pending = connection.outbound.pendingBytes
         if pending == 0 && connection.flags.contains(.closeAfterFlush) {
             close(connection, reason: connection.pendingCloseReason)

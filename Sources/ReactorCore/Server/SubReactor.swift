@@ -25,6 +25,9 @@ final class SubReactor<Handler: FrameHandler>: @unchecked Sendable {
     let registry: ConnectionRegistry
     @exclusivity(unchecked) var state = State.running
     var closeLog: CloseLog
+    /// Connections closed during the current iteration, kept alive until it ends: the table's slots hold the only
+    /// other reference, and the hot path uses connections at +0.
+    @exclusivity(unchecked) var closedThisIteration: [Connection] = []
     private var thread: LoopThread?
     private let threadName: String
 
@@ -111,15 +114,18 @@ final class SubReactor<Handler: FrameHandler>: @unchecked Sendable {
                     continue
                 }
                 // A stale event (the descriptor closed earlier in this batch, maybe reused) finds no connection.
-                guard let connection = table.lookup(tag: tag) else { continue }
-                handleEvent(connection, mask: poller.mask(at: index))
+                guard let connection = table.lookupUnretained(tag: tag) else { continue }
+                let mask = poller.mask(at: index)
+                connection._withUnsafeGuaranteedRef { handleEvent($0, mask: mask) }
             }
             flushDirty()
+            closedThisIteration.removeAll(keepingCapacity: true)
             if woken {
                 loop.tasks.takeAll(into: &batch)
                 for task in batch { task() }
                 batch.removeAll(keepingCapacity: true)
                 flushDirty()
+                closedThisIteration.removeAll(keepingCapacity: true)
             }
             if case .draining(let deadline) = state,
                 table.count == 0 || MonotonicClock.nanoseconds() >= deadline
