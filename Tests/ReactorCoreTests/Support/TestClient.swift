@@ -5,7 +5,7 @@ import ReactorCore
 #endif
 
 /// A blocking loopback client for tests: plain sockets with receive/send timeouts, so no test can hang forever.
-final class TestClient {
+final class TestClient: @unchecked Sendable {  // used by one thread at a time, or send on one and receive on another
     let fd: CInt
 
     struct Failure: Error, CustomStringConvertible {
