@@ -23,6 +23,8 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Load-driver loop threads.")
     var clientLoops = 1
 
+    @OptionGroup var report: ReportOptions
+
     func run() throws {
         var specs = Scenario.all(duration: duration) + [Scenario.idleMemory]
         if let scenario {
@@ -34,6 +36,7 @@ struct CompareCommand: ParsableCommand {
                 + "\(rounds) alternating runs, medians; \(ServerConfiguration.coreCount) cores shared")
         emit(ResultTable.header())
         var failed = false
+        var medians: [(result: LoadResult, server: String)] = []
         for var spec in specs {
             spec.loops = clientLoops
             var ours: [LoadResult] = []
@@ -59,8 +62,11 @@ struct CompareCommand: ParsableCommand {
             emit(ResultTable.row(referenceMedian, label: "\(spec.name) [C]"))
             emit(ResultTable.row(ourMedian, label: "\(spec.name) [swift]"))
             emit(Self.ratioLine(ours: ours, reference: reference, name: spec.name))
+            medians.append((referenceMedian, "c-reference"))
+            medians.append((ourMedian, "swift-reactor"))
         }
-        if failed { throw ExitCode.failure }
+        let noRegression = try report.finish(medians, title: "swift-reactor vs C reference: latency by percentile")
+        if failed || !noRegression { throw ExitCode.failure }
     }
 
     /// The run with the median throughput (or median idle cost).

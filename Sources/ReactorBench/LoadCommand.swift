@@ -31,14 +31,24 @@ struct LoadCommand: ParsableCommand {
     @Option(help: "Load-driver loop threads.")
     var loops = 1
 
+    @Option(help: "Name for this server in the JSON and the plot.")
+    var serverName = "target"
+
+    @Option(help: "PID of the server process, to report its CPU time and RSS.")
+    var serverPid: Int32?
+
+    @OptionGroup var report: ReportOptions
+
     func run() throws {
         let generator = LoadGenerator(target: try SocketAddress(host: host, port: port))
         let spec = LoadSpec(
             name: "load", connections: connections, size: size, pipeline: pipeline, duration: duration,
             warmup: warmup, loops: loops)
-        let result = try generator.run(spec)
+        let result = try generator.run(spec, probe: serverPid.map { ChildProcessProbe(pid: $0) })
         emit(ResultTable.header())
         emit(ResultTable.row(result))
-        if !result.succeeded { throw ExitCode.failure }
+        let noRegression = try report.finish(
+            [(result, serverName)], title: "echo latency by percentile: \(host):\(port)")
+        if !result.succeeded || !noRegression { throw ExitCode.failure }
     }
 }

@@ -90,7 +90,12 @@ struct LoadGenerator {
             p999Microseconds: Double(histogram.valueAtPercentile(99.9)) / 1000,
             maxMicroseconds: Double(histogram.max) / 1000,
             mismatches: shared.mismatches.load(ordering: .relaxed),
-            disconnects: shared.disconnects.load(ordering: .relaxed), server: serverFigures)
+            disconnects: shared.disconnects.load(ordering: .relaxed), server: serverFigures,
+            latencyDistribution: histogram.totalCount == 0
+                ? []
+                : histogram.percentiles(ticksPerHalfDistance: 5).map {
+                    LatencyPoint(percentile: $0.percentile, microseconds: Double($0.value) / 1000)
+                })
     }
 
     /// The idle-memory scenario: `connections` connections each echo one frame and then sit idle; the server's

@@ -17,6 +17,8 @@ struct LoadResult: Sendable {
     var server: ServerFigures?
     /// For the idle-memory scenario: server RSS growth divided by the idle connections.
     var residentBytesPerIdleConnection: Double?
+    /// Latency by percentile (percent, microseconds), HdrHistogram's percentile iteration, for plotting.
+    var latencyDistribution: [LatencyPoint] = []
 
     var messagesPerSecond: Double { seconds > 0 ? Double(messages) / seconds : 0 }
     /// Payload megabytes per second, both directions counted once (request payload = reply payload).

@@ -11,7 +11,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Measured seconds per scenario.")
     var duration = 2.0
 
-    @Option(help: "Run only this scenario (latency, pipelined, bulk, many-conns).")
+    @Option(help: "Run only this scenario (latency, pipelined, bulk, many-conns, idle-memory).")
     var scenario: String?
 
     @Option(help: "Server sub-reactor threads.")
@@ -20,8 +20,10 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Load-driver loop threads.")
     var clientLoops = 1
 
+    @OptionGroup var report: ReportOptions
+
     func run() throws {
-        var specs = Scenario.all(duration: duration)
+        var specs = Scenario.all(duration: duration) + [Scenario.idleMemory]
         if let scenario {
             specs = specs.filter { $0.name == scenario }
             guard !specs.isEmpty else { throw ValidationError("unknown scenario \(scenario)") }
@@ -39,12 +41,24 @@ struct RunCommand: ParsableCommand {
                 + "\(ServerConfiguration.coreCount) cores shared")
         emit(ResultTable.header())
         var failed = false
+        var results: [(result: LoadResult, server: String)] = []
         for var spec in specs {
             spec.loops = clientLoops
-            let result = try generator.run(spec, probe: EmbeddedServerProbe(server: server))
+            let result: LoadResult
+            if spec.name == Scenario.idleMemory.name {
+                // Per-connection memory needs the server alone in its process: the load driver's own 10,000
+                // connections would otherwise be counted too.
+                let child = try ChildServer.swiftReactor(loops: serverLoops)
+                defer { child.stop() }
+                result = try LoadGenerator(target: child.address).runIdle(spec, serverPID: child.pid)
+            } else {
+                result = try generator.run(spec, probe: EmbeddedServerProbe(server: server))
+            }
             emit(ResultTable.row(result))
+            results.append((result, "swift-reactor"))
             if !result.succeeded { failed = true }
         }
-        if failed { throw ExitCode.failure }
+        let noRegression = try report.finish(results, title: "swift-reactor echo: latency by percentile")
+        if failed || !noRegression { throw ExitCode.failure }
     }
 }
