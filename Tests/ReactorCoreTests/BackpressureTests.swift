@@ -10,8 +10,8 @@ import Testing
 /// Echoes each frame `copies` times and records writability changes.
 struct AmplifyingEcho: FrameHandler {
     final class Record: Sendable {
-        let writability = Mutex<[Bool]>([])
-        let reasons = Mutex<[CloseReason]>([])
+        let writability = Locked<[Bool]>([])
+        let reasons = Locked<[CloseReason]>([])
     }
     let record = Record()
     let copies: Int

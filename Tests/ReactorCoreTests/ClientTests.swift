@@ -11,7 +11,7 @@ struct CountingClient: FrameHandler {
     final class Record: Sendable {
         let received = Atomic<Int>(0)
         let mismatches = Atomic<Int>(0)
-        let reasons = Mutex<[CloseReason]>([])
+        let reasons = Locked<[CloseReason]>([])
     }
     let record = Record()
     let count: Int

@@ -6,7 +6,7 @@ import Testing
 /// Records every opened connection's id, in order.
 struct IDRecordingEcho: FrameHandler {
     final class Record: Sendable {
-        let opened = Mutex<[ConnectionID]>([])
+        let opened = Locked<[ConnectionID]>([])
     }
     let record = Record()
 

@@ -21,7 +21,7 @@ public final class Client<Handler: FrameHandler>: Sendable {
     /// The configuration the client was created with.
     public let configuration: ClientConfiguration
     private let handler: Handler
-    private let lifecycle = Mutex<Lifecycle>(.idle)
+    private let lifecycle = Lock<Lifecycle>(.idle)
 
     private enum Lifecycle: @unchecked Sendable {
         case idle

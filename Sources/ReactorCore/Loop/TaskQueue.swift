@@ -9,7 +9,7 @@ final class TaskQueue: Sendable {
     /// A unit of cross-thread work.
     typealias Task = @Sendable () -> Void
 
-    private let pending = Mutex<[Task]>([])
+    private let pending = Lock<[Task]>([])
     private let wakeupPending = Atomic<Bool>(false)
     /// The eventfd the owning loop's epoll watches.
     let eventFD: CInt

@@ -21,7 +21,7 @@ public final class Server<Handler: FrameHandler>: Sendable {
     /// The configuration the server was created with.
     public let configuration: ServerConfiguration
     private let handler: Handler
-    private let lifecycle = Mutex<Lifecycle>(.idle)
+    private let lifecycle = Lock<Lifecycle>(.idle)
     private let closed = DispatchGroup()
 
     private enum Lifecycle: @unchecked Sendable {

@@ -11,7 +11,7 @@ extension SubReactor {
 
     /// Asks the loop for a snapshot and waits for it (up to a second); nil if the loop did not answer in time.
     func snapshot() -> Snapshot? {
-        let result = Mutex<Snapshot?>(nil)
+        let result = Lock<Snapshot?>(nil)
         let done = DispatchSemaphore(value: 0)
         loop.execute { [self] in
             result.withLock { $0 = Snapshot(counters: io.counters, open: table.count, pool: io.pool.statistics) }

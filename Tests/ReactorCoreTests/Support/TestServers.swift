@@ -5,8 +5,8 @@ import Synchronization
 /// Echoes every frame back and records which loops opened connections and why connections closed.
 struct RecordingEcho: FrameHandler {
     final class Record: Sendable {
-        let loops = Mutex<Set<Int>>([])
-        let reasons = Mutex<[CloseReason]>([])
+        let loops = Locked<Set<Int>>([])
+        let reasons = Locked<[CloseReason]>([])
     }
     let record = Record()
 

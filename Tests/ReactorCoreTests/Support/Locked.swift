@@ -1,0 +1,18 @@
+import Foundation
+
+/// A value behind an `NSLock` (a pthread mutex, which ThreadSanitizer understands, unlike `Synchronization.Mutex`
+/// on Linux), for test handlers that record what happened on the loop threads.
+final class Locked<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+
+    init(_ value: Value) {
+        self.value = value
+    }
+
+    func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&value)
+    }
+}
