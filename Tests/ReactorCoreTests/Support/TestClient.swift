@@ -12,7 +12,13 @@ final class TestClient: @unchecked Sendable {  // used by one thread at a time, 
         let description: String
     }
 
-    init(port: Int, host: String = "127.0.0.1", timeoutSeconds: Int = 10) throws {
+    convenience init(port: Int, host: String = "127.0.0.1", timeoutSeconds: Int = 10) throws {
+        try self.init(unconnectedWithTimeout: timeoutSeconds)
+        try connect(port: port, host: host)
+    }
+
+    /// A socket that is not connected yet (its descriptor is taken now; connecting takes none).
+    init(unconnectedWithTimeout timeoutSeconds: Int = 10) throws {
         fd = socket(AF_INET, CInt(SOCK_STREAM.rawValue) | CInt(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "socket: \(errno)") }
         var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
@@ -20,20 +26,20 @@ final class TestClient: @unchecked Sendable {  // used by one thread at a time, 
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var one: CInt = 1
         setsockopt(fd, CInt(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<CInt>.size))
+    }
+
+    /// Connects the socket.
+    func connect(port: Int, host: String = "127.0.0.1") throws {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         inet_pton(AF_INET, host, &address.sin_addr)
         let result = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
             }
         }
-        guard result == 0 else {
-            let error = errno
-            Glibc.close(fd)
-            throw Failure(description: "connect: errno \(error)")
-        }
+        guard result == 0 else { throw Failure(description: "connect: errno \(errno)") }
     }
 
     deinit {
