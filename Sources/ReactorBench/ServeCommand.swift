@@ -24,6 +24,9 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("max-frame"), help: "Largest frame payload accepted, in bytes.")
     var maxFrame = 1 << 20
 
+    @Option(help: "Most connections open at once; more are accepted and closed at once.")
+    var maxConnections = Int.max
+
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).")
     var logLevel = "info"
 
@@ -31,10 +34,10 @@ struct ServeCommand: ParsableCommand {
         var logger = Logger(label: "reactor-bench.serve")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         SignalWaiter.blockTerminationSignals()
-        let server = Server(
-            configuration: ServerConfiguration(
-                host: host, port: port, subReactors: loops, maxFrameLength: maxFrame, logger: logger),
-            handler: EchoHandler())
+        var configuration = ServerConfiguration(
+            host: host, port: port, subReactors: loops, maxFrameLength: maxFrame, logger: logger)
+        configuration.maxConnections = maxConnections
+        let server = Server(configuration: configuration, handler: EchoHandler())
         try server.start()
         print("listening on \(server.localAddress!)")
         fflush(nil)  // a parent reading our stdout through a pipe waits for this line

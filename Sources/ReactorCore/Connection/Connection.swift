@@ -20,6 +20,8 @@
         static let overflowed = Flags(rawValue: 1 << 5)
         /// A client connection whose non-blocking connect has not completed yet.
         static let connecting = Flags(rawValue: 1 << 6)
+        /// Accepted by a server: counts against `maxConnections` until it closes.
+        static let admitted = Flags(rawValue: 1 << 7)
     }
 
     let id: ConnectionID

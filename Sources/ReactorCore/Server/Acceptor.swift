@@ -16,6 +16,8 @@ final class Acceptor: @unchecked Sendable {
     let listener: CInt
     let localAddress: SocketAddress
     private let handOff: [(CInt) -> Void]
+    private let admission: AdmissionCounter
+    private let maxConnections: Int
     private let logger: Logger
     private let stopping = Atomic<Bool>(false)
     private var thread: LoopThread?
@@ -25,12 +27,19 @@ final class Acceptor: @unchecked Sendable {
     /// Connections accepted and handed over (read by tests and statistics after join, or racily for display).
     let acceptedCount = Atomic<Int>(0)
     let acceptErrors = Atomic<Int>(0)
+    /// Connections accepted and closed at once because `maxConnections` were already open.
+    let rejectedCount = Atomic<Int>(0)
 
     static let listenerTag: UInt64 = 0
     static let exhaustionPauseNanoseconds: UInt64 = 100_000_000
 
     /// Binds and listens on `address`; nothing is accepted until ``start()``.
-    init(address: SocketAddress, backlog: Int, handOff: [(CInt) -> Void], logger: Logger) throws(SystemError) {
+    init(
+        address: SocketAddress, backlog: Int, maxConnections: Int, admission: AdmissionCounter,
+        handOff: [(CInt) -> Void], logger: Logger
+    ) throws(SystemError) {
+        self.admission = admission
+        self.maxConnections = maxConnections
         self.loop = try EventLoop(index: -1)
         self.handOff = handOff
         self.logger = logger
@@ -109,6 +118,13 @@ final class Acceptor: @unchecked Sendable {
                 Posix.close(fd)
                 continue
             }
+            if admission.open.load(ordering: .relaxed) >= maxConnections {
+                // Over the limit: accepted and closed at once (the peer sees an orderly close), counted.
+                Posix.close(fd)
+                rejectedCount.add(1, ordering: .relaxed)
+                continue
+            }
+            admission.open.add(1, ordering: .relaxed)
             acceptedCount.add(1, ordering: .relaxed)
             handOff[next](fd)
             next += 1

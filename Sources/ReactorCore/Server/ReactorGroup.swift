@@ -6,6 +6,7 @@ import Synchronization
 final class ReactorGroup<Handler: FrameHandler>: @unchecked Sendable {
     let reactors: [SubReactor<Handler>]
     let registry = ConnectionRegistry()
+    let admission = AdmissionCounter()
     private let nextIndex = Atomic<Int>(0)
 
     /// Creates `count` loops (each with its own copy of `handler`); nothing runs until ``start()``.
@@ -19,7 +20,7 @@ final class ReactorGroup<Handler: FrameHandler>: @unchecked Sendable {
                 reactors.append(
                     try SubReactor(
                         index: index, threadName: "\(threadName)-\(index)", handler: handler, limits: limits,
-                        registry: registry, logger: logger))
+                        registry: registry, admission: admission, logger: logger))
             }
         } catch {
             for reactor in reactors { reactor.join() }

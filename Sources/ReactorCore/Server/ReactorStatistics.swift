@@ -14,6 +14,8 @@ public struct ReactorStatistics: Sendable, Hashable {
     public var bytesOut = 0
     /// Failed `accept4` calls (aborted handshakes, descriptor exhaustion).
     public var acceptErrors = 0
+    /// Connections accepted and closed at once because ``ServerConfiguration/maxConnections`` were open.
+    public var connectionsRejected = 0
     /// Closed connections by reason.
     public var closed: [CloseReason.Kind: Int] = [:]
     /// Buffer pool occupancy summed over the loops.

@@ -52,6 +52,7 @@ public final class Server<Handler: FrameHandler>: Sendable {
             do {
                 acceptor = try Acceptor(
                     address: address, backlog: configuration.backlog,
+                    maxConnections: configuration.maxConnections, admission: group.admission,
                     handOff: group.reactors.map { reactor in { reactor.adopt($0) } }, logger: configuration.logger)
             } catch {
                 _ = group.shutdown(drainTimeout: .zero)
@@ -97,6 +98,7 @@ public final class Server<Handler: FrameHandler>: Sendable {
         acceptor.stop()
         var statistics = group.shutdown(drainTimeout: configuration.drainTimeout)
         statistics.acceptErrors = acceptor.acceptErrors.load(ordering: .relaxed)
+        statistics.connectionsRejected = acceptor.rejectedCount.load(ordering: .relaxed)
         lifecycle.withLock { $0 = .stopped(statistics) }
         configuration.logger.info("server stopped")
         closed.leave()
@@ -148,6 +150,7 @@ public final class Server<Handler: FrameHandler>: Sendable {
         guard let (acceptor, group) = current else { return ReactorStatistics() }
         var statistics = group.statistics()
         statistics.acceptErrors = acceptor.acceptErrors.load(ordering: .relaxed)
+        statistics.connectionsRejected = acceptor.rejectedCount.load(ordering: .relaxed)
         return statistics
     }
 }

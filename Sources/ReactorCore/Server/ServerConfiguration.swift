@@ -14,6 +14,9 @@ public struct ServerConfiguration: Sendable {
     public var subReactors: Int
     /// The listen backlog (the kernel clamps it to `net.core.somaxconn`). Default 4096.
     public var backlog: Int
+    /// The most connections open at once; beyond it new connections are accepted and closed at once and counted in
+    /// ``ReactorStatistics/connectionsRejected``. Default `Int.max` (bounded in practice by `RLIMIT_NOFILE`).
+    public var maxConnections: Int = .max
     /// Per-connection limits and buffer sizes.
     public var limits: ConnectionLimits
     /// How long ``Server/stop()`` waits for queued replies to flush before closing connections anyway. Default 5 s.

@@ -1,3 +1,5 @@
+import Synchronization
+
 extension SubReactor {
     /// Closes `connection` now: returns its buffers to the pool, frees its slot (advancing the generation so stale
     /// events and tasks miss), closes the descriptor (which also removes it from epoll), counts and maybe logs the
@@ -13,6 +15,7 @@ extension SubReactor {
         // Unpublish before the descriptor can be reused by another loop, or its fresh entry could be wiped.
         registry.publishClosed(connection.id)
         Posix.close(connection.fd)
+        if connection.flags.contains(.admitted) { admission.open.subtract(1, ordering: .relaxed) }
         io.counters.closed[reason.kind.rawValue] += 1
         closeLog.record(reason, id: connection.id)
         handler.onClose(connection.id, reason: reason)

@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -23,6 +24,7 @@ final class SubReactor<Handler: FrameHandler>: @unchecked Sendable {
     let io: LoopIO
     @exclusivity(unchecked) var table = ConnectionTable()
     let registry: ConnectionRegistry
+    let admission: AdmissionCounter
     @exclusivity(unchecked) var state = State.running
     var closeLog: CloseLog
     /// Connections closed during the current iteration, kept alive until it ends: the table's slots hold the only
@@ -33,8 +35,9 @@ final class SubReactor<Handler: FrameHandler>: @unchecked Sendable {
 
     init(
         index: Int, threadName: String, handler: Handler, limits: ConnectionLimits, registry: ConnectionRegistry,
-        logger: Logger
+        admission: AdmissionCounter, logger: Logger
     ) throws(SystemError) {
+        self.admission = admission
         self.threadName = threadName
         self.loop = try EventLoop(index: index)
         self.registry = registry
@@ -166,6 +169,7 @@ final class SubReactor<Handler: FrameHandler>: @unchecked Sendable {
 
     private func register(_ fd: CInt, connecting: Bool) {
         guard case .running = state else {
+            if !connecting { admission.open.subtract(1, ordering: .relaxed) }
             Posix.close(fd)
             return
         }
@@ -178,10 +182,12 @@ final class SubReactor<Handler: FrameHandler>: @unchecked Sendable {
         } catch {
             closeLog.record(.ioError(error), id: id)
             io.counters.closed[CloseReason.Kind.ioError.rawValue] += 1
+            if !connecting { admission.open.subtract(1, ordering: .relaxed) }
             Posix.close(fd)
             return
         }
         connection.interest = interest
+        if !connecting { connection.flags.insert(.admitted) }
         table.insert(connection)
         registry.publishOpen(id)
         if connecting {
