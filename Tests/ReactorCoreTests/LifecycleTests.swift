@@ -14,6 +14,7 @@ extension LoopbackTests {
                 let server = Server(configuration: testConfiguration(), handler: RecordingEcho())
                 try server.start()
                 let port = server.localAddress!.port
+                #expect(threadCount() == threadsBefore + 3, "two sub-reactors and the acceptor are running")
                 let clients = try (0..<50).map { _ in try TestClient(port: port) }
                 for client in clients {
                     try client.send(frame(pattern(100)))

@@ -68,11 +68,24 @@ func openDescriptorCount() -> Int {
     return count - 3  // ".", ".." and the directory's own descriptor
 }
 
-/// Threads this process is running right now.
+/// Threads of ReactorCore (named `reactor-*` or `client-*`) this process is running right now. Only ours are
+/// counted: the test runner's own worker threads come and go on their own.
 func threadCount() -> Int {
     guard let directory = opendir("/proc/self/task") else { return -1 }
     defer { closedir(directory) }
     var count = 0
-    while readdir(directory) != nil { count += 1 }
-    return count - 2
+    while let entry = readdir(directory) {
+        let tid = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
+        guard tid.first?.isNumber == true else { continue }
+        let fd = open("/proc/self/task/\(tid)/comm", O_RDONLY)
+        guard fd >= 0 else { continue }
+        var buffer = [UInt8](repeating: 0, count: 32)
+        let length = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        let name = String(decoding: buffer.prefix(max(0, length)), as: UTF8.self)
+        if name.hasPrefix("reactor-") || name.hasPrefix("client-") { count += 1 }
+    }
+    return count
 }
