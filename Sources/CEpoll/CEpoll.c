@@ -81,6 +81,13 @@ int CEpoll_set_thread_name(const char *name) {
     return pthread_setname_np(pthread_self(), truncated);
 }
 
+int CEpoll_set_thread_name_of(pthread_t thread, const char *name) {
+    char truncated[16];
+    strncpy(truncated, name, sizeof(truncated) - 1);
+    truncated[sizeof(truncated) - 1] = '\0';
+    return pthread_setname_np(thread, truncated);
+}
+
 int CEpoll_get_thread_name(char *buffer, size_t size) { return pthread_getname_np(pthread_self(), buffer, size); }
 
 #endif // __linux__

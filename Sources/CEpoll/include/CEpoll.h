@@ -10,6 +10,7 @@
 
 #ifdef __linux__
 
+#include <pthread.h>
 #include <stdint.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -81,6 +82,8 @@ int CEpoll_tcp_nodelay(int fd, int on);
 // MARK: threads
 /// Names the calling thread (at most 15 characters are kept), for ps/top/gdb.
 int CEpoll_set_thread_name(const char *name);
+/// Names `thread` (from any thread), so the name is in place before the thread runs any code.
+int CEpoll_set_thread_name_of(pthread_t thread, const char *name);
 /// Copies the calling thread's name into `buffer` (16 bytes are enough). Does not allocate.
 int CEpoll_get_thread_name(char *buffer, size_t size);
 

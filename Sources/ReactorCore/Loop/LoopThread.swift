@@ -33,6 +33,8 @@ final class LoopThread: @unchecked Sendable {
             Unmanaged<Box>.fromOpaque(box).release()
             throw SystemError(syscall: "pthread_create", errno: Errno(rawValue: result))
         }
+        // Named from here too, so the name is visible (/proc, ps, tests) as soon as init returns.
+        _ = CEpoll_set_thread_name_of(handle, name)
     }
 
     /// Waits for the thread to finish.
