@@ -21,13 +21,16 @@ import Testing
         #expect(table.lookup(tag: firstID.tag) == nil, "a stale event must not reach the new connection")
         #expect(table.lookup(tag: secondID.tag) === second)
         #expect(table.count == 1)
+        table.remove(second)
     }
 
     @Test func theWakeupTagNeverMatchesAConnection() {
         var table = ConnectionTable()
         let id = ConnectionID(loop: 0, fd: 3, generation: table.nextGeneration(for: 3))
-        table.insert(Connection(id: id, maxFrameLength: 16))
+        let connection = Connection(id: id, maxFrameLength: 16)
+        table.insert(connection)
         #expect(table.lookup(tag: EventLoop.wakeupTag) == nil)
+        table.remove(connection)
     }
 
     @Test func theRegistryTracksOpenAndClosedAcrossThreads() {

@@ -45,6 +45,12 @@ final class TaskQueue: Sendable {
         pending.withLock { swap(&$0, &batch) }
     }
 
+    /// After the loop thread has exited (its eventfd may be closed already): moves whatever was posted too late into
+    /// `batch`, so the caller can run it and no task (and the references it captured) is left behind.
+    func takeRemaining(into batch: inout [Task]) {
+        pending.withLock { swap(&$0, &batch) }
+    }
+
     /// Closes the eventfd. Call once, after the loop stopped.
     func close() {
         Posix.close(eventFD)

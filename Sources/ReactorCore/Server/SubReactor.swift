@@ -61,6 +61,12 @@ final class SubReactor<Handler: FrameHandler>: @unchecked Sendable {
             state = .stopped
             loop.closeDescriptors()
         }
+        // Tasks posted after the loop's last look at its queue (or to a loop that never ran) would keep this reactor
+        // alive through their captures, and an adoption would keep its descriptor open. The loop thread is gone, so
+        // running them here is safe: with the state `.stopped` they only close what they carry.
+        var late: [TaskQueue.Task] = []
+        loop.tasks.takeRemaining(into: &late)
+        for task in late { task() }
     }
 
     /// Hands a freshly accepted descriptor to this loop. Called from the main reactor's thread.
