@@ -72,27 +72,18 @@
                 cursor += length
                 if !onFrame(frame) { return .stopped }
             } else {
-                let sizeClass = pool.sizeClass(for: length)
-                let chunk = pool.get(sizeClass: sizeClass)
-                let filled = end - cursor
-                chunk.copyMemory(from: cursor, byteCount: filled)
-                state = .waitingForBody(length: length, chunk: chunk, sizeClass: sizeClass, filled: filled)
+                startBody(length: length, from: cursor, count: end - cursor, pool: pool)
                 return .consumed
             }
         case .waitingForHeader:
             break
-        case .waitingForBody(let length, let chunk, let sizeClass, let filled):
+        case .waitingForBody(let length, let chunk, _, let filled):
             let take = min(length - filled, end - cursor)
             (chunk + filled).copyMemory(from: cursor, byteCount: take)
             cursor += take
-            if filled + take < length {
-                state = .waitingForBody(length: length, chunk: chunk, sizeClass: sizeClass, filled: filled + take)
-                return .consumed
-            }
-            state = .waitingForHeader(partial: 0, count: 0)
-            let keepGoing = onFrame(FrameView(base: chunk, count: length))
-            pool.put(chunk, sizeClass: sizeClass)
-            if !keepGoing { return .stopped }
+            let outcome = bodyAdvanced(by: take, pool: pool, onFrame: onFrame)
+            if outcome != .consumed { return outcome }
+            if case .waitingForBody = state { return .consumed }  // input used up, frame still incomplete
         }
 
         // Whole frames straight from the input.
@@ -101,11 +92,7 @@
             if length > maxFrameLength { return .frameTooLong(length: length) }
             let body = cursor + Self.headerLength
             if end - body < length {
-                let sizeClass = pool.sizeClass(for: length)
-                let chunk = pool.get(sizeClass: sizeClass)
-                let filled = end - body
-                chunk.copyMemory(from: body, byteCount: filled)
-                state = .waitingForBody(length: length, chunk: chunk, sizeClass: sizeClass, filled: filled)
+                startBody(length: length, from: body, count: end - body, pool: pool)
                 return .consumed
             }
             cursor = body + length
@@ -137,17 +124,33 @@
     /// Records `byteCount` bytes read into ``directReadTarget(threshold:)``; delivers the frame when complete.
     @inline(__always)
     mutating func didReadDirectly(_ byteCount: Int, pool: SlabPool, onFrame: (FrameView) -> Bool) -> Outcome {
+        bodyAdvanced(by: byteCount, pool: pool, onFrame: onFrame)
+    }
+
+    /// `added` more bytes of the pending body are in its chunk; once the frame is complete, delivers it and returns
+    /// the chunk to `pool`.
+    @inline(__always)
+    private mutating func bodyAdvanced(by added: Int, pool: SlabPool, onFrame: (FrameView) -> Bool) -> Outcome {
         guard case .waitingForBody(let length, let chunk, let sizeClass, let filled) = state else {
-            preconditionFailure("didReadDirectly without a pending body")
+            preconditionFailure("body bytes added without a pending body")
         }
-        if filled + byteCount < length {
-            state = .waitingForBody(length: length, chunk: chunk, sizeClass: sizeClass, filled: filled + byteCount)
+        if filled + added < length {
+            state = .waitingForBody(length: length, chunk: chunk, sizeClass: sizeClass, filled: filled + added)
             return .consumed
         }
         state = .waitingForHeader(partial: 0, count: 0)
         let keepGoing = onFrame(FrameView(base: chunk, count: length))
         pool.put(chunk, sizeClass: sizeClass)
         return keepGoing ? .consumed : .stopped
+    }
+
+    /// Starts collecting a frame of `length` bytes whose first `count` bytes are at `source`, in one pooled chunk.
+    @inline(__always)
+    private mutating func startBody(length: Int, from source: UnsafeRawPointer, count: Int, pool: SlabPool) {
+        let sizeClass = pool.sizeClass(for: length)
+        let chunk = pool.get(sizeClass: sizeClass)
+        chunk.copyMemory(from: source, byteCount: count)
+        state = .waitingForBody(length: length, chunk: chunk, sizeClass: sizeClass, filled: count)
     }
 
     /// Returns a pending chunk to `pool` (the connection is closing).
