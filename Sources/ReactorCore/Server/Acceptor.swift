@@ -79,7 +79,14 @@ final class Acceptor: @unchecked Sendable {
         var batch: [TaskQueue.Task] = []
         while !stopping.load(ordering: .acquiring) {
             let timeout: CInt = pausedUntil == 0 ? -1 : MonotonicClock.millisecondsUntil(pausedUntil)
-            let count = (try? poller.wait(timeoutMilliseconds: timeout)) ?? 0
+            let count: Int
+            do {
+                count = try poller.wait(timeoutMilliseconds: timeout)
+            } catch {
+                // Only EINVAL/ENOMEM remain here, neither caused by a peer: back off instead of spinning.
+                usleep(1000)
+                continue
+            }
             if pausedUntil != 0 && MonotonicClock.nanoseconds() >= pausedUntil { resumeAccepting() }
             for index in 0..<count {
                 if poller.data(at: index) == EventLoop.wakeupTag {
