@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <pthread.h>
 #include <unistd.h>
 
@@ -73,6 +74,11 @@ ssize_t CEpoll_send(int fd, const void *buf, size_t len) { return send(fd, buf, 
 ssize_t CEpoll_readv(int fd, const struct iovec *iov, int iovcnt) { return readv(fd, iov, iovcnt); }
 
 int CEpoll_tcp_nodelay(int fd, int on) { return setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)); }
+
+int CEpoll_bytes_readable(int fd) {
+    int count = 0;
+    return ioctl(fd, FIONREAD, &count) < 0 ? -1 : count;
+}
 
 int CEpoll_set_thread_name(const char *name) {
     char truncated[16];

@@ -78,6 +78,8 @@ static const int CEpoll_SO_LINGER = SO_LINGER;
 static const int CEpoll_SO_RCVBUF = SO_RCVBUF;
 static const int CEpoll_SO_SNDBUF = SO_SNDBUF;
 int CEpoll_tcp_nodelay(int fd, int on);
+/// Bytes waiting in the socket's receive queue (`ioctl(FIONREAD)`), or -1 with errno set.
+int CEpoll_bytes_readable(int fd);
 
 // MARK: threads
 /// Names the calling thread (at most 15 characters are kept), for ps/top/gdb.

@@ -8,6 +8,10 @@ public enum CloseReason: Sendable, Hashable, CustomStringConvertible {
     case peerReset
     /// A length prefix exceeded the configured maximum; the connection was closed before anything was allocated.
     case frameTooLong(length: Int, limit: Int)
+    /// The peer made no progress (sent nothing and read none of the queued replies) for the idle timeout.
+    case idleTimeout
+    /// A frame started arriving but did not complete within the read timeout (`bufferedBytes` of it had arrived).
+    case readTimeout(bufferedBytes: Int)
     /// The handler kept writing past the per-connection cap on unsent bytes.
     case writeBufferOverflow(pendingBytes: Int, limit: Int)
     /// The handler called ``ConnectionContext/close()``.
@@ -27,6 +31,8 @@ public enum CloseReason: Sendable, Hashable, CustomStringConvertible {
         case .peerReset: return .peerReset
         case .frameTooLong: return .frameTooLong
         case .writeBufferOverflow: return .writeBufferOverflow
+        case .idleTimeout: return .idleTimeout
+        case .readTimeout: return .readTimeout
         case .closedByHandler: return .closedByHandler
         case .shutdown: return .shutdown
         case .connectFailed: return .connectFailed
@@ -36,8 +42,8 @@ public enum CloseReason: Sendable, Hashable, CustomStringConvertible {
 
     /// ``CloseReason`` without associated values.
     public enum Kind: Int, Sendable, Hashable, CaseIterable, CustomStringConvertible {
-        case peerClosed, truncatedFrame, peerReset, frameTooLong, writeBufferOverflow, closedByHandler, shutdown
-        case connectFailed, ioError
+        case peerClosed, truncatedFrame, peerReset, frameTooLong, writeBufferOverflow, idleTimeout, readTimeout
+        case closedByHandler, shutdown, connectFailed, ioError
 
         public var description: String {
             switch self {
@@ -46,6 +52,8 @@ public enum CloseReason: Sendable, Hashable, CustomStringConvertible {
             case .peerReset: return "peerReset"
             case .frameTooLong: return "frameTooLong"
             case .writeBufferOverflow: return "writeBufferOverflow"
+            case .idleTimeout: return "idleTimeout"
+            case .readTimeout: return "readTimeout"
             case .closedByHandler: return "closedByHandler"
             case .shutdown: return "shutdown"
             case .connectFailed: return "connectFailed"
@@ -62,6 +70,8 @@ public enum CloseReason: Sendable, Hashable, CustomStringConvertible {
         case .frameTooLong(let length, let limit): return "frame too long (\(length) > \(limit) bytes)"
         case .writeBufferOverflow(let pending, let limit):
             return "write buffer overflow (\(pending) > \(limit) bytes unsent)"
+        case .idleTimeout: return "idle timeout"
+        case .readTimeout(let bytes): return "read timeout (frame incomplete, \(bytes) bytes of it buffered)"
         case .closedByHandler: return "closed by handler"
         case .shutdown: return "shutdown"
         case .connectFailed(let error): return "connect failed: \(error)"

@@ -2,7 +2,8 @@
 /// and the lifecycle flags. Touched only on the owning loop's thread.
 ///
 /// An idle connection (no partial frame, nothing unsent) holds no buffer: only this object and its table slot.
-@_spi(Benchmarks) public final class Connection {
+/// It is its own timer: the loop's connection timer heap holds it directly (see `SubReactor+Timeouts`).
+@_spi(Benchmarks) public final class Connection: TimerHeapElement {
     /// Lifecycle and scheduling flags.
     struct Flags: OptionSet {
         let rawValue: UInt8
@@ -32,6 +33,12 @@
     @exclusivity(unchecked) var flags: Flags = []
     /// The reason to report once a deferred close (after flush) happens.
     var pendingCloseReason: CloseReason = .peerClosed
+    /// When the peer last made progress (a read, or a write that drained queued bytes); loop time, nanoseconds.
+    @exclusivity(unchecked) var lastActivity: UInt64 = 0
+    /// When the incomplete frame now buffered began arriving; 0 when the decoder is between frames.
+    @exclusivity(unchecked) var partialFrameSince: UInt64 = 0
+    var timerDeadline: UInt64 = 0
+    var timerIndex = -1
 
     @inline(__always) var fd: CInt { id.fd }
 

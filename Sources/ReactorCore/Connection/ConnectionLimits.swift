@@ -18,6 +18,15 @@ public struct ConnectionLimits: Sendable, Hashable {
     /// ``CloseReason/writeBufferOverflow(pendingBytes:limit:)``. Default 16 MiB.
     public var maxPendingWriteBytes: Int = 16 << 20
 
+    /// A connection on which the peer makes no progress (sends nothing, and takes none of the queued replies) for
+    /// this long is closed with ``CloseReason/idleTimeout``. `nil` turns it off. Default `nil`.
+    public var idleTimeout: Duration? = nil
+    /// A frame must arrive completely within this long of its first byte, or the connection is closed with
+    /// ``CloseReason/readTimeout(bufferedBytes:)``: a peer cannot hold a half-sent frame (and its buffer) open
+    /// forever by trickling bytes (slowloris). Not counted while reading is paused by backpressure. `nil` turns it
+    /// off. Default 30 s.
+    public var readTimeout: Duration? = .seconds(30)
+
     /// Default limits.
     public init() {}
 
@@ -27,6 +36,8 @@ public struct ConnectionLimits: Sendable, Hashable {
         precondition(outboundChunkSize >= 4096, "outboundChunkSize must be at least 4 KiB")
         precondition(writeLowWatermark <= writeHighWatermark, "writeLowWatermark must not exceed writeHighWatermark")
         precondition(writeHighWatermark <= maxPendingWriteBytes, "writeHighWatermark must not exceed the hard cap")
+        precondition(idleTimeout.map { $0 > .zero } ?? true, "idleTimeout must be positive (nil turns it off)")
+        precondition(readTimeout.map { $0 > .zero } ?? true, "readTimeout must be positive (nil turns it off)")
         return self
     }
 }

@@ -18,6 +18,10 @@ public struct ConnectionContext: ~Copyable {
     /// The connection's identity.
     public var id: ConnectionID { connection.id }
 
+    /// The loop that owns the connection and runs every callback for it: schedule a ``LoopTimer`` on it to act on
+    /// the connection later.
+    public var eventLoop: EventLoop { unmanagedIO.takeUnretainedValue().loop }
+
     /// False while unsent bytes are above the high watermark (reading is paused until they drain).
     public var isWritable: Bool { !connection.flags.contains(.readPaused) }
 

@@ -4,16 +4,20 @@ import Synchronization
     import Glibc
 #endif
 
-/// One reactor thread: an epoll instance, an eventfd wakeup and a cross-thread task queue.
+/// One reactor thread: an epoll instance, an eventfd wakeup, a cross-thread task queue and a timer heap.
 ///
-/// Everything a loop owns (its connections, buffers, handler copy) is touched only on its thread. Other threads
-/// reach it only through ``execute(_:)``.
+/// Everything a loop owns (its connections, buffers, handler copy, timers) is touched only on its thread. Other
+/// threads reach it only through ``execute(_:)`` (and ``LoopTimer``, which posts through it).
 public final class EventLoop: @unchecked Sendable {
     /// The loop's position among the server's sub-reactors (the main reactor uses -1).
     public let index: Int
     let poller: Poller
     let tasks: TaskQueue
     private let threadID = Atomic<UInt>(0)
+    /// Scheduled ``LoopTimer``s (retained while scheduled). Loop thread only.
+    @exclusivity(unchecked) private var timers = TimerHeap<LoopTimer>(retainsElements: true)
+    /// False once the loop has run for the last time: timers scheduled after that are dropped, not kept forever.
+    @exclusivity(unchecked) private var acceptsTimers = true
 
     /// The epoll tag reserved for the wakeup eventfd (no connection has generation `UInt32.max` and fd -1).
     static let wakeupTag: UInt64 = .max
@@ -45,8 +49,38 @@ public final class EventLoop: @unchecked Sendable {
         threadID.store(UInt(pthread_self()), ordering: .relaxed)
     }
 
-    /// Releases the epoll and eventfd descriptors; the loop thread must have finished.
+    // MARK: Timers (loop thread only)
+
+    func schedule(_ timer: LoopTimer, at deadline: UInt64) {
+        guard acceptsTimers else { return }
+        timers.schedule(timer, at: deadline)
+    }
+
+    func unschedule(_ timer: LoopTimer) {
+        timers.cancel(timer)
+    }
+
+    /// The earliest timer deadline, if any.
+    @inline(__always)
+    var nextTimerDeadline: UInt64? { timers.nextDeadline }
+
+    /// Runs every timer due at `now`; returns whether any ran.
+    @inline(__always)
+    func runExpiredTimers(now: UInt64) -> Bool {
+        guard let deadline = timers.nextDeadline, deadline <= now else { return false }
+        while let timer = timers.popExpired(now: now) { timer.fire() }
+        return true
+    }
+
+    /// Drops every scheduled timer and refuses new ones; called when the loop runs for the last time.
+    func stopTimers() {
+        acceptsTimers = false
+        timers.removeAll()
+    }
+
+    /// Drops the timers and releases the epoll and eventfd descriptors; the loop thread must have finished.
     func closeDescriptors() {
+        stopTimers()
         tasks.close()
         poller.close()
     }

@@ -12,6 +12,8 @@
 /// only by the loop thread and never through overlapping accesses (the loopback tests ran with the checks on), and the
 /// dynamic check was a third of the cost of a pool get/put (measured in Benchmarks/).
 final class LoopIO {
+    /// The loop these resources belong to (which owns them).
+    unowned let loop: EventLoop
     let pool: SlabPool
     let readBuffer: UnsafeMutableRawBufferPointer
     let vectors: UnsafeMutablePointer<iovec>
@@ -32,7 +34,8 @@ final class LoopIO {
     /// The connection whose read batch is running (the only one that may use `staging`).
     @exclusivity(unchecked) var stagingOwner: ObjectIdentifier?
 
-    init(limits: ConnectionLimits) {
+    init(limits: ConnectionLimits, loop: EventLoop) {
+        self.loop = loop
         self.limits = limits
         self.pool = SlabPool(largestChunk: max(limits.maxFrameLength, limits.outboundChunkSize))
         self.readBuffer = .allocate(byteCount: limits.readBufferSize, alignment: 64)

@@ -10,16 +10,15 @@ struct CloseLog {
 
     init(logger: Logger, interval: Duration = .seconds(10)) {
         self.logger = logger
-        let (seconds, attoseconds) = interval.components
-        self.intervalNanoseconds = UInt64(seconds) * 1_000_000_000 + UInt64(attoseconds / 1_000_000_000)
+        self.intervalNanoseconds = MonotonicClock.nanoseconds(of: interval)
     }
 
     /// The level a reason is logged at, or nil for closes that are business as usual.
     static func level(for kind: CloseReason.Kind) -> Logger.Level? {
         switch kind {
         case .peerClosed, .closedByHandler, .shutdown: return nil
-        case .peerReset: return .debug
-        case .truncatedFrame, .frameTooLong, .writeBufferOverflow: return .notice
+        case .peerReset, .idleTimeout: return .debug
+        case .truncatedFrame, .frameTooLong, .writeBufferOverflow, .readTimeout: return .notice
         case .connectFailed, .ioError: return .warning
         }
     }

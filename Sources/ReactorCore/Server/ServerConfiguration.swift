@@ -50,6 +50,19 @@ public struct ServerConfiguration: Sendable {
         self.limits.maxFrameLength = maxFrameLength
     }
 
+    /// Close connections on which the peer makes no progress for this long (a shortcut for `limits.idleTimeout`).
+    public var idleTimeout: Duration? {
+        get { limits.idleTimeout }
+        set { limits.idleTimeout = newValue }
+    }
+
+    /// Close connections whose current frame does not complete this long after its first byte (a shortcut for
+    /// `limits.readTimeout`).
+    public var readTimeout: Duration? {
+        get { limits.readTimeout }
+        set { limits.readTimeout = newValue }
+    }
+
     /// The number of online cores.
     public static var coreCount: Int { max(1, Int(sysconf(CInt(_SC_NPROCESSORS_ONLN)))) }
 }

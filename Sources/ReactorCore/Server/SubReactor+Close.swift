@@ -11,6 +11,7 @@ extension SubReactor {
         connection.decoder.reset(pool: io.pool)
         connection.outbound.discard(pool: io.pool, sizeClass: io.outboundClass)
         closedThisIteration.append(connection)
+        connectionTimers.cancel(connection)
         table.remove(connection)
         // Unpublish before the descriptor can be reused by another loop, or its fresh entry could be wiped.
         registry.publishClosed(connection.id)

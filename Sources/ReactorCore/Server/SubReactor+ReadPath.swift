@@ -10,7 +10,12 @@ extension SubReactor {
     @inline(__always)
     func readable(_ connection: Connection) {
         io.stagingOwner = ObjectIdentifier(connection)
-        defer { sendStaged(connection) }
+        connection.lastActivity = now
+        let framesBefore = io.counters.framesIn
+        defer {
+            sendStaged(connection)
+            notePartialFrame(connection, framesBefore: framesBefore)
+        }
         var budget = io.limits.maxReadBytesPerWakeup
         let scratch = io.readBuffer
         while true {

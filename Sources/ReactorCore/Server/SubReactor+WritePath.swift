@@ -46,6 +46,7 @@ extension SubReactor {
                 return
             }
             io.counters.bytesOut += written
+            if written > 0 { connection.lastActivity = now }
             connection.outbound.consume(
                 written, pool: io.pool, sizeClass: io.outboundClass, chunkSize: io.outboundChunkSize)
             if written < requested { break }

@@ -7,15 +7,16 @@ import Synchronization
 
 /// A sub-reactor: one loop thread that owns a set of connections for their whole lives.
 ///
-/// Each iteration waits on epoll, reads and decodes every ready connection (handing complete frames to the
-/// handler in place), then flushes every connection that has replies queued with one `writev` each. Descriptors
-/// arrive from the main reactor as tasks. All state below is confined to the loop thread; other threads reach the
+/// Each iteration waits on epoll (until the next timer at most), reads and decodes every ready connection (handing
+/// complete frames to the handler in place), then flushes every connection that has replies queued with one
+/// `writev` each, runs posted tasks, and runs the timers that are due. Descriptors arrive from the main reactor as
+/// tasks. All state below is confined to the loop thread; other threads reach the
 /// reactor only through ``EventLoop/execute(_:)``.
 final class SubReactor<Handler: FrameHandler>: @unchecked Sendable {
     enum State {
         case running
-        /// Stop reading, flush what is queued, close; force-close everything at `deadline` (monotonic ns).
-        case draining(deadline: UInt64)
+        /// Answer what was received, flush, close; a timer force-closes whatever is left at the drain deadline.
+        case draining
         case stopped
     }
 
@@ -30,6 +31,11 @@ final class SubReactor<Handler: FrameHandler>: @unchecked Sendable {
     /// Connections closed during the current iteration, kept alive until it ends: the table's slots hold the only
     /// other reference, and the hot path uses connections at +0.
     @exclusivity(unchecked) var closedThisIteration: [Connection] = []
+    /// The loop's clock, read once per iteration after `epoll_wait` (monotonic nanoseconds).
+    @exclusivity(unchecked) var now: UInt64 = MonotonicClock.nanoseconds()
+    /// One entry per connection while idle or read timeouts are on (see `SubReactor+Timeouts`).
+    @exclusivity(unchecked) var connectionTimers = TimerHeap<Connection>(retainsElements: false)
+    let timeouts: Timeouts
     private var thread: LoopThread?
     private let threadName: String
 
@@ -42,7 +48,8 @@ final class SubReactor<Handler: FrameHandler>: @unchecked Sendable {
         self.loop = try EventLoop(index: index)
         self.registry = registry
         self.handler = handler
-        self.io = LoopIO(limits: limits)
+        self.io = LoopIO(limits: limits, loop: loop)
+        self.timeouts = Timeouts(limits: limits)
         self.closeLog = CloseLog(logger: logger)
     }
 
@@ -89,11 +96,11 @@ final class SubReactor<Handler: FrameHandler>: @unchecked Sendable {
         }
     }
 
-    /// Asks the loop to stop: stop reading, flush, close every connection (by `drainTimeout` at the latest), exit.
+    /// Asks the loop to stop: answer every frame already received, flush, close every connection (by
+    /// `drainTimeout` from now at the latest), exit.
     func beginShutdown(drainTimeout: Duration) {
-        let (seconds, attoseconds) = drainTimeout.components
-        let nanoseconds = UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000)
-        loop.execute { [self] in startDraining(deadline: MonotonicClock.nanoseconds() + nanoseconds) }
+        let deadline = MonotonicClock.nanoseconds() &+ min(MonotonicClock.nanoseconds(of: drainTimeout), .max / 2)
+        loop.execute { [self] in startDraining(deadline: deadline) }
     }
 
     // MARK: The loop
@@ -104,11 +111,10 @@ final class SubReactor<Handler: FrameHandler>: @unchecked Sendable {
         batch.reserveCapacity(64)
         let poller = loop.poller
         while true {
-            var timeout: CInt = -1
-            if case .draining(let deadline) = state { timeout = MonotonicClock.millisecondsUntil(deadline) }
             let count: Int
             do {
-                count = try poller.wait(timeoutMilliseconds: timeout)
+                count = try poller.wait(timeoutMilliseconds: pollTimeout())
+                now = MonotonicClock.nanoseconds()
             } catch {
                 // Only EINVAL/ENOMEM remain here; neither is caused by a peer. Back off instead of spinning.
                 closeLog.record(.ioError(error), id: ConnectionID(loop: loop.index, fd: -1, generation: 0))
@@ -136,10 +142,8 @@ final class SubReactor<Handler: FrameHandler>: @unchecked Sendable {
                 flushDirty()
                 closedThisIteration.removeAll(keepingCapacity: true)
             }
-            if case .draining(let deadline) = state,
-                table.count == 0 || MonotonicClock.nanoseconds() >= deadline
-            {
-                for connection in table.all { close(connection, reason: .shutdown) }
+            runTimers()
+            if case .draining = state, table.count == 0 {
                 state = .stopped
                 break
             }
@@ -196,6 +200,8 @@ final class SubReactor<Handler: FrameHandler>: @unchecked Sendable {
         if !connecting { connection.flags.insert(.admitted) }
         table.insert(connection)
         registry.publishOpen(id)
+        // For a connecting socket the idle timeout also bounds the handshake.
+        startTimeouts(connection)
         if connecting {
             connection.flags.insert(.connecting)
             return
@@ -230,17 +236,42 @@ final class SubReactor<Handler: FrameHandler>: @unchecked Sendable {
         if !connection.outbound.isEmpty || connection.flags.contains(.closeAfterFlush) { io.markDirty(connection) }
     }
 
+    /// Graceful drain: every frame a peer finished sending before now is answered, every reply is flushed, then
+    /// each connection closes with ``CloseReason/shutdown``. A timer closes whatever is left at `deadline`.
     private func startDraining(deadline: UInt64) {
         guard case .running = state else { return }
-        state = .draining(deadline: deadline)
+        state = .draining
+        let forceClose = LoopTimer(on: loop) { [self] in
+            for connection in table.all { close(connection, reason: .shutdown) }
+        }
+        loop.schedule(forceClose, at: deadline)
         for connection in table.all {
-            if connection.outbound.isEmpty || connection.flags.contains(.connecting) {
+            if connection.flags.contains(.connecting) {
                 close(connection, reason: .shutdown)
-            } else {
+                continue
+            }
+            answerReceivedFrames(connection)
+            if connection.flags.contains(.closed) { continue }
+            if !connection.flags.contains(.closeAfterFlush) {
                 connection.flags.insert(.closeAfterFlush)
                 connection.pendingCloseReason = .shutdown
-                updateInterest(connection)
             }
+            io.markDirty(connection)
+            updateInterest(connection)
+        }
+    }
+
+    /// Reads and answers the bytes the kernel had already received for `connection` when the drain began (read
+    /// budget aside, exactly what the next wakeups would have read). A frame still incomplete after them is dropped.
+    private func answerReceivedFrames(_ connection: Connection) {
+        let stopped: Connection.Flags = [.closed, .inputClosed, .closeAfterFlush, .overflowed]
+        var remaining = Posix.bytesReadable(connection.fd)
+        while remaining > 0 && connection.flags.isDisjoint(with: stopped) {
+            let before = io.counters.bytesIn
+            readable(connection)
+            let read = io.counters.bytesIn - before
+            if read == 0 { break }
+            remaining -= read
         }
     }
 

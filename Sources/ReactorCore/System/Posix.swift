@@ -57,6 +57,11 @@ enum Posix {
         _ = try syscallValue("setsockopt(TCP_NODELAY)") { CEpoll_tcp_nodelay(fd, 1) }
     }
 
+    /// Bytes the kernel has received on `fd` that were not read yet (0 if it cannot tell).
+    static func bytesReadable(_ fd: CInt) -> Int {
+        max(0, Int(CEpoll_bytes_readable(fd)))
+    }
+
     /// Reads and clears the socket's pending error (`SO_ERROR`), as after a non-blocking connect.
     static func pendingError(_ fd: CInt) throws(SystemError) -> CInt {
         var value: CInt = 0

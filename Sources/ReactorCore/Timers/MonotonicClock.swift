@@ -12,6 +12,16 @@ enum MonotonicClock {
         return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
     }
 
+    /// `duration` in nanoseconds, clamped to 0 for negative durations and to `UInt64.max` for huge ones.
+    static func nanoseconds(of duration: Duration) -> UInt64 {
+        let (seconds, attoseconds) = duration.components
+        if seconds < 0 || (seconds == 0 && attoseconds <= 0) { return 0 }
+        let (whole, overflow) = UInt64(seconds).multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow { return .max }
+        let (total, overflow2) = whole.addingReportingOverflow(UInt64(max(0, attoseconds) / 1_000_000_000))
+        return overflow2 ? .max : total
+    }
+
     /// Milliseconds from now until `deadline` (rounded up, at least 0), as an `epoll_wait` timeout.
     static func millisecondsUntil(_ deadline: UInt64) -> CInt {
         let now = nanoseconds()

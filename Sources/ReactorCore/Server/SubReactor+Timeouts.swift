@@ -1,0 +1,97 @@
+extension SubReactor {
+    /// Idle and read timeouts, enforced lazily through one heap entry per connection.
+    ///
+    /// The hot path only stores timestamps (`lastActivity` on every read and every write that drains queued bytes,
+    /// `partialFrameSince` when a frame is left incomplete); it never touches the heap. Each connection's entry is
+    /// due no later than the earliest moment one of its timeouts could expire, so when it fires the loop compares
+    /// the timestamps with the clock: it closes the connection if a timeout really expired, and otherwise moves the
+    /// entry to the next moment one could. So the heap sees one operation per connection per timeout period, not
+    /// one per message, and deadlines are still exact (to the loop's wakeup).
+    struct Timeouts {
+        /// 0 when off.
+        let idle: UInt64
+        /// 0 when off.
+        let read: UInt64
+
+        init(limits: ConnectionLimits) {
+            idle = limits.idleTimeout.map { max(1, MonotonicClock.nanoseconds(of: $0)) } ?? 0
+            read = limits.readTimeout.map { max(1, MonotonicClock.nanoseconds(of: $0)) } ?? 0
+        }
+
+        var enabled: Bool { idle != 0 || read != 0 }
+    }
+
+    /// Starts timing a connection that just registered.
+    func startTimeouts(_ connection: Connection) {
+        connection.lastActivity = now
+        guard timeouts.enabled else { return }
+        let first = min(timeouts.idle == 0 ? .max : timeouts.idle, timeouts.read == 0 ? .max : timeouts.read)
+        connectionTimers.schedule(connection, at: now &+ first)
+    }
+
+    /// Records the partial frame state after a read batch: the clock of a frame starts with the read that brought
+    /// its first byte (any frame completed in this batch restarts it).
+    @inline(__always)
+    func notePartialFrame(_ connection: Connection, framesBefore: Int) {
+        if connection.decoder.bufferedBytes == 0 {
+            connection.partialFrameSince = 0
+        } else if connection.partialFrameSince == 0 || io.counters.framesIn != framesBefore {
+            connection.partialFrameSince = now
+        }
+    }
+
+    /// Runs every connection timeout and loop timer that is due, then flushes what they wrote.
+    @inline(__always)
+    func runTimers() {
+        var fired = false
+        if let deadline = connectionTimers.nextDeadline, deadline <= now {
+            fired = true
+            while let connection = connectionTimers.popExpired(now: now) { connectionTimerFired(connection) }
+        }
+        if loop.runExpiredTimers(now: now) { fired = true }
+        if fired {
+            flushDirty()
+            closedThisIteration.removeAll(keepingCapacity: true)
+        }
+    }
+
+    /// How long `epoll_wait` may sleep: until the earliest connection timeout or loop timer, or forever.
+    @inline(__always)
+    func pollTimeout() -> CInt {
+        let next = min(connectionTimers.nextDeadline ?? .max, loop.nextTimerDeadline ?? .max)
+        return next == .max ? -1 : MonotonicClock.millisecondsUntil(next)
+    }
+
+    /// A connection's entry came due: close it if a timeout expired, else move the entry to the next moment one can.
+    private func connectionTimerFired(_ connection: Connection) {
+        if connection.flags.contains(.closed) { return }
+        var next = UInt64.max
+        if timeouts.idle != 0 {
+            let due = connection.lastActivity &+ timeouts.idle
+            if now >= due {
+                close(connection, reason: .idleTimeout)
+                return
+            }
+            next = due
+        }
+        if timeouts.read != 0 {
+            let due: UInt64
+            if connection.partialFrameSince != 0 {
+                // While we are not reading (backpressure, a deferred close) the frame cannot complete: not the
+                // peer's fault, so its clock starts again.
+                let notReading = !connection.flags.isDisjoint(with: [.readPaused, .closeAfterFlush, .overflowed])
+                if notReading { connection.partialFrameSince = now }
+                due = connection.partialFrameSince &+ timeouts.read
+                if now >= due {
+                    close(connection, reason: .readTimeout(bufferedBytes: connection.decoder.bufferedBytes))
+                    return
+                }
+            } else {
+                // A frame that starts later is due later than this, so this wakeup comes no later than its timeout.
+                due = now &+ timeouts.read
+            }
+            next = min(next, due)
+        }
+        connectionTimers.schedule(connection, at: next)
+    }
+}

@@ -1,0 +1,78 @@
+import ReactorCore
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Echoes, and hands out the loop of the first connection so tests can schedule timers on it.
+struct LoopCapturingEcho: FrameHandler {
+    final class Record: Sendable {
+        let loop = Locked<EventLoop?>(nil)
+        let fired = Locked<[String]>([])
+    }
+    let record = Record()
+
+    func onOpen(connection: inout ConnectionContext) {
+        let loop = connection.eventLoop
+        record.loop.withLock { $0 = $0 ?? loop }
+        // Scheduled from the loop's own thread (the allocation-free path).
+        let record = record
+        let timer = LoopTimer(on: loop) { record.fired.withLock { $0.append("on-loop") } }
+        timer.schedule(after: .milliseconds(50))
+    }
+
+    func onFrame(_ frame: FrameView, connection: inout ConnectionContext) {
+        connection.write(frame)
+    }
+}
+
+extension LoopbackTests {
+    @Suite struct LoopTimers {
+        @Test func timersFireOnTheLoopInDeadlineOrderAndCancelledOnesNever() throws {
+            let handler = LoopCapturingEcho()
+            try withServer(testConfiguration(subReactors: 1), handler: handler) { server, port in
+                let client = try TestClient(port: port)
+                try client.send(frame([1]))
+                #expect(try client.receiveFrame() == [1])
+                let loop = try #require(handler.record.loop.withLock { $0 })
+                let fired = handler.record.fired
+                #expect(eventually { fired.withLock { $0 } == ["on-loop"] })
+
+                // Scheduled from this (foreign) thread: posted to the loop.
+                let late = LoopTimer(on: loop) { fired.withLock { $0.append("300") } }
+                late.schedule(after: .milliseconds(300))
+                loop.schedule(after: .milliseconds(100)) {
+                    fired.withLock { $0.append(loop.inEventLoop ? "100 on loop" : "100 off loop") }
+                }
+                let cancelled = loop.schedule(after: .milliseconds(200)) { fired.withLock { $0.append("200") } }
+                cancelled.cancel()
+                // Rescheduling moves a timer rather than adding a second one.
+                let moved = LoopTimer(on: loop) { fired.withLock { $0.append("moved") } }
+                moved.schedule(after: .milliseconds(50))
+                moved.schedule(after: .milliseconds(200))
+
+                #expect(eventually { fired.withLock { $0.count } == 4 })
+                usleep(200_000)
+                #expect(fired.withLock { $0 } == ["on-loop", "100 on loop", "moved", "300"])
+                // The loop kept serving while it waited on timers.
+                try client.send(frame([2]))
+                #expect(try client.receiveFrame() == [2])
+            }
+        }
+
+        @Test func aTimerPendingWhenTheServerStopsNeverFiresAndLeaksNothing() throws {
+            let handler = LoopCapturingEcho()
+            let descriptorsBefore = openDescriptorCount()
+            try withServer(testConfiguration(subReactors: 1), handler: handler) { _, port in
+                let client = try TestClient(port: port)
+                try client.send(frame([1]))
+                #expect(try client.receiveFrame() == [1])
+                let loop = try #require(handler.record.loop.withLock { $0 })
+                loop.schedule(after: .seconds(60)) { handler.record.fired.withLock { $0.append("never") } }
+            }
+            #expect(!handler.record.fired.withLock { $0 }.contains("never"))
+            #expect(openDescriptorCount() == descriptorsBefore)
+        }
+    }
+}
