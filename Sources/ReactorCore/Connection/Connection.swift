@@ -6,7 +6,7 @@
 @_spi(Benchmarks) public final class Connection: TimerHeapElement {
     /// Lifecycle and scheduling flags.
     struct Flags: OptionSet {
-        let rawValue: UInt8
+        let rawValue: UInt16
         /// Queued in the loop's list of connections to flush.
         static let dirty = Flags(rawValue: 1 << 0)
         /// The peer shut down its write side (read returned 0); no more input.
@@ -23,6 +23,9 @@
         static let connecting = Flags(rawValue: 1 << 6)
         /// Accepted by a server: counts against `maxConnections` until it closes.
         static let admitted = Flags(rawValue: 1 << 7)
+        /// Every reply is out and our FIN is sent; input is read and dropped until the peer's FIN (or the linger
+        /// timeout), so that unread input does not turn the close into a reset that could destroy those replies.
+        static let lingering = Flags(rawValue: 1 << 8)
     }
 
     let id: ConnectionID

@@ -27,6 +27,12 @@ public struct ConnectionLimits: Sendable, Hashable {
     /// off. Default 30 s.
     public var readTimeout: Duration? = .seconds(30)
 
+    /// A graceful close (after ``ConnectionContext/close()`` or during a drain) that finds unread input sends its
+    /// FIN, then reads and drops input until the peer's FIN for at most this long before closing: closing a socket
+    /// with unread input sends a reset, which can destroy replies the peer has not read yet. `.zero` closes at once.
+    /// Default 2 s.
+    public var lingerTimeout: Duration = .seconds(2)
+
     /// Default limits.
     public init() {}
 
@@ -38,6 +44,7 @@ public struct ConnectionLimits: Sendable, Hashable {
         precondition(writeHighWatermark <= maxPendingWriteBytes, "writeHighWatermark must not exceed the hard cap")
         precondition(idleTimeout.map { $0 > .zero } ?? true, "idleTimeout must be positive (nil turns it off)")
         precondition(readTimeout.map { $0 > .zero } ?? true, "readTimeout must be positive (nil turns it off)")
+        precondition(lingerTimeout >= .zero, "lingerTimeout must not be negative")
         return self
     }
 }

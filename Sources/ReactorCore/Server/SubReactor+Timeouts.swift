@@ -12,10 +12,13 @@ extension SubReactor {
         let idle: UInt64
         /// 0 when off.
         let read: UInt64
+        /// 0 when off.
+        let linger: UInt64
 
         init(limits: ConnectionLimits) {
             idle = limits.idleTimeout.map { max(1, MonotonicClock.nanoseconds(of: $0)) } ?? 0
             read = limits.readTimeout.map { max(1, MonotonicClock.nanoseconds(of: $0)) } ?? 0
+            linger = MonotonicClock.nanoseconds(of: limits.lingerTimeout)
         }
 
         var enabled: Bool { idle != 0 || read != 0 }
@@ -65,6 +68,10 @@ extension SubReactor {
     /// A connection's entry came due: close it if a timeout expired, else move the entry to the next moment one can.
     private func connectionTimerFired(_ connection: Connection) {
         if connection.flags.contains(.closed) { return }
+        if connection.flags.contains(.lingering) {
+            close(connection, reason: connection.pendingCloseReason)
+            return
+        }
         var next = UInt64.max
         if timeouts.idle != 0 {
             let due = connection.lastActivity &+ timeouts.idle

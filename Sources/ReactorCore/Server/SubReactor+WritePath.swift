@@ -87,7 +87,7 @@ extension SubReactor {
     func settle(_ connection: Connection) {
         let pending = connection.outbound.pendingBytes
         if pending == 0 && connection.flags.contains(.closeAfterFlush) {
-            close(connection, reason: connection.pendingCloseReason)
+            finishGracefulClose(connection)
             return
         }
         if pending > io.limits.writeHighWatermark && !connection.flags.contains(.readPaused) {

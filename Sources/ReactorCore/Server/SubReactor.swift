@@ -162,6 +162,10 @@ final class SubReactor<Handler: FrameHandler>: @unchecked Sendable {
         }
         let reading = connection.interest & Epoll.readable != 0
         if reading && mask & (Epoll.readable | Epoll.readHangUp | Epoll.hangUp | Epoll.error) != 0 {
+            if connection.flags.contains(.lingering) {
+                discardInput(connection)
+                return
+            }
             readable(connection)
             if connection.flags.contains(.closed) { return }
         }
@@ -282,7 +286,9 @@ final class SubReactor<Handler: FrameHandler>: @unchecked Sendable {
     @inline(__always)
     func updateInterest(_ connection: Connection) {
         var wanted: UInt32 = 0
-        if connection.flags.isDisjoint(with: [.inputClosed, .readPaused, .closeAfterFlush, .overflowed]) {
+        if connection.flags.isDisjoint(with: [.inputClosed, .readPaused, .closeAfterFlush, .overflowed])
+            || connection.flags.contains(.lingering)
+        {
             wanted |= Epoll.readable | Epoll.readHangUp
         }
         if !connection.outbound.isEmpty { wanted |= Epoll.writable }

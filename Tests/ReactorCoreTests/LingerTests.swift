@@ -1,0 +1,66 @@
+import ReactorCore
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Echoes, and closes the connection after echoing a frame that starts with 0xC1.
+struct CloseOnMarkerEcho: FrameHandler {
+    let reasons = Locked<[CloseReason]>([])
+
+    func onFrame(_ frame: FrameView, connection: inout ConnectionContext) {
+        connection.write(frame)
+        if frame.count > 0 && frame[0] == 0xC1 { connection.close() }
+    }
+
+    func onClose(_ id: ConnectionID, reason: CloseReason) {
+        reasons.withLock { $0.append(reason) }
+    }
+}
+
+extension LoopbackTests {
+    @Suite struct Linger {
+        /// The client keeps pipelining after the frame that makes the handler close. Closing a socket with that input
+        /// unread would send a reset, and the client could lose the replies before it; the server lingers instead.
+        @Test func aHandlerCloseWithUnreadInputDeliversEveryReplyThenAFin() throws {
+            let handler = CloseOnMarkerEcho()
+            try withServer(testConfiguration(subReactors: 1), handler: handler) { server, port in
+                for round in 0..<5 {
+                    let client = try TestClient(port: port)
+                    let before = (0..<20).map { pattern(1000, seed: round * 100 + $0) }
+                    let after = (0..<100).flatMap { _ in frame(pattern(8000)) }
+                    try client.send(before.flatMap(frame) + frame([0xC1]) + after)
+                    for payload in before { #expect(try client.receiveFrame() == payload) }
+                    #expect(try client.receiveFrame() == [0xC1])
+                    #expect(client.isClosedByPeer(), "a FIN after the last reply, not a reset")
+                }
+                // Each closes once the client's FIN arrives (the clients above closed as they went out of scope).
+                #expect(eventually { server.statistics().closed(.closedByHandler) == 5 })
+                #expect(server.statistics().connectionsOpen == 0)
+                #expect(server.statistics().pool.bytesInUse == 0)
+            }
+        }
+
+        @Test func aPeerThatKeepsSendingIsClosedAtTheLingerTimeout() throws {
+            var configuration = testConfiguration(subReactors: 1)
+            configuration.limits.lingerTimeout = .milliseconds(300)
+            let handler = CloseOnMarkerEcho()
+            try withServer(configuration, handler: handler) { server, port in
+                let client = try TestClient(port: port, timeoutSeconds: 5)
+                // More than one read takes, so input is still unread when the replies are out.
+                try client.send(frame([0xC1]) + (0..<32).flatMap { _ in frame(pattern(8000)) })
+                #expect(try client.receiveFrame() == [0xC1])
+                // Keep the connection from ever sending its FIN: the server drops this input, then gives up.
+                let started = ContinuousClock.now
+                while server.statistics().closed(.closedByHandler) == 0 && ContinuousClock.now - started < .seconds(5) {
+                    _ = try? client.send(frame(pattern(100)))
+                    usleep(20_000)
+                }
+                #expect(server.statistics().closed(.closedByHandler) == 1)
+                #expect(ContinuousClock.now - started >= .milliseconds(250))
+                #expect(server.statistics().connectionsOpen == 0)
+            }
+        }
+    }
+}
