@@ -81,8 +81,8 @@ public final class Server<Handler: FrameHandler>: Sendable {
         }
     }
 
-    /// Stops gracefully: stops accepting, flushes every queued reply (up to the drain timeout), closes every
-    /// connection and joins every thread. When it returns no descriptor or thread of the server is left.
+    /// Stops gracefully: stops accepting, answers every frame the peers had finished sending, flushes every reply,
+    /// closes every connection (whatever is left at the drain timeout is closed anyway) and joins every thread. When it returns no descriptor or thread of the server is left.
     /// Safe to call more than once and from any thread except the server's own loop threads.
     public func stop() {
         let running: (Acceptor, ReactorGroup<Handler>)? = lifecycle.withLock { state in
