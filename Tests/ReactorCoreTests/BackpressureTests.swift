@@ -46,6 +46,8 @@ extension LoopbackTests {
             }
         }
 
+        /// Pins the pool ceiling of a paused connection. `NeverReadingPeer` (NeverReadingPeerTests.swift) has the hog
+        /// keep sending for 10 s towards 256 MiB and bounds the resident memory of a process of its own.
         @Test func aPeerThatStopsReadingPausesItsConnectionAndMemoryStaysBounded() throws {
             let handler = AmplifyingEcho(copies: 1, respectWritability: false)
             try withServer(handler: handler) { server, port in
