@@ -46,6 +46,8 @@ extension LoopbackTests {
             }
         }
 
+        /// Pins the pool ceiling of a paused connection. `NeverReadingPeer` (NeverReadingPeerTests.swift) has the hog
+        /// keep sending for 10 s towards 256 MiB and bounds the resident memory of a process of its own.
         @Test func aPeerThatStopsReadingPausesItsConnectionAndMemoryStaysBounded() throws {
             let handler = AmplifyingEcho(copies: 1, respectWritability: false)
             try withServer(handler: handler) { server, port in
@@ -71,9 +73,12 @@ extension LoopbackTests {
             try withServer(handler: handler) { _, port in
                 let client = try TestClient(port: port)
                 let payloads = (0..<400).map { pattern(16_000, seed: $0) }  // 6.4 MB, far past the high watermark
-                let sender = Thread { try? client.send(payloads.flatMap(frame)) }
+                let bytes = payloads.flatMap(frame)
+                let sender = Thread { try? client.send(bytes) }
                 sender.start()
-                usleep(200_000)  // let the server pause
+                // Read nothing until the server paused (a fixed sleep was sometimes too short under a sanitizer on a
+                // busy machine: reading began before the high watermark was reached).
+                #expect(eventually { handler.record.writability.withLock { $0 } == [false] })
                 for payload in payloads {
                     #expect(try client.receiveFrame() == payload)
                 }
