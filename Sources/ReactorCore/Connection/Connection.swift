@@ -26,6 +26,17 @@
         /// Every reply is out and our FIN is sent; input is read and dropped until the peer's FIN (or the linger
         /// timeout), so that unread input does not turn the close into a reset that could destroy those replies.
         static let lingering = Flags(rawValue: 1 << 8)
+
+        // Combinations the hot path tests, spelled with `rawValue` so they fold to constants even in debug builds
+        // (an array literal there would allocate on every test).
+        /// No more frames are taken: a deferred close or an overflow.
+        static let notTakingInput = Flags(rawValue: closeAfterFlush.rawValue | overflowed.rawValue)
+        /// Not taking input, or paused by backpressure.
+        static let backpressuredOrClosing = Flags(rawValue: notTakingInput.rawValue | readPaused.rawValue)
+        /// Reading is off: everything above, or the peer's input has ended.
+        static let notReading = Flags(rawValue: backpressuredOrClosing.rawValue | inputClosed.rawValue)
+        /// Writes are dropped.
+        static let notWritable = Flags(rawValue: closed.rawValue | overflowed.rawValue)
     }
 
     let id: ConnectionID

@@ -68,7 +68,7 @@ extension LoopIO {
     /// Queues one frame (length prefix + `payload`) on `connection`, enforcing the hard cap on unsent bytes.
     @inline(__always)
     func appendFrame(payload: UnsafeRawPointer?, count: Int, to connection: Connection) {
-        if !connection.flags.isDisjoint(with: [.closed, .overflowed]) { return }
+        if !connection.flags.isDisjoint(with: .notWritable) { return }
         let staged = ObjectIdentifier(connection) == stagingOwner ? stagingCount : 0
         let total = connection.outbound.pendingBytes + staged + LengthFieldDecoder.headerLength + count
         if total > limits.maxPendingWriteBytes {

@@ -24,6 +24,8 @@ final class Acceptor: @unchecked Sendable {
     private var next = 0
     private var pausedUntil: UInt64 = 0
     private var exhaustionLogged = false
+    /// `acceptErrors` when the current exhaustion episode began.
+    private var exhaustionStartErrors = 0
     /// Connections accepted and handed over (read by tests and statistics after join, or racily for display).
     let acceptedCount = Atomic<Int>(0)
     let acceptErrors = Atomic<Int>(0)
@@ -107,6 +109,7 @@ final class Acceptor: @unchecked Sendable {
             do {
                 guard case .processed(let accepted) = try Posix.accept(listener) else { return }
                 fd = accepted
+                endExhaustionEpisode()
             } catch {
                 acceptErrors.add(1, ordering: .relaxed)
                 switch error.errno.rawValue {
@@ -140,10 +143,19 @@ final class Acceptor: @unchecked Sendable {
     }
 
     private func pauseAccepting(_ error: SystemError) {
-        try? loop.poller.remove(listener)
+        do {
+            try loop.poller.remove(listener)
+        } catch {
+            // The listener stays registered (and ready): waiting in epoll would spin for the whole pause, so wait
+            // here instead. Nothing else runs on this thread; a stop request is seen right after.
+            usleep(useconds_t(Self.exhaustionPauseNanoseconds / 1000))
+            return
+        }
         pausedUntil = MonotonicClock.nanoseconds() + Self.exhaustionPauseNanoseconds
         if !exhaustionLogged {
+            // Once per episode: the next successful accept ends it (and says so).
             exhaustionLogged = true
+            exhaustionStartErrors = acceptErrors.load(ordering: .relaxed)
             logger.warning(
                 "accept paused: out of descriptors or memory; existing connections are still served",
                 metadata: ["error": "\(error)"])
@@ -157,5 +169,14 @@ final class Acceptor: @unchecked Sendable {
         } catch {
             pausedUntil = MonotonicClock.nanoseconds() + Self.exhaustionPauseNanoseconds
         }
+    }
+
+    /// An accept succeeded: if accepting had been short of descriptors, that episode is over.
+    @inline(__always)
+    private func endExhaustionEpisode() {
+        guard exhaustionLogged else { return }
+        exhaustionLogged = false
+        let failed = acceptErrors.load(ordering: .relaxed) - exhaustionStartErrors
+        logger.notice("accept resumed", metadata: ["failed-accepts-while-paused": "\(failed)"])
     }
 }

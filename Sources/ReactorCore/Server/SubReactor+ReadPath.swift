@@ -58,7 +58,7 @@ extension SubReactor {
                 break
             }
             budget -= count
-            let stoppedTakingInput = !connection.flags.isDisjoint(with: [.closeAfterFlush, .overflowed])
+            let stoppedTakingInput = !connection.flags.isDisjoint(with: .notTakingInput)
             if count < destination.count || budget <= 0 || stoppedTakingInput { return }
         }
     }
@@ -69,7 +69,7 @@ extension SubReactor {
         io.counters.framesIn += 1
         var context = ConnectionContext(connection: connection, io: io)
         handler.onFrame(frame, connection: &context)
-        return connection.flags.isDisjoint(with: [.closeAfterFlush, .overflowed])
+        return connection.flags.isDisjoint(with: .notTakingInput)
     }
 
     /// The peer shut down its write side: every reply already queued still goes out, then the connection closes.

@@ -86,7 +86,7 @@ extension SubReactor {
             if connection.partialFrameSince != 0 {
                 // While we are not reading (backpressure, a deferred close) the frame cannot complete: not the
                 // peer's fault, so its clock starts again.
-                let notReading = !connection.flags.isDisjoint(with: [.readPaused, .closeAfterFlush, .overflowed])
+                let notReading = !connection.flags.isDisjoint(with: .backpressuredOrClosing)
                 if notReading { connection.partialFrameSince = now }
                 due = connection.partialFrameSince &+ timeouts.read
                 if now >= due {

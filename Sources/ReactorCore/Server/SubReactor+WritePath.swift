@@ -72,7 +72,7 @@ extension SubReactor {
             return
         }
         io.counters.bytesOut += written
-        if written == staged && connection.flags.isDisjoint(with: [.closeAfterFlush, .readPaused, .overflowed]) {
+        if written == staged && connection.flags.isDisjoint(with: .backpressuredOrClosing) {
             return  // the common case: everything went out, nothing to settle
         }
         if written < staged {

@@ -286,7 +286,7 @@ final class SubReactor<Handler: FrameHandler>: @unchecked Sendable {
     @inline(__always)
     func updateInterest(_ connection: Connection) {
         var wanted: UInt32 = 0
-        if connection.flags.isDisjoint(with: [.inputClosed, .readPaused, .closeAfterFlush, .overflowed])
+        if connection.flags.isDisjoint(with: .notReading)
             || connection.flags.contains(.lingering)
         {
             wanted |= Epoll.readable | Epoll.readHangUp
