@@ -30,6 +30,9 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).")
     var logLevel = "info"
 
+    @Flag(help: "Count heap allocations on the server's threads while serving and print them on exit.")
+    var countAllocations = false
+
     func run() throws {
         var logger = Logger(label: "reactor-bench.serve")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
@@ -41,12 +44,20 @@ struct ServeCommand: ParsableCommand {
         try server.start()
         print("listening on \(server.localAddress!)")
         fflush(nil)  // a parent reading our stdout through a pipe waits for this line
+        if countAllocations { AllocationCounter.start() }
         let signal = SignalWaiter.waitForTermination()
+        let allocations = countAllocations ? AllocationCounter.stop() : nil
         logger.info("signal \(signal): shutting down")
         server.stop()
         let statistics = server.statistics()
         print(
             "served \(statistics.connectionsAccepted) connections, \(statistics.framesIn) frames; "
                 + "closed: \(statistics.closed.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: " "))")
+        if let allocations {
+            print(
+                "allocations while serving: \(allocations.server) on reactor threads, \(allocations.total) in the process"
+            )
+        }
+        fflush(nil)
     }
 }
