@@ -87,6 +87,25 @@ final class ChildServer {
         return String(decoding: output.bytes.withLock { $0 }, as: UTF8.self)
     }
 
+    /// The live heap from the last `heap: ... live_allocations=N live_bytes=B` line `serve --count-allocations`
+    /// printed (it prints one a second), or nil before the first one.
+    func liveHeap() -> (allocations: Int, bytes: Int)? {
+        let text: String? = output.bytes.withLock { bytes in
+            guard let end = bytes.lastIndex(of: UInt8(ascii: "\n")) else { return nil }
+            let start = bytes[..<end].lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0
+            return String(decoding: bytes[start..<end], as: UTF8.self)
+        }
+        guard let text, text.hasPrefix("heap: ") else { return nil }
+        var allocations: Int?
+        var bytes: Int?
+        for field in text.split(separator: " ") {
+            if field.hasPrefix("live_allocations=") { allocations = Int(field.dropFirst("live_allocations=".count)) }
+            if field.hasPrefix("live_bytes=") { bytes = Int(field.dropFirst("live_bytes=".count)) }
+        }
+        guard let allocations, let bytes else { return nil }
+        return (allocations, bytes)
+    }
+
     static func selfExecutable() throws -> String {
         var buffer = [CChar](repeating: 0, count: 4096)
         let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)

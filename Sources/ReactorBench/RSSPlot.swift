@@ -14,7 +14,8 @@ enum RSSPlot {
         let mebibyte = 1_048_576.0
         let server = report.samples.compactMap { sample in sample.serverRSSBytes.map { (sample.seconds, $0) } }
         let driver = report.samples.compactMap { sample in sample.driverRSSBytes.map { (sample.seconds, $0) } }
-        let largest = Double((server + driver).map(\.1).max() ?? 1) / mebibyte
+        let heap = report.samples.compactMap { sample in sample.serverHeapBytes.map { (sample.seconds, $0) } }
+        let largest = Double((server + driver + heap).map(\.1).max() ?? 1) / mebibyte
         let yStep = niceStep(largest * 1.1 / 6)
         let yMax = max(yStep, (largest * 1.1 / yStep).rounded(.up) * yStep)
         let seconds = max(1, report.samples.last?.seconds ?? 1)
@@ -68,6 +69,10 @@ enum RSSPlot {
         if !server.isEmpty {
             polyline(server, color: "#1f77b4", width: 2)
             legend.append(("server RSS", "#1f77b4", false))
+        }
+        if !heap.isEmpty {
+            polyline(heap, color: "#2ca02c", width: 2)
+            legend.append(("server live heap (malloc'd, not freed)", "#2ca02c", false))
         }
         if let rss = report.rss {
             let steady = server.filter { $0.0 >= rss.warmupSeconds }

@@ -76,7 +76,9 @@ struct RunCommand: ParsableCommand {
             "swift-reactor echo soak: server \(serverLoops) loop(s) in a child process, load driver \(clientLoops) "
                 + "loop(s), \(ServerConfiguration.coreCount) cores shared")
         let spec = Scenario.soak(duration: duration, connections: soakConnections, loops: clientLoops)
-        var (result, report) = try SoakRunner(target: child.address, serverPID: child.pid).run(spec)
+        var runner = SoakRunner(target: child.address, serverPID: child.pid)
+        runner.serverHeap = { child.liveHeap() }
+        var (result, report) = try runner.run(spec)
         report.addServerOutput(child.stop())
         if let frames = report.serverFrames { result.server?.frames = frames }
         result.server?.allocations = report.serverAllocations

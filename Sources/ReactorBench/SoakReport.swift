@@ -23,11 +23,15 @@ struct SoakReport: Sendable, Codable {
     var serverSummary: String?
     var serverFrames: Int?
     var serverAllocations: Int?
-    var rss: RSSTrend?
+    /// What the server's buffer pools held when it stopped (`pool at exit: ...`).
+    var serverPool: String?
+    var rss: MemoryTrend?
+    /// The server's live heap bytes (reported by `serve --count-allocations`): tells a leak from allocator retention.
+    var heap: MemoryTrend?
     var samples: [SoakSample]
 
     enum CodingKeys: String, CodingKey {
-        case seconds, connections, plan, messages, retired, replacements, mismatches, errors, rss, samples
+        case seconds, connections, plan, messages, retired, replacements, mismatches, errors, rss, heap, samples
         case warmupSeconds = "warmup_s"
         case payloadBytes = "payload_bytes"
         case retiredWithRepliesInFlight = "retired_with_replies_in_flight"
@@ -37,6 +41,7 @@ struct SoakReport: Sendable, Codable {
         case serverSummary = "server_summary"
         case serverFrames = "server_frames"
         case serverAllocations = "server_allocations"
+        case serverPool = "server_pool"
     }
 
     /// Passed: no errors, and the RSS is not growing (a run too short to judge, or without a server to observe,
@@ -58,6 +63,8 @@ struct SoakReport: Sendable, Codable {
                 serverFrames = Int(words[3])
             } else if line.hasPrefix("allocations while serving: "), words.count > 3 {
                 serverAllocations = Int(words[3])
+            } else if line.hasPrefix("pool at exit: ") {
+                serverPool = String(line.dropFirst("pool at exit: ".count))
             }
         }
     }
@@ -67,7 +74,7 @@ struct SoakReport: Sendable, Codable {
         [
             Format.pad("time", 7), Format.pad("msgs/s", 9), Format.pad("MB/s", 8), Format.pad("moved", 10),
             Format.pad("conns", 6), Format.pad("retired", 8), Format.pad("errors", 7), Format.pad("server RSS", 11),
-            Format.pad("driver RSS", 11),
+            Format.pad("heap", 9), Format.pad("blocks", 7), Format.pad("driver RSS", 11),
         ].joined(separator: " ")
     }
 
@@ -81,6 +88,8 @@ struct SoakReport: Sendable, Codable {
             Format.pad(Format.fixed(megabytes, 1), 8), Format.pad(gigabytes(sample.payloadBytes), 10),
             Format.pad("\(sample.openConnections)", 6), Format.pad("\(sample.retired)", 8),
             Format.pad("\(sample.errors)", 7), Format.pad(sample.serverRSSBytes.map(mebibytes) ?? "-", 11),
+            Format.pad(sample.serverHeapBytes.map(mebibytes) ?? "-", 9),
+            Format.pad(sample.serverHeapAllocations.map { "\($0)" } ?? "-", 7),
             Format.pad(sample.driverRSSBytes.map(mebibytes) ?? "-", 11),
         ].joined(separator: " ")
     }
@@ -107,6 +116,7 @@ struct SoakReport: Sendable, Codable {
             "  errors       \(errors) (mismatched replies \(mismatches), unexpected closes \(closes), "
                 + "connect failures \(connectFailures), lost replies \(lostReplies))")
         if let serverSummary { lines.append("  server       \(serverSummary)") }
+        if let serverPool { lines.append("  server pool  at exit: \(serverPool)") }
         if let serverAllocations, let allocationsPerMessage {
             lines.append(
                 "  allocations  \(Format.fixed(allocationsPerMessage, 4)) per message on the server's threads "
@@ -132,9 +142,20 @@ struct SoakReport: Sendable, Codable {
         switch rss.verdict {
         case .flat: verdict = "flat"
         case .growing: verdict = "GROWING"
-        case .tooShort: verdict = "too short to judge (fewer than \(RSSTrend.minimumSamples) samples after the warm-up)"
+        case .tooShort:
+            verdict = "too short to judge (fewer than \(MemoryTrend.minimumSamples) samples after the warm-up)"
         }
         lines.append("  RSS verdict  \(verdict)")
+        if let heap {
+            let steady = samples.filter { $0.seconds >= heap.warmupSeconds && $0.serverHeapAllocations != nil }
+            let blocks = [steady.first, steady.last].map { $0?.serverHeapAllocations.map(Format.grouped) ?? "-" }
+            lines.append(
+                "  server heap  live bytes (malloc'd, not freed, since the server started): "
+                    + "\(Self.mebibytes(heap.atWarmupEndBytes)) after the warm-up -> \(Self.mebibytes(heap.atEndBytes)) "
+                    + "at the end (min \(Self.mebibytes(heap.minimumBytes)), max \(Self.mebibytes(heap.maximumBytes))); "
+                    + "slope \(Self.signedMebibytes(heap.slopeBytesPerMinute))/min; live blocks \(blocks[0]) -> "
+                    + "\(blocks[1]) (\(heap.verdict == .growing ? "GROWING: a leak" : heap.verdict.rawValue))")
+        }
         return lines
     }
 

@@ -19,6 +19,8 @@ struct SoakRunner {
     /// The server's process, whose RSS and CPU are observed; nil when it cannot be (an external server without a
     /// pid): the soak then checks errors only.
     let serverPID: Int32?
+    /// The server's live heap (blocks, bytes), when it reports one (see ``ChildServer/liveHeap()``).
+    var serverHeap: (() -> (allocations: Int, bytes: Int)?)? = nil
 
     func run(_ spec: LoadSpec) throws -> (result: LoadResult, report: SoakReport) {
         guard let plan = spec.soak else { preconditionFailure("SoakRunner needs a soak LoadSpec") }
@@ -51,10 +53,12 @@ struct SoakRunner {
             connects += 1
         }
         func sample() -> SoakSample {
-            SoakSample(
+            let heap = serverHeap?()
+            return SoakSample(
                 seconds: Double(LoadHandler.now() - start) / 1e9, messages: shared.replies.load(ordering: .relaxed),
                 payloadBytes: shared.payloadBytes.load(ordering: .relaxed),
                 serverRSSBytes: serverPID.flatMap { ProcessStats.residentBytes(pid: "\($0)") },
+                serverHeapAllocations: heap?.allocations, serverHeapBytes: heap?.bytes,
                 driverRSSBytes: ProcessStats.residentBytes(), openConnections: shared.openConnections,
                 retired: shared.retired.load(ordering: .relaxed),
                 errors: shared.mismatches.load(ordering: .relaxed) + shared.disconnects.load(ordering: .relaxed)
@@ -127,6 +131,7 @@ struct SoakRunner {
         result.connectFailures = connectFailures
 
         let rssSamples = samples.compactMap { sample in sample.serverRSSBytes.map { (sample.seconds, $0) } }
+        let heapSamples = samples.compactMap { sample in sample.serverHeapBytes.map { (sample.seconds, $0) } }
         let report = SoakReport(
             seconds: seconds, warmupSeconds: spec.warmup, connections: spec.connections, plan: plan.description,
             messages: shared.replies.load(ordering: .relaxed),
@@ -137,7 +142,8 @@ struct SoakRunner {
             unexpectedCloses: Dictionary(
                 uniqueKeysWithValues: shared.unexpectedCloses.withLock { $0 }.map { ($0.key.description, $0.value) }),
             connectFailures: connectFailures, lostReplies: lostReplies, errors: result.errors,
-            rss: RSSTrend(samples: rssSamples, warmupSeconds: spec.warmup), samples: samples)
+            rss: MemoryTrend(samples: rssSamples, warmupSeconds: spec.warmup),
+            heap: MemoryTrend(samples: heapSamples, warmupSeconds: spec.warmup), samples: samples)
         return (result, report)
     }
 }

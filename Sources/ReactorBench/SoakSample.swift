@@ -8,6 +8,10 @@ struct SoakSample: Sendable, Codable {
     var payloadBytes: Int
     /// The server process's resident memory; nil when it cannot be observed.
     var serverRSSBytes: Int?
+    /// The server's live heap (blocks and bytes malloc'd and not freed since it started serving), when it reports
+    /// it (`serve --count-allocations`): growth here is a leak, growth in RSS alone is memory the allocator kept.
+    var serverHeapAllocations: Int?
+    var serverHeapBytes: Int?
     /// The load driver's own resident memory (for telling its growth from the server's).
     var driverRSSBytes: Int?
     /// Connections open in the load driver.
@@ -21,6 +25,8 @@ struct SoakSample: Sendable, Codable {
         case seconds, messages, retired, errors
         case payloadBytes = "payload_bytes"
         case serverRSSBytes = "server_rss_bytes"
+        case serverHeapAllocations = "server_heap_allocations"
+        case serverHeapBytes = "server_heap_bytes"
         case driverRSSBytes = "driver_rss_bytes"
         case openConnections = "open_connections"
     }

@@ -1,14 +1,15 @@
-/// Whether the server's resident memory stayed flat after the warm-up, from a soak's per-second samples.
+/// Whether a memory figure (the server's RSS, or its live heap) stayed flat after the warm-up, from a soak's
+/// per-second samples.
 ///
 /// Two measures of growth over the post-warm-up window, both of which must stay within ``thresholdBytes`` (8 MiB or
 /// 5% of the starting level, whichever is larger) for the verdict to be flat:
 /// - the median of its last tenth minus the median of its first tenth (robust to single spikes), and
 /// - the least-squares line's rise over the window (robust to where the window happens to start and end).
-struct RSSTrend: Sendable, Codable {
+struct MemoryTrend: Sendable, Codable {
     enum Verdict: String, Sendable, Codable {
         case flat
         case growing
-        /// Fewer than ``RSSTrend/minimumSamples`` samples after the warm-up.
+        /// Fewer than ``MemoryTrend/minimumSamples`` samples after the warm-up.
         case tooShort = "too-short"
     }
 
@@ -16,7 +17,7 @@ struct RSSTrend: Sendable, Codable {
     static let minimumSamples = 10
 
     var warmupSeconds: Double
-    /// RSS before the first connection.
+    /// The first sample (for the RSS: before the first connection).
     var idleBytes: Int
     /// The first sample at or after the warm-up, and the last sample.
     var atWarmupEndBytes: Int
@@ -52,7 +53,7 @@ struct RSSTrend: Sendable, Codable {
         case thresholdBytes = "threshold_bytes"
     }
 
-    /// The trend of `samples` (seconds, RSS bytes) after `warmupSeconds`; nil without any sample.
+    /// The trend of `samples` (seconds, bytes) after `warmupSeconds`; nil without any sample.
     init?(samples: [(seconds: Double, bytes: Int)], warmupSeconds: Double) {
         guard let first = samples.first, let last = samples.last else { return nil }
         let steady = samples.filter { $0.seconds >= warmupSeconds }
