@@ -4,11 +4,12 @@ import Foundation
 /// driver's) against time on linear axes, the warm-up shaded, and the least-squares line over the rest dashed.
 enum RSSPlot {
     private static let width = 960.0
-    private static let height = 560.0
+    private static let height = 620.0
     private static let left = 90.0
     private static let right = 30.0
     private static let top = 50.0
-    private static let bottom = 70.0
+    /// Room for the axis label and, under it, the legend (up to four lines).
+    private static let bottom = 150.0
 
     static func svg(_ report: SoakReport, title: String) -> String {
         let mebibyte = 1_048_576.0
@@ -52,7 +53,7 @@ enum RSSPlot {
         }
         svg += "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(plotWidth))\" height=\"\(f(plotHeight))\" "
         svg += "fill=\"none\" stroke=\"#333333\"/>\n"
-        svg += "<text x=\"\(f(left + plotWidth / 2))\" y=\"\(f(height - 20))\" text-anchor=\"middle\">"
+        svg += "<text x=\"\(f(left + plotWidth / 2))\" y=\"\(f(top + plotHeight + 42))\" text-anchor=\"middle\">"
         svg += "seconds</text>\n"
         svg += "<text transform=\"translate(22 \(f(top + plotHeight / 2))) rotate(-90)\" text-anchor=\"middle\">"
         svg += "resident memory (MiB)</text>\n"
@@ -92,8 +93,7 @@ enum RSSPlot {
             }
         }
         for (index, entry) in legend.enumerated() {
-            // Bottom left: memory curves stay well above zero.
-            let legendY = top + plotHeight - 16 - Double(legend.count - 1 - index) * 20
+            let legendY = top + plotHeight + 72 + Double(index) * 20
             svg += "<line x1=\"\(f(left + 14))\" y1=\"\(f(legendY - 4))\" x2=\"\(f(left + 40))\" "
             svg += "y2=\"\(f(legendY - 4))\" stroke=\"\(entry.color)\" stroke-width=\"3\""
             svg += entry.dashed ? " stroke-dasharray=\"6 4\"/>\n" : "/>\n"

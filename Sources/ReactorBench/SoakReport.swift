@@ -149,12 +149,14 @@ struct SoakReport: Sendable, Codable {
         if let heap {
             let steady = samples.filter { $0.seconds >= heap.warmupSeconds && $0.serverHeapAllocations != nil }
             let blocks = [steady.first, steady.last].map { $0?.serverHeapAllocations.map(Format.grouped) ?? "-" }
+            let churned = (steady.last?.retired ?? 0) - (steady.first?.retired ?? 0)
             lines.append(
                 "  server heap  live bytes (malloc'd, not freed, since the server started): "
                     + "\(Self.mebibytes(heap.atWarmupEndBytes)) after the warm-up -> \(Self.mebibytes(heap.atEndBytes)) "
                     + "at the end (min \(Self.mebibytes(heap.minimumBytes)), max \(Self.mebibytes(heap.maximumBytes))); "
                     + "slope \(Self.signedMebibytes(heap.slopeBytesPerMinute))/min; live blocks \(blocks[0]) -> "
-                    + "\(blocks[1]) (\(heap.verdict == .growing ? "GROWING: a leak" : heap.verdict.rawValue))")
+                    + "\(blocks[1]) while \(Format.grouped(churned)) connections were replaced "
+                    + "(\(heap.verdict == .growing ? "GROWING: a leak" : heap.verdict.rawValue))")
         }
         return lines
     }
