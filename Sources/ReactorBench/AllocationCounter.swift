@@ -27,6 +27,15 @@ enum AllocationCounter {
         MallocInterposerSwift.hook()
     }
 
+    /// Blocks allocated and not freed since ``start()``, and their bytes, in the whole process (frees of blocks
+    /// from before the start count too, so only changes are meaningful). Reads counters; allocates nothing.
+    static func live() -> (allocations: Int, bytes: Int) {
+        let statistics = MallocInterposerSwift.getStatistics()
+        return (
+            statistics.mallocCount - statistics.freeCount, statistics.mallocBytesCount - statistics.freeBytesCount
+        )
+    }
+
     /// Stops counting and returns (all threads, server threads only).
     static func stop() -> (total: Int, server: Int) {
         MallocInterposerSwift.unhook()

@@ -1,5 +1,6 @@
 import Foundation
 import ReactorCore
+import Synchronization
 
 /// An echo server running in a child process (ours via `reactor-bench serve`, or the C reference), so its CPU
 /// time and memory can be read from /proc apart from the load driver's.
@@ -8,10 +9,18 @@ final class ChildServer {
         let description: String
     }
 
+    /// What the child printed after its `listening on` line, collected by a reader thread until it exits.
+    private final class Output: Sendable {
+        let bytes = Mutex<[UInt8]>([])
+        let done = DispatchSemaphore(value: 0)
+    }
+
     let name: String
     let process: Process
     let address: SocketAddress
     var pid: Int32 { process.processIdentifier }
+    private let output = Output()
+    private var stopped = false
 
     /// Starts `executable` with `arguments` and waits for its `listening on HOST:PORT` line.
     init(name: String, executable: String, arguments: [String]) throws {
@@ -19,12 +28,12 @@ final class ChildServer {
         process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
+        let pipe = Pipe()
+        process.standardOutput = pipe
         try process.run()
         var line: [UInt8] = []
         while true {
-            let byte = output.fileHandleForReading.readData(ofLength: 1)
+            let byte = pipe.fileHandleForReading.readData(ofLength: 1)
             if byte.isEmpty || byte.first == UInt8(ascii: "\n") { break }
             line.append(contentsOf: byte)
         }
@@ -36,15 +45,26 @@ final class ChildServer {
             throw Failure(description: "\(name) did not start: \(text)")
         }
         address = try SocketAddress(host: "127.0.0.1", port: port)
-        // Drain anything else it prints so it never blocks on a full pipe.
-        output.fileHandleForReading.readabilityHandler = { handle in _ = handle.availableData }
+        // Keep reading what it prints, so it never blocks on a full pipe and its last words can be read after exit.
+        let handle = pipe.fileHandleForReading
+        let output = self.output
+        Thread.detachNewThread {
+            while true {
+                let data = handle.availableData
+                if data.isEmpty { break }
+                output.bytes.withLock { $0.append(contentsOf: data) }
+            }
+            output.done.signal()
+        }
     }
 
-    /// Our own server: this executable's `serve` subcommand with one sub-reactor.
-    static func swiftReactor(loops: Int = 1) throws -> ChildServer {
+    /// Our own server: this executable's `serve` subcommand with one sub-reactor; with `countAllocations`, it
+    /// reports its allocations when it stops (see ``stop()``).
+    static func swiftReactor(loops: Int = 1, countAllocations: Bool = false) throws -> ChildServer {
         try ChildServer(
             name: "swift-reactor", executable: try selfExecutable(),
-            arguments: ["serve", "--port", "0", "--loops", "\(loops)", "--log-level", "error"])
+            arguments: ["serve", "--port", "0", "--loops", "\(loops)", "--log-level", "error"]
+                + (countAllocations ? ["--count-allocations"] : []))
     }
 
     /// The C reference echo server from Benchmarks/CReference, compiled on first use.
@@ -54,10 +74,36 @@ final class ChildServer {
             arguments: ["--host", "127.0.0.1", "--port", "0", "--threads", "\(threads)"])
     }
 
-    /// SIGTERM, then wait for the exit.
-    func stop() {
-        process.terminate()
-        process.waitUntilExit()
+    /// SIGTERM, then wait for the exit; returns what the child printed after its `listening on` line (for `serve`:
+    /// its final statistics). Safe to call again (returns the same text).
+    @discardableResult
+    func stop() -> String {
+        if !stopped {
+            stopped = true
+            if process.isRunning { process.terminate() }
+            process.waitUntilExit()
+            _ = output.done.wait(timeout: .now() + .seconds(5))  // the pipe reaches EOF once the child is gone
+        }
+        return String(decoding: output.bytes.withLock { $0 }, as: UTF8.self)
+    }
+
+    /// The live heap from the last `heap: ... live_allocations=N live_bytes=B` line `serve --count-allocations`
+    /// printed (it prints one a second), or nil before the first one.
+    func liveHeap() -> (allocations: Int, bytes: Int)? {
+        let text: String? = output.bytes.withLock { bytes in
+            guard let end = bytes.lastIndex(of: UInt8(ascii: "\n")) else { return nil }
+            let start = bytes[..<end].lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0
+            return String(decoding: bytes[start..<end], as: UTF8.self)
+        }
+        guard let text, text.hasPrefix("heap: ") else { return nil }
+        var allocations: Int?
+        var bytes: Int?
+        for field in text.split(separator: " ") {
+            if field.hasPrefix("live_allocations=") { allocations = Int(field.dropFirst("live_allocations=".count)) }
+            if field.hasPrefix("live_bytes=") { bytes = Int(field.dropFirst("live_bytes=".count)) }
+        }
+        guard let allocations, let bytes else { return nil }
+        return (allocations, bytes)
     }
 
     static func selfExecutable() throws -> String {

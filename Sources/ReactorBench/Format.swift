@@ -7,6 +7,17 @@ enum Format {
         return fixed(value, 0)
     }
 
+    /// `1234567` as `1,234,567`.
+    static func grouped(_ value: Int) -> String {
+        let digits = String(value.magnitude)
+        var text = value < 0 ? "-" : ""
+        for (index, digit) in digits.enumerated() {
+            if index > 0 && (digits.count - index) % 3 == 0 { text.append(",") }
+            text.append(digit)
+        }
+        return text
+    }
+
     /// Seconds with one decimal: `2.0s`.
     static func seconds(_ value: Double) -> String { fixed(value, 1) + "s" }
 

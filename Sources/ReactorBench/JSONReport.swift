@@ -89,10 +89,13 @@ struct JSONReport: Codable {
 
     var machine: Machine
     var scenarios: [Scenario]
+    /// The soak's summary and per-second samples (`--scenario soak` only; absent otherwise).
+    var soak: SoakReport?
 
-    init(scenarios: [Scenario]) {
+    init(scenarios: [Scenario], soak: SoakReport? = nil) {
         self.machine = Self.thisMachine()
         self.scenarios = scenarios
+        self.soak = soak
     }
 
     func write(to path: String) throws {

@@ -16,6 +16,10 @@ struct LoadCommand: ParsableCommand {
     @Option(help: "Concurrent connections.")
     var connections = 64
 
+    @Option(
+        help: "soak: the soak scenario instead (mixed sizes and depths, connection churn; ignores --size, --pipeline).")
+    var scenario: String?
+
     @Option(help: "Request payload bytes.")
     var size = 64
 
@@ -40,6 +44,12 @@ struct LoadCommand: ParsableCommand {
     @OptionGroup var report: ReportOptions
 
     func run() throws {
+        if let scenario {
+            guard scenario == Scenario.soakName else {
+                throw ValidationError("unknown scenario \(scenario) (only soak)")
+            }
+            return try runSoak()
+        }
         let generator = LoadGenerator(target: try SocketAddress(host: host, port: port))
         let spec = LoadSpec(
             name: "load", connections: connections, size: size, pipeline: pipeline, duration: duration,
@@ -50,5 +60,17 @@ struct LoadCommand: ParsableCommand {
         let noRegression = try report.finish(
             [(result, serverName)], title: "echo latency by percentile: \(host):\(port)")
         if !result.succeeded || !noRegression { throw ExitCode.failure }
+    }
+
+    private func runSoak() throws {
+        let spec = Scenario.soak(duration: duration, connections: connections, loops: loops)
+        let (result, report) = try SoakRunner(target: try SocketAddress(host: host, port: port), serverPID: serverPid)
+            .run(spec)
+        emit(ResultTable.header())
+        emit(ResultTable.row(result))
+        for line in report.summaryLines() { emit(line) }
+        let noRegression = try self.report.finish(
+            [(result, serverName)], title: "echo soak: \(host):\(port) resident memory over time", soak: report)
+        if !result.succeeded || !report.passed || !noRegression { throw ExitCode.failure }
     }
 }

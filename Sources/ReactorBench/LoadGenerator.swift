@@ -19,24 +19,12 @@ struct LoadGenerator {
 
     func run(_ spec: LoadSpec, probe: (any ServerProbe)? = nil) throws -> LoadResult {
         let shared = LoadShared(size: spec.size)
-        var logger = Logger(label: "reactor-bench.load")
-        logger.logLevel = .error
-        var configuration = ClientConfiguration(
-            loops: spec.loops, maxFrameLength: max(spec.size, 1 << 20), logger: logger)
-        // A bulk request can be queued whole while the previous ones are still being written.
-        configuration.limits.maxPendingWriteBytes = max(
-            configuration.limits.maxPendingWriteBytes, spec.size * spec.pipeline * 2 + 64)
-        configuration.limits.writeHighWatermark = max(
-            configuration.limits.writeHighWatermark, spec.size * spec.pipeline + 64)
-        let client = Client(configuration: configuration, handler: LoadHandler(shared: shared, pipeline: spec.pipeline))
+        let client = Self.client(for: spec, shared: shared)
         try client.start()
         defer { client.stop() }
 
         for index in 0..<spec.connections {
-            // Past ~25k connections one source address runs out of ephemeral ports: spread over 127.0.0.x.
-            let source =
-                spec.connections > 20_000 ? try SocketAddress(host: "127.0.0.\(2 + index / 20_000)", port: 0) : nil
-            try client.connect(to: target, from: source)
+            try client.connect(to: target, from: try Self.source(index: index, of: spec.connections))
         }
         let connectDeadline = LoadHandler.now() + 20_000_000_000
         while shared.opened.load(ordering: .relaxed) + shared.disconnects.load(ordering: .relaxed) < spec.connections {
@@ -133,6 +121,28 @@ struct LoadGenerator {
             server: ServerFigures(frames: spec.connections, cpuNanoseconds: 0, residentBytes: after))
         result.residentBytesPerIdleConnection = Double(after - before) / Double(spec.connections)
         return result
+    }
+
+    /// The load driver's client for `spec`, not started yet.
+    static func client(for spec: LoadSpec, shared: LoadShared) -> Client<LoadHandler> {
+        var logger = Logger(label: "reactor-bench.load")
+        logger.logLevel = .error
+        let largest = spec.soak?.largestSize ?? spec.size
+        var configuration = ClientConfiguration(
+            loops: spec.loops, maxFrameLength: max(largest, 1 << 20), logger: logger)
+        // A bulk request can be queued whole while the previous ones are still being written, and the driver must
+        // never stop reading while its requests are queued (the server would stop reading too: a deadlock).
+        configuration.limits.maxPendingWriteBytes = max(
+            configuration.limits.maxPendingWriteBytes, largest * spec.pipeline * 2 + 64 * spec.pipeline)
+        configuration.limits.writeHighWatermark = max(
+            configuration.limits.writeHighWatermark, largest * spec.pipeline + 64 * spec.pipeline)
+        return Client(configuration: configuration, handler: LoadHandler(shared: shared, pipeline: spec.pipeline))
+    }
+
+    /// The local address connection `index` of `count` connects from: past ~25k connections one source address runs
+    /// out of ephemeral ports, so large runs spread over 127.0.0.x.
+    static func source(index: Int, of count: Int) throws -> SocketAddress? {
+        count > 20_000 ? try SocketAddress(host: "127.0.0.\(2 + index / 20_000 % 250)", port: 0) : nil
     }
 
     private func sleepSeconds(_ seconds: Double) {

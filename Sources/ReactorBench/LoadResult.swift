@@ -19,10 +19,19 @@ struct LoadResult: Sendable {
     var residentBytesPerIdleConnection: Double?
     /// Latency by percentile (percent, microseconds), HdrHistogram's percentile iteration, for plotting.
     var latencyDistribution: [LatencyPoint] = []
+    /// Payload bytes of the verified replies when sizes are mixed (the soak); nil: `messages * spec.size`.
+    var payloadBytes: Int? = nil
+    /// Requests whose replies never came back on a connection that stayed open (the soak checks this).
+    var lostReplies = 0
+    /// Connections that could not even be started (`connect` threw; failed handshakes count as disconnects).
+    var connectFailures = 0
 
     var messagesPerSecond: Double { seconds > 0 ? Double(messages) / seconds : 0 }
     /// Payload megabytes per second, both directions counted once (request payload = reply payload).
-    var megabytesPerSecond: Double { messagesPerSecond * Double(spec.size) / 1_000_000 }
-    var errors: Int { mismatches + disconnects }
+    var megabytesPerSecond: Double {
+        guard let payloadBytes else { return messagesPerSecond * Double(spec.size) / 1_000_000 }
+        return seconds > 0 ? Double(payloadBytes) / seconds / 1_000_000 : 0
+    }
+    var errors: Int { mismatches + disconnects + lostReplies + connectFailures }
     var succeeded: Bool { errors == 0 && messages > 0 }
 }

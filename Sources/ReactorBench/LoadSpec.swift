@@ -8,4 +8,7 @@ struct LoadSpec: Sendable {
     var warmup: Double
     /// Client loop threads driving the connections.
     var loops: Int = 1
+    /// The soak's payload mix, per-connection depth and connection churn (`size` is then the mean payload and
+    /// `pipeline` the deepest connection's depth); nil for the fixed scenarios.
+    var soak: SoakPlan? = nil
 }

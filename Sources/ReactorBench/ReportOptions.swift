@@ -5,7 +5,9 @@ struct ReportOptions: ParsableArguments {
     @Option(name: .customLong("json"), help: "Write the results as JSON to this file.")
     var jsonPath: String?
 
-    @Option(name: .customLong("plot"), help: "Write a latency percentile chart (SVG) to this file.")
+    @Option(
+        name: .customLong("plot"),
+        help: "Write a latency percentile chart (SVG) to this file (for the soak: server RSS over time).")
     var plotPath: String?
 
     @Option(
@@ -17,13 +19,18 @@ struct ReportOptions: ParsableArguments {
     var tolerance = 0.15
 
     /// Writes the requested files and applies the baseline gate; returns false on a regression.
-    func finish(_ results: [(result: LoadResult, server: String)], title: String) throws -> Bool {
+    func finish(
+        _ results: [(result: LoadResult, server: String)], title: String, soak: SoakReport? = nil
+    ) throws -> Bool {
         let scenarios = results.map { JSONReport.Scenario($0.result, server: $0.server) }
         if let jsonPath {
-            try JSONReport(scenarios: scenarios).write(to: jsonPath)
+            try JSONReport(scenarios: scenarios, soak: soak).write(to: jsonPath)
             emit("wrote \(jsonPath)")
         }
-        if let plotPath {
+        if let plotPath, let soak {
+            try RSSPlot.write(soak, title: title, to: plotPath)
+            emit("wrote \(plotPath)")
+        } else if let plotPath {
             let series = results.filter { !$0.result.latencyDistribution.isEmpty }.map {
                 LatencyPlot.Series(
                     name: "\($0.result.spec.name) (\($0.server)): \($0.result.spec.connections) conns, "

@@ -14,7 +14,7 @@ struct ResultTable {
         let idle = result.spec.name == Scenario.idleMemory.name
         let server = result.server
         var cells: [String] = [label ?? result.spec.name, "\(result.spec.connections)"]
-        cells.append(Format.bytes(Double(result.spec.size)))
+        cells.append((result.spec.soak == nil ? "" : "~") + Format.bytes(Double(result.spec.size)))
         cells.append("\(result.spec.pipeline)")
         cells.append(idle ? "-" : Format.count(result.messagesPerSecond))
         cells.append(idle ? "-" : Format.fixed(result.megabytesPerSecond, 1))

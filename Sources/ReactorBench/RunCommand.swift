@@ -8,11 +8,16 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Start an embedded echo server and drive the scenario matrix against it (the default).")
 
-    @Option(help: "Measured seconds per scenario.")
+    @Option(help: "Measured seconds per scenario (for the soak: its whole length).")
     var duration = 2.0
 
-    @Option(help: "Run only this scenario (latency, pipelined, bulk, many-conns, idle-memory).")
+    @Option(
+        help: "Run only this scenario (latency, pipelined, bulk, many-conns, idle-memory), or soak (not in the matrix)."
+    )
     var scenario: String?
+
+    @Option(help: "Connections for --scenario soak.")
+    var soakConnections = 1000
 
     @Option(help: "Server sub-reactor threads.")
     var serverLoops = 1
@@ -23,6 +28,7 @@ struct RunCommand: ParsableCommand {
     @OptionGroup var report: ReportOptions
 
     func run() throws {
+        if scenario == Scenario.soakName { return try runSoak() }
         var specs = Scenario.all(duration: duration) + [Scenario.idleMemory]
         if let scenario {
             specs = specs.filter { $0.name == scenario }
@@ -60,5 +66,27 @@ struct RunCommand: ParsableCommand {
         }
         let noRegression = try report.finish(results, title: "swift-reactor echo: latency by percentile")
         if failed || !noRegression { throw ExitCode.failure }
+    }
+
+    /// The soak, against our server in a child process (`serve`), so the RSS sampled is the server's alone.
+    private func runSoak() throws {
+        let child = try ChildServer.swiftReactor(loops: serverLoops, countAllocations: true)
+        defer { child.stop() }
+        print(
+            "swift-reactor echo soak: server \(serverLoops) loop(s) in a child process, load driver \(clientLoops) "
+                + "loop(s), \(ServerConfiguration.coreCount) cores shared")
+        let spec = Scenario.soak(duration: duration, connections: soakConnections, loops: clientLoops)
+        var runner = SoakRunner(target: child.address, serverPID: child.pid)
+        runner.serverHeap = { child.liveHeap() }
+        var (result, report) = try runner.run(spec)
+        report.addServerOutput(child.stop())
+        if let frames = report.serverFrames { result.server?.frames = frames }
+        result.server?.allocations = report.serverAllocations
+        emit(ResultTable.header())
+        emit(ResultTable.row(result))
+        for line in report.summaryLines() { emit(line) }
+        let noRegression = try self.report.finish(
+            [(result, "swift-reactor")], title: "swift-reactor echo soak: resident memory over time", soak: report)
+        if !result.succeeded || !report.passed || !noRegression { throw ExitCode.failure }
     }
 }

@@ -39,6 +39,9 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).")
     var logLevel = "info"
 
+    @Flag(help: "Count heap allocations: print the live heap every second, and the server threads' total on exit.")
+    var countAllocations = false
+
     func run() throws {
         var logger = Logger(label: "reactor-bench.serve")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
@@ -53,13 +56,51 @@ struct ServeCommand: ParsableCommand {
         try server.start()
         print("listening on \(server.localAddress!)")
         fflush(nil)  // a parent reading our stdout through a pipe waits for this line
-        let signal = SignalWaiter.waitForTermination()
+        let signal: CInt
+        if countAllocations {
+            AllocationCounter.start()
+            signal = Self.reportLiveHeap()
+        } else {
+            signal = SignalWaiter.waitForTermination()
+        }
+        let allocations = countAllocations ? AllocationCounter.stop() : nil
         logger.info("signal \(signal): shutting down")
         server.stop()
         let statistics = server.statistics()
         print(
             "served \(statistics.connectionsAccepted) connections, \(statistics.framesIn) frames; "
                 + "closed: \(statistics.closed.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: " "))")
+        print("pool at exit: " + Self.describe(statistics.pool))
+        if let allocations {
+            print(
+                "allocations while serving: \(allocations.server) on reactor threads, \(allocations.total) in the process"
+            )
+        }
+        fflush(nil)
+    }
+
+    /// Until SIGINT or SIGTERM: once a second, `heap: t=SECONDS live_allocations=N live_bytes=B` (blocks and bytes
+    /// malloc'd and not freed since serving began), so a soak can tell a leak from memory the allocator keeps.
+    private static func reportLiveHeap() -> CInt {
+        var seconds = 0
+        while true {
+            if let signal = SignalWaiter.waitForTermination(seconds: 1) { return signal }
+            seconds += 1
+            let live = AllocationCounter.live()
+            print("heap: t=\(seconds) live_allocations=\(live.allocations) live_bytes=\(live.bytes)")
+            fflush(nil)
+        }
+    }
+
+    /// `1.3 MiB reserved: 4.0 KiB x 256 (1 slab), 1.0 MiB x 2`: what the buffer pools hold, class by class (chunks in
+    /// use or free; after a stop every chunk is free, so this is what the pools kept from their peak).
+    static func describe(_ pool: PoolStatistics) -> String {
+        let classes = pool.classes.filter { $0.chunksInUse + $0.chunksFree > 0 }.map { size in
+            let slabs = size.slabs == 0 ? "" : " (\(size.slabs) slab\(size.slabs == 1 ? "" : "s"))"
+            return "\(Format.bytes(Double(size.chunkSize))) x \(size.chunksInUse + size.chunksFree)\(slabs)"
+        }
+        return "\(Format.bytes(Double(pool.bytesReserved))) reserved"
+            + (classes.isEmpty ? "" : ": " + classes.joined(separator: ", "))
     }
 
     /// `seconds` as a `Duration`, or a validation error naming `option`.

@@ -26,4 +26,12 @@ enum SignalWaiter {
         while sigwait(&set, &signal) != 0 {}
         return signal
     }
+
+    /// Returns the signal number if SIGINT or SIGTERM arrives within `seconds`, nil otherwise.
+    static func waitForTermination(seconds: Int) -> CInt? {
+        var set = terminationSet()
+        var timeout = timespec(tv_sec: seconds, tv_nsec: 0)
+        let signal = sigtimedwait(&set, nil, &timeout)
+        return signal > 0 ? signal : nil
+    }
 }
