@@ -64,3 +64,35 @@ extension LoopbackTests {
         }
     }
 }
+
+extension LoopbackTests.Linger {
+    /// Writes 4 MiB of replies, then closes.
+    struct FloodThenClose: FrameHandler {
+        let reasons = Locked<[CloseReason]>([])
+
+        func onFrame(_ frame: FrameView, connection: inout ConnectionContext) {
+            let block = [UInt8](repeating: 0x5A, count: 64 * 1024)
+            for _ in 0..<64 { connection.write(block) }
+            connection.close()
+        }
+
+        func onClose(_ id: ConnectionID, reason: CloseReason) {
+            reasons.withLock { $0.append(reason) }
+        }
+    }
+
+    @Test func aHandlerCloseNeverWaitsOnAPeerThatStoppedReading() throws {
+        var configuration = testConfiguration(subReactors: 1)
+        configuration.limits.lingerTimeout = .milliseconds(300)
+        let handler = FloodThenClose()
+        try withServer(configuration, handler: handler) { server, port in
+            let client = try TestClient(port: port)
+            try client.send(frame([1]))
+            // Reads nothing: most of the 4 MiB stays queued on the server, and the close is waiting for it.
+            #expect(eventually { server.statistics().closed(.idleTimeout) == 1 })
+            #expect(eventually { handler.reasons.withLock { $0 } == [.idleTimeout] })
+            #expect(server.statistics().pool.bytesInUse == 0, "its queued replies went back to the pool")
+            #expect(client.isClosedByPeer(discardingData: true))
+        }
+    }
+}

@@ -27,10 +27,12 @@ public struct ConnectionLimits: Sendable, Hashable {
     /// off. Default 30 s.
     public var readTimeout: Duration? = .seconds(30)
 
-    /// A graceful close (after ``ConnectionContext/close()`` or during a drain) that finds unread input sends its
-    /// FIN, then reads and drops input until the peer's FIN for at most this long before closing: closing a socket
-    /// with unread input sends a reset, which can destroy replies the peer has not read yet. `.zero` closes at once.
-    /// Default 2 s.
+    /// Bounds a graceful close (after ``ConnectionContext/close()`` or during a drain) twice over. While replies
+    /// are still going out, a peer that takes none of them for this long gets the connection closed with
+    /// ``CloseReason/idleTimeout``. Once they are out, if the peer sent input that will never be read, the loop sends
+    /// its FIN and reads and drops input until the peer's FIN for at most this long before closing: closing a socket
+    /// with unread input sends a reset, which can destroy replies the peer has not read yet. `.zero` turns both off
+    /// (close at once once flushed; no bound on the flush but the drain timeout). Default 2 s.
     public var lingerTimeout: Duration = .seconds(2)
 
     /// Default limits.

@@ -73,6 +73,15 @@ extension SubReactor {
             return
         }
         var next = UInt64.max
+        if connection.flags.contains(.closeAfterFlush) && timeouts.linger != 0 {
+            // Closing, with replies still going out: the peer must keep taking them.
+            let due = connection.lastActivity &+ timeouts.linger
+            if now >= due {
+                close(connection, reason: .idleTimeout)
+                return
+            }
+            next = due
+        }
         if timeouts.idle != 0 {
             let due = connection.lastActivity &+ timeouts.idle
             if now >= due {
@@ -99,6 +108,16 @@ extension SubReactor {
             }
             next = min(next, due)
         }
-        connectionTimers.schedule(connection, at: next)
+        if next != .max { connectionTimers.schedule(connection, at: next) }
+    }
+
+    /// A connection closing gracefully still has replies to send: it is closed with ``CloseReason/idleTimeout`` if
+    /// its peer takes none of them for the linger timeout, so a close never waits on a peer that stopped reading.
+    func boundClosingFlush(_ connection: Connection) {
+        guard timeouts.linger != 0 else { return }
+        let due = connection.lastActivity &+ timeouts.linger
+        if connection.timerIndex < 0 || connection.timerDeadline > due {
+            connectionTimers.schedule(connection, at: due)
+        }
     }
 }

@@ -86,9 +86,12 @@ extension SubReactor {
     /// After a write: a deferred close once everything is out, the watermarks, and the epoll interest.
     func settle(_ connection: Connection) {
         let pending = connection.outbound.pendingBytes
-        if pending == 0 && connection.flags.contains(.closeAfterFlush) {
-            finishGracefulClose(connection)
-            return
+        if connection.flags.contains(.closeAfterFlush) {
+            if pending == 0 {
+                finishGracefulClose(connection)
+                return
+            }
+            boundClosingFlush(connection)
         }
         if pending > io.limits.writeHighWatermark && !connection.flags.contains(.readPaused) {
             connection.flags.insert(.readPaused)
