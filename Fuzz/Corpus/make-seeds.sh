@@ -8,6 +8,8 @@ cd "$(dirname "$0")"
 u32() { printf "\\x$(printf %02x $(($1 >> 24 & 255)))\\x$(printf %02x $(($1 >> 16 & 255)))\\x$(printf %02x $(($1 >> 8 & 255)))\\x$(printf %02x $(($1 & 255)))"; }
 # frame TEXT: one frame carrying TEXT.
 frame() { u32 ${#1}; printf '%s' "$1"; }
+# frames COUNT LENGTH: COUNT frames of LENGTH bytes of 'a'.
+frames() { for _ in $(seq "$1"); do u32 "$2"; filled "$2" 61; done; }
 # filled N BYTE: N copies of BYTE (two hex digits).
 filled() { head -c "$1" /dev/zero | tr '\0' "\\$(printf %03o $((16#$2)))"; }
 seed() { printf '\x00\x00\x00\x00\x00\x00\x00\x2a'; }
@@ -30,7 +32,8 @@ dec() { printf "\\x$1\\x$2\\x$3\\x$4\\x$5\\x$6"; seed; }
 { dec 01 01 00 05 00 00; u32 200; filled 150 63; } >"$d/truncated-body"
 
 # ReadPathFuzzer: limits (bits 0-2 maxFrameLength index of [0, 1, 16, 255, 1000, 2048, 4096, 10000], bits 3-4
-# style), socket buffers, close after frame (0: never), piece shift, drain chance (n/8), seed (8 bytes), stream.
+# style), socket buffers (bits 0-1 reactor end, 2-3 peer end: default, minimum, 8 KiB, 64 KiB), close after frame
+# (0: never), piece shift, replies (bits 0-2 drain chance n/8, bits 3-4 replies per frame 1/2/4/8), seed, stream.
 r=ReadPathFuzzer
 rm -rf "$r" && mkdir "$r"
 rp() { printf "\\x$1\\x$2\\x$3\\x$4\\x$5"; seed; }
@@ -44,3 +47,6 @@ rp() { printf "\\x$1\\x$2\\x$3\\x$4\\x$5"; seed; }
 { rp 15 00 00 0c 07; u32 1500; filled 1500 63; u32 1500; filled 1500 64; } >"$r/write-buffer-overflow"
 { rp 07 00 00 09 07; u32 3000; filled 3000 65; frame after; } >"$r/direct-read-large-frame"
 { rp 1c 00 00 00 03; frame abc; frame defgh; u32 0; } >"$r/split-header-one-byte-pieces"
+{ rp 0e 01 00 04 00; frames 30 100; } >"$r/pause-and-resume-reading"
+{ rp 0e 01 00 04 10; frames 16 200; } >"$r/four-replies-partial-flush"
+{ rp 0e 01 00 04 18; frames 30 100; } >"$r/eight-replies-write-buffer-overflow"

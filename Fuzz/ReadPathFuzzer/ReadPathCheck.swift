@@ -10,10 +10,11 @@ import FuzzSupport
 /// - byte 0: the reactor's limits: bits 0–2 pick `maxFrameLength` from ``maxFrameLengths``, bits 3–4 the buffer and
 ///   watermark style (``limits(style:maxFrameLength:)``);
 /// - byte 1: bits 0–1 pick `SO_SNDBUF` of the reactor's end (replies), bits 2–3 of the peer's end (requests): the
-///   default, 4 KiB, 16 KiB or 64 KiB;
+///   default, the kernel's minimum (about 4.5 KiB), 8 KiB or 64 KiB;
 /// - byte 2: 0 lets the handler never close; n makes it close the connection after frame n;
 /// - byte 3: the largest piece, 2^(n % 13) bytes (but at least 1/16 of the stream);
-/// - byte 4: how often the peer reads the replies after a piece, (n % 8) / 8;
+/// - byte 4: bits 0–2: how often the peer reads the replies after a piece, n / 8; bits 3–4: how many replies the
+///   handler writes per frame, 1, 2, 4 or 8;
 /// - bytes 5–12: the seed of the piece sizes and choices;
 /// - the rest: the stream.
 struct ReadPathCheck {
@@ -26,9 +27,10 @@ struct ReadPathCheck {
 
     /// The limits of style `style` with `maxFrameLength`.
     ///
-    /// 0: defaults with the smallest read buffer (direct reads of frames over 2 KiB); 1: a 4 KiB read budget per
-    /// wakeup and low watermarks (reads resume on level-triggered readiness, reading pauses for a slow peer);
-    /// 2: a 2 KiB cap on unsent bytes (`writeBufferOverflow` closes); 3: the defaults.
+    /// 0: defaults with the smallest read buffer (direct reads of frames over 2 KiB); 1: a 1 KiB read budget per
+    /// wakeup and 1 KiB / 256 B watermarks (reads resume on level-triggered readiness; reading pauses for a slow peer
+    /// and resumes once it catches up); 2: a 2 KiB cap on unsent bytes (`writeBufferOverflow` closes); 3: the
+    /// defaults.
     static func limits(style: Int, maxFrameLength: Int) -> ConnectionLimits {
         var limits = ConnectionLimits()
         limits.maxFrameLength = maxFrameLength
@@ -37,10 +39,10 @@ struct ReadPathCheck {
             limits.readBufferSize = 4096
         case 1:
             limits.readBufferSize = 4096
-            limits.maxReadBytesPerWakeup = 4096
+            limits.maxReadBytesPerWakeup = 1024
             limits.outboundChunkSize = 4096
-            limits.writeHighWatermark = 8192
-            limits.writeLowWatermark = 2048
+            limits.writeHighWatermark = 1024
+            limits.writeLowWatermark = 256
             limits.maxPendingWriteBytes = 16_384
         case 2:
             limits.readBufferSize = 8192
@@ -62,6 +64,7 @@ struct ReadPathCheck {
     let largestPiece: Int
     /// Out of 8.
     let drainChance: Int
+    let repliesPerFrame: Int
     var random: SplitMix64
     let stream: UnsafeRawBufferPointer
 
@@ -69,23 +72,30 @@ struct ReadPathCheck {
         let limits = Int(input.byte())
         harnessIndex = ((limits >> 3) % Self.styles) * Self.maxFrameLengths.count + limits % Self.maxFrameLengths.count
         let buffers = Int(input.byte())
-        let sizes = [nil, 4096, 16_384, 65_536]
+        let sizes = [nil, 1, 8192, 65_536]
         serverSendBuffer = sizes[buffers & 3]
         peerSendBuffer = sizes[(buffers >> 2) & 3]
         closeAfterFrames = Int(input.byte())
         largestPiece = 1 << (Int(input.byte()) % 13)
-        drainChance = Int(input.byte()) % 8
+        let replies = Int(input.byte())
+        drainChance = replies & 7
+        repliesPerFrame = 1 << ((replies >> 3) & 3)
         random = SplitMix64(seed: input.uint64())
         stream = input.rest()
     }
 
-    mutating func run(harness: ReadPathHarness, reference: inout ReferenceFrames, replies: inout [UInt8]) {
+    /// Runs the input on `harness`; `reference`, `replies` and `expectedEcho` are scratch space kept across inputs.
+    mutating func run(
+        harness: ReadPathHarness, reference: inout ReferenceFrames, replies: inout [UInt8],
+        expectedEcho: inout [UInt8]
+    ) {
         let limits = harness.limits
         reference.parse(stream, maxFrameLength: limits.maxFrameLength)
         replies.removeAll(keepingCapacity: true)
         do {
             try harness.connect(
-                closeAfterFrames: closeAfterFrames, serverSendBuffer: serverSendBuffer, peerSendBuffer: peerSendBuffer)
+                repliesPerFrame: repliesPerFrame, closeAfterFrames: closeAfterFrames,
+                serverSendBuffer: serverSendBuffer, peerSendBuffer: peerSendBuffer)
         } catch {
             fatalError("connect failed: \(error)")
         }
@@ -133,7 +143,7 @@ struct ReadPathCheck {
         trace(
             "limits \(limits.maxFrameLength)/\(limits.maxPendingWriteBytes): \(reference.frames.count) frames, "
                 + "\(harness.receivedFrameCount) handled, \(replies.count) echo bytes, closed: \(reason)")
-        check(reason: reason, harness: harness, reference: reference, replies: replies)
+        check(reason: reason, harness: harness, reference: reference, replies: replies, expectedEcho: &expectedEcho)
 
         expect(harness.openConnections == 0, "\(harness.openConnections) connections left in the table")
         expect(harness.admittedConnections == 0, "\(harness.admittedConnections) connections still admitted")
@@ -144,7 +154,8 @@ struct ReadPathCheck {
     /// The handler saw exactly the frames up to the close, and the peer got their echoes: all of them after a clean
     /// close, a prefix of them after a close for a protocol or resource error (which discards queued replies).
     private func check(
-        reason: CloseReason, harness: ReadPathHarness, reference: ReferenceFrames, replies: [UInt8]
+        reason: CloseReason, harness: ReadPathHarness, reference: ReferenceFrames, replies: [UInt8],
+        expectedEcho: inout [UInt8]
     ) {
         let limits = harness.limits
         let frames = reference.frames.count
@@ -154,6 +165,15 @@ struct ReadPathCheck {
         expect(stream.prefix(receivedEnd, equals: harness.receivedFrames), "the handler got different frames")
         let handlerClosed = closeAfterFrames > 0 && closeAfterFrames <= frames
 
+        // The echo of the handled frames: each frame (prefix and payload) `repliesPerFrame` times.
+        expectedEcho.removeAll(keepingCapacity: true)
+        for frame in reference.frames[0..<received] {
+            let bytes = UnsafeRawBufferPointer(rebasing: stream[frame.payloadOffset - 4..<frame.end])
+            for _ in 0..<repliesPerFrame { expectedEcho.append(contentsOf: bytes) }
+        }
+        let echoComplete = expectedEcho.withUnsafeBytes { $0.prefix($0.count, equals: replies) }
+        let echoPrefix = expectedEcho.withUnsafeBytes { $0.prefix($0.count, startsWith: replies) }
+
         switch reason {
         case .peerClosed, .truncatedFrame:
             expect(reference.tooLong == nil, "\(reason) although the stream has an oversized length")
@@ -162,22 +182,22 @@ struct ReadPathCheck {
             let buffered = reference.trailingBytes
             let expected: CloseReason = buffered == 0 ? .peerClosed : .truncatedFrame(bufferedBytes: buffered)
             expect(reason == expected, "closed with \(reason), expected \(expected)")
-            expect(stream.prefix(receivedEnd, equals: replies), "echo differs (\(replies.count) bytes)")
+            expect(echoComplete, "echo differs (\(replies.count) of \(expectedEcho.count) bytes)")
         case .closedByHandler:
             expect(handlerClosed, "closedByHandler but the handler never closed")
             expect(received == closeAfterFrames, "closedByHandler after \(received) frames, not \(closeAfterFrames)")
-            expect(stream.prefix(receivedEnd, equals: replies), "echo differs (\(replies.count) bytes)")
+            expect(echoComplete, "echo differs (\(replies.count) of \(expectedEcho.count) bytes)")
         case .frameTooLong(let length, let limit):
             guard let tooLong = reference.tooLong else { fatalError("\(reason) in a valid stream") }
             expect(length == tooLong.length && limit == limits.maxFrameLength, "\(reason), expected \(tooLong)")
             expect(!handlerClosed, "\(reason) although the handler closed after frame \(closeAfterFrames)")
             expect(received == frames, "\(reason) after \(received) of \(frames) frames")
-            expect(stream.prefix(receivedEnd, startsWith: replies), "echo is not a prefix (\(replies.count) bytes)")
+            expect(echoPrefix, "echo is not a prefix (\(replies.count) of \(expectedEcho.count) bytes)")
         case .writeBufferOverflow(let pending, let limit):
             expect(limit == limits.maxPendingWriteBytes && pending > limit, "\(reason)")
             expect(received >= 1, "\(reason) before any frame")
             expect(!handlerClosed || received <= closeAfterFrames, "\(reason) after the handler closed")
-            expect(stream.prefix(receivedEnd, startsWith: replies), "echo is not a prefix (\(replies.count) bytes)")
+            expect(echoPrefix, "echo is not a prefix (\(replies.count) of \(expectedEcho.count) bytes)")
         default:
             fatalError("unexpected close: \(reason)")
         }

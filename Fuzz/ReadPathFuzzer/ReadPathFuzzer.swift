@@ -12,9 +12,10 @@ nonisolated(unsafe) private let harnesses: [ReadPathHarness] = (0..<ReadPathChec
         }
     }
 }
-/// The reference model and the reply buffer, kept across inputs for their capacity.
+/// The reference model and the reply buffers, kept across inputs for their capacity.
 nonisolated(unsafe) private var reference = ReferenceFrames()
 nonisolated(unsafe) private var replies: [UInt8] = []
+nonisolated(unsafe) private var expectedEcho: [UInt8] = []
 /// Inputs run so far (every 1,024th also checks the process's descriptors).
 nonisolated(unsafe) private var inputs = 0
 
@@ -24,7 +25,9 @@ func readPathFuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutable
     runLibFuzzer(argc: argc, argv: argv) { data, size in
         var input = FuzzInput(data: data, size: size)
         var check = ReadPathCheck(input: &input)
-        check.run(harness: harnesses[check.harnessIndex], reference: &reference, replies: &replies)
+        check.run(
+            harness: harnesses[check.harnessIndex], reference: &reference, replies: &replies,
+            expectedEcho: &expectedEcho)
         inputs += 1
         if inputs % 1024 == 0 {
             // Every connection gave back both its sockets; each harness keeps exactly its epoll and eventfd.

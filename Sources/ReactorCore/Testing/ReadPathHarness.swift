@@ -11,8 +11,9 @@ import Synchronization
 /// connection is one end of a `socketpair(AF_UNIX, SOCK_STREAM)`, handed to the reactor the way the acceptor hands
 /// over an accepted socket; the harness keeps the other end. ``runLoopIteration()`` does what one turn of the loop
 /// does: a non-blocking `epoll_wait`, each event through the reactor's own event dispatch (read → decode → handler →
-/// staged replies → flush), then the flush of every dirty connection. The handler echoes every frame, records what it
-/// was handed and how the connection closed, and can close the connection itself after a given number of frames.
+/// staged replies → flush), then the flush of every dirty connection. The handler echoes every frame (one or more
+/// times), records what it was handed and how the connection closed, and can close the connection itself after a given
+/// number of frames.
 ///
 /// One harness serves any number of connections, one at a time:
 /// ``connect(closeAfterFrames:serverSendBuffer:peerSendBuffer:)``, then ``send(_:)``, ``runLoopIteration()`` and
@@ -43,14 +44,19 @@ import Synchronization
     // MARK: Connections
 
     /// Opens a connection: a fresh socket pair, one end handed to the reactor (through its task queue, as the
-    /// acceptor does) and registered by running the posted task here. `closeAfterFrames` > 0 makes the handler call
-    /// ``ConnectionContext/close()`` after that many frames; the buffer sizes set `SO_SNDBUF` on the reactor's end
-    /// (replies) and on the peer's end (requests), so small ones force partial writes.
+    /// acceptor does) and registered by running the posted task here.
+    ///
+    /// - Parameters:
+    ///   - repliesPerFrame: how many copies of each frame the handler writes back (more than one makes replies
+    ///     outgrow requests, so queues, watermarks and the unsent-bytes cap are reached with small inputs).
+    ///   - closeAfterFrames: when above 0, the handler calls ``ConnectionContext/close()`` after that many frames.
+    ///   - serverSendBuffer: `SO_SNDBUF` of the reactor's end (replies); small ones force partial writes.
+    ///   - peerSendBuffer: `SO_SNDBUF` of the peer's end (requests).
     @_spi(Fuzzing) public func connect(
-        closeAfterFrames: Int = 0, serverSendBuffer: Int? = nil, peerSendBuffer: Int? = nil
+        repliesPerFrame: Int = 1, closeAfterFrames: Int = 0, serverSendBuffer: Int? = nil, peerSendBuffer: Int? = nil
     ) throws(SystemError) {
         precondition(peer < 0, "ReadPathHarness.connect() while a connection is open")
-        reactor.handler.reset(closeAfterFrames: closeAfterFrames)
+        reactor.handler.reset(repliesPerFrame: repliesPerFrame, closeAfterFrames: closeAfterFrames)
         var pair: (CInt, CInt) = (-1, -1)
         let type = CInt(SOCK_STREAM.rawValue) | CInt(SOCK_NONBLOCK.rawValue) | CInt(SOCK_CLOEXEC.rawValue)
         _ = try withUnsafeMutableBytes(of: &pair) { pointer throws(SystemError) in
@@ -178,7 +184,8 @@ import Synchronization
     @_spi(Fuzzing) public var receivedFrameCount: Int { reactor.handler.frames }
 
     /// Every frame the handler was handed on the current connection, re-encoded (4-byte big-endian length, payload)
-    /// and concatenated: for an intact stream, exactly the bytes the peer sent for those frames.
+    /// and concatenated (once each, whatever `repliesPerFrame`): for an intact stream, exactly the bytes the peer sent
+    /// for those frames.
     @_spi(Fuzzing) public var receivedFrames: [UInt8] { reactor.handler.received }
 
     /// Bytes of the reactor's buffer pool handed out and not returned (0 once every connection is closed).
@@ -192,8 +199,10 @@ import Synchronization
 }
 
 extension ReadPathHarness {
-    /// The harness's handler: echoes every frame (the bench's echo server), records it, and records the close.
+    /// The harness's handler: echoes every frame (the bench's echo server, `repliesPerFrame` times), records it, and
+    /// records the close.
     struct Recorder: FrameHandler {
+        var repliesPerFrame = 1
         var closeAfterFrames = 0
         var frames = 0
         var received: [UInt8] = []
@@ -201,7 +210,8 @@ extension ReadPathHarness {
         var closeReason: CloseReason?
 
         /// Ready for a new connection; keeps the recording buffer's capacity.
-        mutating func reset(closeAfterFrames: Int) {
+        mutating func reset(repliesPerFrame: Int, closeAfterFrames: Int) {
+            self.repliesPerFrame = repliesPerFrame
             self.closeAfterFrames = closeAfterFrames
             frames = 0
             received.removeAll(keepingCapacity: true)
@@ -217,7 +227,7 @@ extension ReadPathHarness {
             frames += 1
             withUnsafeBytes(of: UInt32(truncatingIfNeeded: frame.count).bigEndian) { received.append(contentsOf: $0) }
             frame.withUnsafeBytes { received.append(contentsOf: $0) }
-            connection.write(frame)
+            for _ in 0..<repliesPerFrame { connection.write(frame) }
             if frames == closeAfterFrames { connection.close() }
         }
 
