@@ -114,7 +114,7 @@
     /// Where to read the rest of a large pending frame directly (skipping the read buffer), if one is pending and
     /// at least `threshold` bytes are missing.
     @inline(__always)
-    func directReadTarget(threshold: Int) -> UnsafeMutableRawBufferPointer? {
+    @_spi(Fuzzing) public func directReadTarget(threshold: Int) -> UnsafeMutableRawBufferPointer? {
         guard case .waitingForBody(let length, let chunk, _, let filled) = state, length - filled >= threshold else {
             return nil
         }
@@ -123,7 +123,9 @@
 
     /// Records `byteCount` bytes read into ``directReadTarget(threshold:)``; delivers the frame when complete.
     @inline(__always)
-    mutating func didReadDirectly(_ byteCount: Int, pool: SlabPool, onFrame: (FrameView) -> Bool) -> Outcome {
+    @_spi(Fuzzing) public mutating func didReadDirectly(
+        _ byteCount: Int, pool: SlabPool, onFrame: (FrameView) -> Bool
+    ) -> Outcome {
         bodyAdvanced(by: byteCount, pool: pool, onFrame: onFrame)
     }
 

@@ -155,7 +155,7 @@ final class SubReactor<Handler: FrameHandler>: @unchecked Sendable {
     }
 
     @inline(__always)
-    private func handleEvent(_ connection: Connection, mask: UInt32) {
+    func handleEvent(_ connection: Connection, mask: UInt32) {
         if connection.flags.contains(.connecting) {
             finishConnecting(connection)
             return

@@ -1,0 +1,33 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// The fuzzing package: libFuzzer targets for ReactorCore, in their own package (own .build, own Package.resolved) so
+// the main `swift build` / `swift test` never see fuzzer-only symbols. Build and run with `bash Fuzz/run.sh`, which
+// passes `-sanitize=fuzzer,address -parse-as-library` (a build without `-sanitize=fuzzer` does not link: nothing
+// defines `LLVMFuzzerRunDriver`). See README.md.
+let swiftSettings: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "swift-reactor-fuzz",
+    dependencies: [
+        .package(name: "swift-reactor", path: "../")
+    ],
+    targets: [
+        // The declaration of libFuzzer's `LLVMFuzzerRunDriver` (the toolchain ships no header for it).
+        .target(name: "CLibFuzzer", path: "CLibFuzzer"),
+        // The libFuzzer entry helper, the input reader, the random generator and the reference frame parser.
+        .target(name: "FuzzSupport", dependencies: ["CLibFuzzer"], path: "FuzzSupport", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "DecoderFuzzer",
+            dependencies: ["FuzzSupport", .product(name: "ReactorCore", package: "swift-reactor")],
+            path: "DecoderFuzzer",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "ReadPathFuzzer",
+            dependencies: ["FuzzSupport", .product(name: "ReactorCore", package: "swift-reactor")],
+            path: "ReadPathFuzzer",
+            swiftSettings: swiftSettings
+        ),
+    ]
+)
