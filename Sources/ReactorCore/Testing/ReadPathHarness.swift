@@ -133,13 +133,14 @@ import Synchronization
     // MARK: The loop
 
     /// One turn of the loop on the calling thread: waits for nothing (timeout 0), hands every ready connection to
-    /// the reactor's event dispatch, flushes the dirty connections, then runs posted tasks. Returns the number of
-    /// events.
+    /// the reactor's event dispatch, flushes the dirty connections, runs posted tasks, then the timers that are due.
+    /// Returns the number of events.
     @_spi(Fuzzing) @discardableResult public func runLoopIteration() -> Int {
         let poller = reactor.loop.poller
         let count: Int
         do {
             count = try poller.wait(timeoutMilliseconds: 0)
+            reactor.now = MonotonicClock.nanoseconds()
         } catch {
             preconditionFailure("ReadPathHarness: epoll_wait failed: \(error)")
         }
@@ -157,6 +158,7 @@ import Synchronization
         reactor.flushDirty()
         reactor.closedThisIteration.removeAll(keepingCapacity: true)
         if woken { runTasks() }
+        reactor.runTimers()
         return count
     }
 
