@@ -34,15 +34,9 @@ enum LatencyPlot {
         func y(_ microseconds: Double) -> Double {
             top + plotHeight - (log10(max(microseconds, pow(10, low))) - low) / (high - low) * plotHeight
         }
-        func f(_ value: Double) -> String { String(format: "%.1f", value) }
+        let f = SVGCanvas.number
 
-        var svg = """
-            <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" \
-            viewBox="0 0 \(Int(width)) \(Int(height))" font-family="Helvetica, Arial, sans-serif" font-size="13">
-            <rect width="100%" height="100%" fill="white"/>
-            <text x="\(f(width / 2))" y="28" text-anchor="middle" font-size="17" font-weight="bold">\(escape(title))</text>
-
-            """
+        var svg = SVGCanvas.header(width: width, height: height, title: title)
         // Vertical grid: one line per nine.
         for nine in 0...Int(maxNines) {
             let percentile = 100 - 100 / pow(10, Double(nine))
@@ -82,7 +76,7 @@ enum LatencyPlot {
             svg +=
                 "<line x1=\"\(f(left + 14))\" y1=\"\(f(legendY - 4))\" x2=\"\(f(left + 40))\" y2=\"\(f(legendY - 4))\" "
             svg += "stroke=\"\(color)\" stroke-width=\"3\"/>\n"
-            svg += "<text x=\"\(f(left + 48))\" y=\"\(f(legendY))\">\(escape(line.name))</text>\n"
+            svg += "<text x=\"\(f(left + 48))\" y=\"\(f(legendY))\">\(SVGCanvas.escape(line.name))</text>\n"
         }
         svg += "</svg>\n"
         return svg
@@ -92,11 +86,6 @@ enum LatencyPlot {
         if value >= 1_000_000 { return String(format: "%gs", value / 1_000_000) }
         if value >= 1000 { return String(format: "%gms", value / 1000) }
         return String(format: "%gus", value)
-    }
-
-    private static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;")
     }
 
     static func write(_ series: [Series], title: String, to path: String) throws {

@@ -25,15 +25,9 @@ enum RSSPlot {
         let plotHeight = height - top - bottom
         func x(_ value: Double) -> Double { left + value / seconds * plotWidth }
         func y(_ mebibytes: Double) -> Double { top + plotHeight - mebibytes / yMax * plotHeight }
-        func f(_ value: Double) -> String { String(format: "%.1f", value) }
+        let f = SVGCanvas.number
 
-        var svg = """
-            <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" \
-            viewBox="0 0 \(Int(width)) \(Int(height))" font-family="Helvetica, Arial, sans-serif" font-size="13">
-            <rect width="100%" height="100%" fill="white"/>
-            <text x="\(f(width / 2))" y="28" text-anchor="middle" font-size="17" font-weight="bold">\(escape(title))</text>
-
-            """
+        var svg = SVGCanvas.header(width: width, height: height, title: title)
         let warmupEnd = min(report.warmupSeconds, seconds)
         svg += "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(x(warmupEnd) - left))\" "
         svg += "height=\"\(f(plotHeight))\" fill=\"#f3f3f3\"/>\n"
@@ -97,7 +91,7 @@ enum RSSPlot {
             svg += "<line x1=\"\(f(left + 14))\" y1=\"\(f(legendY - 4))\" x2=\"\(f(left + 40))\" "
             svg += "y2=\"\(f(legendY - 4))\" stroke=\"\(entry.color)\" stroke-width=\"3\""
             svg += entry.dashed ? " stroke-dasharray=\"6 4\"/>\n" : "/>\n"
-            svg += "<text x=\"\(f(left + 48))\" y=\"\(f(legendY))\">\(escape(entry.name))</text>\n"
+            svg += "<text x=\"\(f(left + 48))\" y=\"\(f(legendY))\">\(SVGCanvas.escape(entry.name))</text>\n"
         }
         svg += "</svg>\n"
         return svg
@@ -109,11 +103,6 @@ enum RSSPlot {
         let power = pow(10, floor(log10(raw)))
         for multiple in [1.0, 2.0, 5.0, 10.0] where multiple * power >= raw { return multiple * power }
         return 10 * power
-    }
-
-    private static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;")
     }
 
     static func write(_ report: SoakReport, title: String, to path: String) throws {
