@@ -76,3 +76,42 @@ extension LoopbackTests {
         }
     }
 }
+
+extension LoopbackTests.LoopTimers {
+    /// Reschedules itself with no delay a number of times.
+    final class Repeater: Sendable {
+        let runs = Locked(0)
+        let timer = Locked<LoopTimer?>(nil)
+
+        func start(on loop: EventLoop, times: Int) {
+            let timer = LoopTimer(on: loop) { [self] in
+                let count = runs.withLock { value -> Int in
+                    value += 1
+                    return value
+                }
+                if count < times { self.timer.withLock { $0 }?.schedule(after: .zero) }
+            }
+            self.timer.withLock { $0 = timer }
+            timer.schedule(after: .zero)
+        }
+    }
+
+    @Test func aTimerThatReschedulesItselfAtOnceDoesNotStarveTheConnections() throws {
+        let handler = LoopCapturingEcho()
+        try withServer(testConfiguration(subReactors: 1), handler: handler) { _, port in
+            let client = try TestClient(port: port)
+            try client.send(frame([1]))
+            #expect(try client.receiveFrame() == [1])
+            let loop = try #require(handler.record.loop.withLock { $0 })
+            let repeater = Repeater()
+            repeater.start(on: loop, times: 20_000)
+            // The loop keeps serving while the timer keeps coming back.
+            for round in 0..<20 {
+                try client.send(frame([UInt8(round)]))
+                #expect(try client.receiveFrame() == [UInt8(round)])
+            }
+            #expect(eventually { repeater.runs.withLock { $0 } == 20_000 })
+            repeater.timer.withLock { $0 = nil }
+        }
+    }
+}

@@ -64,11 +64,16 @@ public final class EventLoop: @unchecked Sendable {
     @inline(__always)
     var nextTimerDeadline: UInt64? { timers.nextDeadline }
 
-    /// Runs every timer due at `now`; returns whether any ran.
+    /// Runs every timer due at `now`; returns whether any ran. A timer that reschedules itself for "now" runs again
+    /// on the next iteration, after I/O, not in a loop here: at most as many timers run as were scheduled.
     @inline(__always)
     func runExpiredTimers(now: UInt64) -> Bool {
         guard let deadline = timers.nextDeadline, deadline <= now else { return false }
-        while let timer = timers.popExpired(now: now) { timer.fire() }
+        var budget = timers.count
+        while budget > 0, let timer = timers.popExpired(now: now) {
+            budget -= 1
+            timer.fire()
+        }
         return true
     }
 
