@@ -25,6 +25,21 @@ extension LoopbackTests {
             }
         }
 
+        @Test func framesBeforeAnOversizedPrefixAreAnsweredBeforeTheClose() throws {
+            let handler = RecordingEcho()
+            try withServer(testConfiguration(maxFrameLength: 1024), handler: handler) { server, port in
+                let client = try TestClient(port: port)
+                let frames = (0..<10).map { pattern(100 * $0, seed: $0) }
+                // Valid frames, then a prefix over the limit, then more bytes than one read takes (left unread).
+                try client.send(frames.flatMap(frame) + [0, 0, 4, 1] + [UInt8](repeating: 7, count: 200_000))
+                for payload in frames { #expect(try client.receiveFrame() == payload) }
+                #expect(client.isClosedByPeer(), "then a FIN, not a reset")
+                #expect(eventually { server.statistics().closed(.frameTooLong) == 1 })
+                #expect(
+                    eventually { handler.record.reasons.withLock { $0 } == [.frameTooLong(length: 1025, limit: 1024)] })
+            }
+        }
+
         @Test func maliciousFourGigabyteLengthIsRejected() throws {
             try withServer(handler: RecordingEcho()) { server, port in
                 let bad = try TestClient(port: port)

@@ -6,7 +6,8 @@ public enum CloseReason: Sendable, Hashable, CustomStringConvertible {
     case truncatedFrame(bufferedBytes: Int)
     /// The peer reset the connection (`ECONNRESET`, or `EPIPE` on write).
     case peerReset
-    /// A length prefix exceeded the configured maximum; the connection was closed before anything was allocated.
+    /// A length prefix exceeded the configured maximum: nothing was allocated for that frame, the replies to the
+    /// frames before it were sent, then the connection was closed.
     case frameTooLong(length: Int, limit: Int)
     /// The peer made no progress (sent nothing and read none of the queued replies) for the idle timeout.
     case idleTimeout

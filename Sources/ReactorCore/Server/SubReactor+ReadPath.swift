@@ -50,7 +50,11 @@ extension SubReactor {
             }
             switch outcome {
             case .frameTooLong(let length):
-                close(connection, reason: .frameTooLong(length: length, limit: io.limits.maxFrameLength))
+                // The stream is unusable from here, but the handler has acted on the frames before the bad prefix:
+                // their replies still go out (a graceful close, bounded by the linger timeout), then it closes.
+                connection.pendingCloseReason = .frameTooLong(length: length, limit: io.limits.maxFrameLength)
+                connection.flags.insert(.closeAfterFlush)
+                io.markDirty(connection)
                 return
             case .stopped:
                 return
