@@ -114,35 +114,13 @@ final class SubReactor<Handler: FrameHandler>: @unchecked Sendable {
             let count: Int
             do {
                 count = try poller.wait(timeoutMilliseconds: pollTimeout())
-                now = MonotonicClock.nanoseconds()
             } catch {
                 // Only EINVAL/ENOMEM remain here; neither is caused by a peer. Back off instead of spinning.
                 closeLog.record(.ioError(error), id: ConnectionID(loop: loop.index, fd: -1, generation: 0))
                 usleep(1000)
                 continue
             }
-            var woken = false
-            for index in 0..<count {
-                let tag = poller.data(at: index)
-                if tag == EventLoop.wakeupTag {
-                    woken = true
-                    continue
-                }
-                // A stale event (the descriptor closed earlier in this batch, maybe reused) finds no connection.
-                guard let connection = table.lookupUnretained(tag: tag) else { continue }
-                let mask = poller.mask(at: index)
-                connection._withUnsafeGuaranteedRef { handleEvent($0, mask: mask) }
-            }
-            flushDirty()
-            closedThisIteration.removeAll(keepingCapacity: true)
-            if woken {
-                loop.tasks.takeAll(into: &batch)
-                for task in batch { task() }
-                batch.removeAll(keepingCapacity: true)
-                flushDirty()
-                closedThisIteration.removeAll(keepingCapacity: true)
-            }
-            runTimers()
+            processReadyEvents(count, tasks: &batch)
             if case .draining = state, table.count == 0 {
                 state = .stopped
                 break
@@ -152,6 +130,37 @@ final class SubReactor<Handler: FrameHandler>: @unchecked Sendable {
         loop.tasks.takeAll(into: &batch)
         for task in batch { task() }
         loop.closeDescriptors()
+    }
+
+    /// The body of one loop iteration, after `epoll_wait` reported `count` events: read the clock, handle every
+    /// event, flush, run the posted tasks if the wakeup fired (then flush again), run the timers that are due.
+    /// `batch` is the caller's reusable task array.
+    @inline(__always)
+    func processReadyEvents(_ count: Int, tasks batch: inout [TaskQueue.Task]) {
+        now = MonotonicClock.nanoseconds()
+        let poller = loop.poller
+        var woken = false
+        for index in 0..<count {
+            let tag = poller.data(at: index)
+            if tag == EventLoop.wakeupTag {
+                woken = true
+                continue
+            }
+            // A stale event (the descriptor closed earlier in this batch, maybe reused) finds no connection.
+            guard let connection = table.lookupUnretained(tag: tag) else { continue }
+            let mask = poller.mask(at: index)
+            connection._withUnsafeGuaranteedRef { handleEvent($0, mask: mask) }
+        }
+        flushDirty()
+        closedThisIteration.removeAll(keepingCapacity: true)
+        if woken {
+            loop.tasks.takeAll(into: &batch)
+            for task in batch { task() }
+            batch.removeAll(keepingCapacity: true)
+            flushDirty()
+            closedThisIteration.removeAll(keepingCapacity: true)
+        }
+        runTimers()
     }
 
     @inline(__always)

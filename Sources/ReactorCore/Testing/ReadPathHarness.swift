@@ -136,29 +136,13 @@ import Synchronization
     /// the reactor's event dispatch, flushes the dirty connections, runs posted tasks, then the timers that are due.
     /// Returns the number of events.
     @_spi(Fuzzing) @discardableResult public func runLoopIteration() -> Int {
-        let poller = reactor.loop.poller
         let count: Int
         do {
-            count = try poller.wait(timeoutMilliseconds: 0)
-            reactor.now = MonotonicClock.nanoseconds()
+            count = try reactor.loop.poller.wait(timeoutMilliseconds: 0)
         } catch {
             preconditionFailure("ReadPathHarness: epoll_wait failed: \(error)")
         }
-        var woken = false
-        for index in 0..<count {
-            let tag = poller.data(at: index)
-            if tag == EventLoop.wakeupTag {
-                woken = true
-                continue
-            }
-            guard let connection = reactor.table.lookupUnretained(tag: tag) else { continue }
-            let mask = poller.mask(at: index)
-            connection._withUnsafeGuaranteedRef { reactor.handleEvent($0, mask: mask) }
-        }
-        reactor.flushDirty()
-        reactor.closedThisIteration.removeAll(keepingCapacity: true)
-        if woken { runTasks() }
-        reactor.runTimers()
+        reactor.processReadyEvents(count, tasks: &tasks)
         return count
     }
 
