@@ -23,6 +23,8 @@ struct ReportOptions: ParsableArguments {
         _ results: [(result: LoadResult, server: String)], title: String, soak: SoakReport? = nil
     ) throws -> Bool {
         let scenarios = results.map { JSONReport.Scenario($0.result, server: $0.server) }
+        // Read the baseline before writing: `--json X --baseline X` must compare with the old X, not the new one.
+        let baseline = try baselinePath.map { try JSONReport.read(from: $0) }
         if let jsonPath {
             try JSONReport(scenarios: scenarios, soak: soak).write(to: jsonPath)
             emit("wrote \(jsonPath)")
@@ -40,8 +42,8 @@ struct ReportOptions: ParsableArguments {
             try LatencyPlot.write(series, title: title, to: plotPath)
             emit("wrote \(plotPath)")
         }
-        guard let baselinePath else { return true }
-        let check = BaselineCheck(baseline: try JSONReport.read(from: baselinePath), tolerance: tolerance)
+        guard let baselinePath, let baseline else { return true }
+        let check = BaselineCheck(baseline: baseline, tolerance: tolerance)
         let findings = check.compare(scenarios)
         emit("against baseline \(baselinePath) (tolerance \(Format.fixed(tolerance * 100, 0))%):")
         for finding in findings { emit("  " + finding.line) }

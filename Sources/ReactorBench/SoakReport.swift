@@ -19,6 +19,8 @@ struct SoakReport: Sendable, Codable {
     var connectFailures: Int
     var lostReplies: Int
     var errors: Int
+    /// The observed server process disappeared before the planned end.
+    var stoppedEarly: Bool?
     /// The server's own account when it ran as our child: its final statistics line, and allocations on its threads.
     var serverSummary: String?
     var serverFrames: Int?
@@ -33,6 +35,7 @@ struct SoakReport: Sendable, Codable {
     enum CodingKeys: String, CodingKey {
         case seconds, connections, plan, messages, retired, replacements, mismatches, errors, rss, heap, samples
         case warmupSeconds = "warmup_s"
+        case stoppedEarly = "stopped_early"
         case payloadBytes = "payload_bytes"
         case retiredWithRepliesInFlight = "retired_with_replies_in_flight"
         case unexpectedCloses = "unexpected_closes"
@@ -44,9 +47,12 @@ struct SoakReport: Sendable, Codable {
         case serverPool = "server_pool"
     }
 
-    /// Passed: no errors, and the RSS is not growing (a run too short to judge, or without a server to observe,
-    /// passes on its errors alone).
-    var passed: Bool { errors == 0 && messages > 0 && rss?.verdict != .growing }
+    /// Passed: no errors, the server lasted the whole run, its RSS was judged flat (a run too short to judge fails;
+    /// only `load` without `--server-pid` has no RSS to judge), and its live heap is not growing.
+    var passed: Bool {
+        errors == 0 && messages > 0 && stoppedEarly != true && (rss.map { $0.verdict == .flat } ?? true)
+            && heap?.verdict != .growing
+    }
 
     var allocationsPerMessage: Double? {
         guard let serverAllocations, let serverFrames, serverFrames > 0 else { return nil }

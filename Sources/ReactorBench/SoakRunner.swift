@@ -132,7 +132,7 @@ struct SoakRunner {
 
         let rssSamples = samples.compactMap { sample in sample.serverRSSBytes.map { (sample.seconds, $0) } }
         let heapSamples = samples.compactMap { sample in sample.serverHeapBytes.map { (sample.seconds, $0) } }
-        let report = SoakReport(
+        var report = SoakReport(
             seconds: seconds, warmupSeconds: spec.warmup, connections: spec.connections, plan: plan.description,
             messages: shared.replies.load(ordering: .relaxed),
             payloadBytes: shared.payloadBytes.load(ordering: .relaxed),
@@ -144,6 +144,7 @@ struct SoakRunner {
             connectFailures: connectFailures, lostReplies: lostReplies, errors: result.errors,
             rss: MemoryTrend(samples: rssSamples, warmupSeconds: spec.warmup),
             heap: MemoryTrend(samples: heapSamples, warmupSeconds: spec.warmup), samples: samples)
+        report.stoppedEarly = serverGone
         return (result, report)
     }
 }
