@@ -80,7 +80,7 @@ extension LoopbackTests {
             let handler = RecordingEcho()
             try withServer(configuration, handler: handler) { server, port in
                 let served = try TestClient(port: port)
-                var others = try (0..<3).map { _ in try TestClient(port: port) }
+                let others = try (0..<3).map { _ in try TestClient(port: port) }
                 for (index, client) in ([served] + others).enumerated() {
                     try client.send(frame([UInt8(index)]))
                     #expect(try client.receiveFrame() == [UInt8(index)])
@@ -98,9 +98,11 @@ extension LoopbackTests {
                 let accepted = server.statistics().connectionsAccepted
                 #expect(accepted == 4, "nothing accepted without descriptors: \(accepted)")
 
-                // Three peers leave: the server closes their descriptors (and so do they), and the paused acceptor
-                // takes the freed numbers for the waiting clients, under the same low limit.
-                others.removeAll()
+                // Three peers shut their side: the server closes its descriptors for them (ours stay open, so only the
+                // server's closes can free numbers), and the paused acceptor takes them for the waiting clients, under
+                // the same low limit.
+                for client in others { client.shutdownWrite() }
+                defer { withExtendedLifetime(others) {} }
                 for (index, client) in waiting.enumerated() {
                     try client.send(frame([UInt8(index), 9]))
                     #expect(try client.receiveFrame() == [UInt8(index), 9])

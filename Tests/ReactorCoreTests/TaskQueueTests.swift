@@ -33,7 +33,11 @@ import Testing
         defer { queue.close() }
         let shared = Shared()
         Thread.detachNewThread {
-            try? Self.runLoop(queue, shared: shared)
+            do {
+                try Self.runLoop(queue, shared: shared)
+            } catch {
+                Issue.record(error)
+            }
             shared.loopDone.store(true, ordering: .releasing)
         }
         let posters = 3

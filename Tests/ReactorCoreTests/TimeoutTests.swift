@@ -19,10 +19,10 @@ extension LoopbackTests {
             try withServer(configuration(read: .milliseconds(300)), handler: handler) { server, port in
                 let idle = try TestClient(port: port)
                 let stalled = try TestClient(port: port)
+                let started = ContinuousClock.now  // before the send that starts the server's clock
                 try stalled.send([0, 0])
-                let started = ContinuousClock.now
                 #expect(stalled.isClosedByPeer())
-                #expect(ContinuousClock.now - started >= .milliseconds(250), "not before the timeout")
+                #expect(ContinuousClock.now - started >= .milliseconds(300), "not before the timeout")
                 // The peer can see the close a moment before the handler hears of it.
                 #expect(eventually { handler.record.reasons.withLock { $0 } == [.readTimeout(bufferedBytes: 2)] })
                 #expect(server.statistics().closed(.readTimeout) == 1)
@@ -40,8 +40,8 @@ extension LoopbackTests {
                 // A complete frame first: the clock is per frame, not per connection.
                 try slowloris.send(frame(pattern(10)))
                 #expect(try slowloris.receiveFrame() == pattern(10))
+                let started = ContinuousClock.now  // before the send that starts the frame's clock
                 try slowloris.send([0, 0, 0, 100])
-                let started = ContinuousClock.now
                 var sent = 0
                 while sent < 100, (try? slowloris.send([UInt8(sent)])) != nil {
                     sent += 1
@@ -49,7 +49,7 @@ extension LoopbackTests {
                     usleep(50_000)
                 }
                 #expect(eventually { server.statistics().closed(.readTimeout) == 1 })
-                #expect(ContinuousClock.now - started >= .milliseconds(450))
+                #expect(ContinuousClock.now - started >= .milliseconds(500))
                 #expect(sent < 100, "closed long before the frame could complete")
                 #expect(slowloris.isClosedByPeer(discardingData: true))
                 let reasons = handler.record.reasons.withLock { $0 }
@@ -61,16 +61,21 @@ extension LoopbackTests {
         @Test func anIdleConnectionIsClosedAndAnActiveOneIsNot() throws {
             let handler = RecordingEcho()
             try withServer(configuration(idle: .milliseconds(400)), handler: handler) { server, port in
+                let started = ContinuousClock.now  // before the connect that starts the silent one's clock
                 let silent = try TestClient(port: port)
                 let active = try TestClient(port: port)
-                let started = ContinuousClock.now
+                var closedSeenAt: ContinuousClock.Instant?
                 for round in 0..<12 {
                     try active.send(frame([UInt8(round)]))
                     #expect(try active.receiveFrame() == [UInt8(round)])
+                    if closedSeenAt == nil && server.statistics().closed(.idleTimeout) == 1 {
+                        closedSeenAt = ContinuousClock.now
+                    }
                     usleep(100_000)
                 }
                 #expect(silent.isClosedByPeer())
-                #expect(ContinuousClock.now - started >= .milliseconds(350))
+                let closedAfter = try #require(closedSeenAt, "closed while the active one kept going") - started
+                #expect(closedAfter >= .milliseconds(400), "not before the timeout: \(closedAfter)")
                 #expect(eventually { handler.record.reasons.withLock { $0 } == [.idleTimeout] })
                 // Still served after 1.2 s of 100 ms gaps, three times the idle timeout.
                 try active.send(frame([99]))

@@ -107,9 +107,13 @@ final class Acceptor: @unchecked Sendable {
         while true {
             let fd: CInt
             do {
-                guard case .processed(let accepted) = try Posix.accept(listener) else { return }
+                guard case .processed(let accepted) = try Posix.accept(listener) else {
+                    // EAGAIN: the kernel had a descriptor for us and nothing waits, so any shortage is over. (A
+                    // successful accept alone does not say so: at the limit, every freed descriptor allows one.)
+                    endExhaustionEpisode()
+                    return
+                }
                 fd = accepted
-                endExhaustionEpisode()
             } catch {
                 acceptErrors.add(1, ordering: .relaxed)
                 switch error.errno.rawValue {
@@ -153,7 +157,7 @@ final class Acceptor: @unchecked Sendable {
         }
         pausedUntil = MonotonicClock.nanoseconds() + Self.exhaustionPauseNanoseconds
         if !exhaustionLogged {
-            // Once per episode: the next successful accept ends it (and says so).
+            // Once per episode: it ends when an accept finds descriptors to spare (and says so).
             exhaustionLogged = true
             exhaustionStartErrors = acceptErrors.load(ordering: .relaxed)
             logger.warning(
@@ -171,7 +175,7 @@ final class Acceptor: @unchecked Sendable {
         }
     }
 
-    /// An accept succeeded: if accepting had been short of descriptors, that episode is over.
+    /// Accepting found descriptors to spare: if it had been short of them, that episode is over.
     @inline(__always)
     private func endExhaustionEpisode() {
         guard exhaustionLogged else { return }

@@ -78,14 +78,14 @@ final class TestClient: @unchecked Sendable {  // used by one thread at a time, 
         return try receive(exactly: length)
     }
 
-    /// True when the server closed the connection (EOF or reset) before any more bytes arrived; with
-    /// `discardingData`, bytes still in flight are read and dropped first.
-    func isClosedByPeer(discardingData: Bool = false) -> Bool {
+    /// True when the server closed the connection (EOF, or a reset unless `allowingReset` is false) before any more
+    /// bytes arrived; with `discardingData`, bytes still in flight are read and dropped first.
+    func isClosedByPeer(discardingData: Bool = false, allowingReset: Bool = true) -> Bool {
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
             let received = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, discardingData ? $0.count : 1, 0) }
             if received > 0 && discardingData { continue }
-            return received == 0 || (received < 0 && errno == ECONNRESET)
+            return received == 0 || (allowingReset && received < 0 && errno == ECONNRESET)
         }
     }
 
