@@ -1,10 +1,12 @@
-// swift-tools-version: 6.1
+// swift-tools-version: 6.2
 import PackageDescription
 
 /// Settings every Swift target shares: Swift 6 language mode (strict concurrency) and the upcoming
-/// features we adopt. Applied in one place so no target drifts.
+/// features we adopt. Applied in one place so no target drifts. `Lifetimes` lets ReactorCore declare the borrowed
+/// `RawSpan` views it hands out (`@_lifetime`, as SwiftNIO does); modules that only use them need no flag.
 let swiftSettings: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
+    .enableExperimentalFeature("Lifetimes"),
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("InternalImportsByDefault"),
     .enableUpcomingFeature("MemberImportVisibility"),

@@ -14,7 +14,7 @@ import Synchronization
 struct LoadHandler: FrameHandler {
     /// One connection's bookkeeping: a ring of send timestamps (replies come back in order).
     /// Confined to the loop that owns the connection; `Sendable` only so the (empty) handler can be copied to loops.
-    final class ConnectionState: @unchecked Sendable {
+    final class LoadConnection: @unchecked Sendable {
         let stamps: UnsafeMutablePointer<UInt64>
         let offset: Int
         /// Requests kept in flight.
@@ -46,7 +46,7 @@ struct LoadHandler: FrameHandler {
     let pipeline: Int
     /// Whether every request is counted (the soak).
     private let countsRequests: Bool
-    private var states: [ConnectionState?] = []
+    private var states: [LoadConnection?] = []
     private var histogram = Histogram<UInt64>(
         highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
     private var measured = 0
@@ -62,15 +62,15 @@ struct LoadHandler: FrameHandler {
         let fd = Int(connection.id.fd)
         if fd >= states.count { states.append(contentsOf: repeatElement(nil, count: fd + 1 - states.count)) }
         let offset = shared.opened.add(1, ordering: .relaxed).oldValue
-        let state: ConnectionState
+        let state: LoadConnection
         if let plan = shared.plan {
-            state = ConnectionState(
+            state = LoadConnection(
                 depth: plan.depth(forConnection: offset), offset: offset,
                 templates: shared.templates(forConnection: offset),
                 retireAt: Self.now() + plan.lifetimeNanoseconds(forConnection: offset),
                 closesAbruptly: plan.closesAbruptly(offset))
         } else {
-            state = ConnectionState(
+            state = LoadConnection(
                 depth: pipeline, offset: offset, templates: shared.templateSets[0], retireAt: .max,
                 closesAbruptly: false)
         }
@@ -79,10 +79,10 @@ struct LoadHandler: FrameHandler {
     }
 
     @inline(__always)
-    private func send(on state: ConnectionState, connection: inout ConnectionContext) {
+    private func send(on state: LoadConnection, connection: inout ConnectionContext) {
         let templates = state.templates
         state.stamps[state.sent % state.depth] = Self.now()
-        connection.write(templates[(state.sent + state.offset) % templates.count])
+        connection.writeFrame(templates[(state.sent + state.offset) % templates.count])
         state.sent += 1
         if countsRequests { shared.requests.add(1, ordering: .relaxed) }
     }
@@ -127,7 +127,7 @@ struct LoadHandler: FrameHandler {
 
     /// A connection past its lifetime sends nothing more and closes once its replies are in, or, if it closes
     /// abruptly, as soon as nothing of ours is left to write (so the close cannot wait on a peer we stopped reading).
-    private func retire(_ state: ConnectionState, connection: inout ConnectionContext) {
+    private func retire(_ state: LoadConnection, connection: inout ConnectionContext) {
         state.retiring = true
         if state.received == state.sent || (state.closesAbruptly && connection.pendingWriteBytes == 0) {
             connection.close()

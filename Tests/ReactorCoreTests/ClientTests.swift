@@ -18,7 +18,7 @@ struct CountingClient: FrameHandler {
     var receivedByConnection: [ConnectionID: Int] = [:]
 
     mutating func onOpen(connection: inout ConnectionContext) {
-        for index in 0..<count { connection.write(pattern(32, seed: index)) }
+        for index in 0..<count { connection.writeFrame(pattern(32, seed: index)) }
     }
 
     mutating func onFrame(_ frame: FrameView, connection: inout ConnectionContext) {

@@ -6,7 +6,7 @@ import Testing
     @Test func eventsForClosedAndReusedFdAreDropped() {
         var table = ConnectionTable()
         let firstID = ConnectionID(loop: 0, fd: 7, generation: table.nextGeneration(for: 7))
-        let first = Connection(id: firstID, maxFrameLength: 1024)
+        let first = Connection(id: firstID)
         table.insert(first)
         #expect(table.lookup(tag: firstID.tag) === first)
 
@@ -16,7 +16,7 @@ import Testing
         // The kernel hands descriptor 7 to the next connection at once.
         let secondID = ConnectionID(loop: 0, fd: 7, generation: table.nextGeneration(for: 7))
         #expect(secondID.generation != firstID.generation)
-        let second = Connection(id: secondID, maxFrameLength: 1024)
+        let second = Connection(id: secondID)
         table.insert(second)
         #expect(table.lookup(tag: firstID.tag) == nil, "a stale event must not reach the new connection")
         #expect(table.lookup(tag: secondID.tag) === second)
@@ -27,7 +27,7 @@ import Testing
     @Test func theWakeupTagNeverMatchesAConnection() {
         var table = ConnectionTable()
         let id = ConnectionID(loop: 0, fd: 3, generation: table.nextGeneration(for: 3))
-        let connection = Connection(id: id, maxFrameLength: 16)
+        let connection = Connection(id: id)
         table.insert(connection)
         #expect(table.lookup(tag: EventLoop.wakeupTag) == nil)
         table.remove(connection)

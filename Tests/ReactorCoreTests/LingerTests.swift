@@ -72,7 +72,7 @@ extension LoopbackTests.Linger {
 
         func onFrame(_ frame: FrameView, connection: inout ConnectionContext) {
             let block = [UInt8](repeating: 0x5A, count: 64 * 1024)
-            for _ in 0..<64 { connection.write(block) }
+            for _ in 0..<64 { connection.writeFrame(block) }
             connection.close()
         }
 

@@ -60,6 +60,9 @@
         classes.deallocate()
     }
 
+    /// Bytes per chunk of the largest class.
+    @_spi(Benchmarks) public var largestChunkSize: Int { classes[classCount - 1].chunkSize }
+
     /// The index of the smallest class holding `byteCount` bytes.
     @inline(__always)
     @_spi(Benchmarks) public func sizeClass(for byteCount: Int) -> Int {

@@ -1,3 +1,4 @@
+import Dispatch
 import Synchronization
 
 #if canImport(Glibc)
@@ -17,7 +18,7 @@ import Synchronization
 /// ``connect(to:from:)`` returns as soon as the non-blocking connect has started: the handler's ``FrameHandler/onOpen(connection:)``
 /// runs on the owning loop when it completes, or ``FrameHandler/onClose(_:reason:)`` with
 /// ``CloseReason/connectFailed(_:)`` when it fails.
-public final class Client<Handler: FrameHandler>: Sendable {
+public final class Client<Handler: StreamHandler>: Sendable {
     /// The configuration the client was created with.
     public let configuration: ClientConfiguration
     private let handler: Handler
@@ -52,9 +53,15 @@ public final class Client<Handler: FrameHandler>: Sendable {
     }
 
     /// Starts connecting to `address` on the next loop (round-robin), optionally from a local `source` address
-    /// (for example 127.0.0.2 to get a fresh range of ephemeral ports for many connections).
-    /// Throws only when no socket could be created or the connect failed at once.
-    public func connect(to address: SocketAddress, from source: SocketAddress? = nil) throws {
+    /// (for example 127.0.0.2 to get a fresh range of ephemeral ports for many connections), and returns the new
+    /// connection's handle.
+    ///
+    /// Returns once the connection is registered with its loop (microseconds: it waits for the loop to run one
+    /// task, not for the handshake). The handler's `onOpen` runs when the handshake completes, or `onClose` with
+    /// ``CloseReason/connectFailed(_:)`` when it fails. Throws when no socket could be created, the connect failed
+    /// at once, or the client is stopping. Not on one of the client's own loops (it would wait for itself).
+    @discardableResult
+    public func connect(to address: SocketAddress, from source: SocketAddress? = nil) throws -> ConnectionHandle {
         let group: ReactorGroup<Handler>? = lifecycle.withLock { state in
             if case .running(let group) = state { return group }
             return nil
@@ -69,7 +76,18 @@ public final class Client<Handler: FrameHandler>: Sendable {
             Posix.close(fd)
             throw error
         }
-        group.next().adoptConnecting(fd)
+        precondition(!group.isCalledFromALoop, "Client.connect(to:) called on one of the client's own loops")
+        let registered = Lock<ConnectionHandle?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        group.next().adoptConnecting(fd) { handle in
+            registered.withLock { $0 = handle }
+            done.signal()
+        }
+        done.wait()
+        guard let handle = registered.withLock({ $0 }) else {
+            throw SystemError(syscall: "connect", errno: Errno(rawValue: ECANCELED))
+        }
+        return handle
     }
 
     /// Flushes what is queued (up to the drain timeout), closes every connection and joins every thread.
@@ -95,7 +113,7 @@ public final class Client<Handler: FrameHandler>: Sendable {
     /// its loop runs the task. Copies `payload` and posts a task, so this is for occasional pushes, not the hot
     /// path (inside a handler, write to the ``ConnectionContext`` instead).
     public func write(_ payload: [UInt8], to id: ConnectionID) {
-        runningGroup?.withConnection(id) { $0.write(payload) }
+        runningGroup?.withConnection(id) { $0.writeFrame(payload) }
     }
 
     /// Closes `id` after its queued replies are written, from any thread; a no-op if it already closed.

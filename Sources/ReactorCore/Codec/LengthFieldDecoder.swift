@@ -1,165 +1,161 @@
-/// Splits a byte stream into frames of a 4-byte big-endian length followed by that many payload bytes.
+/// Splits a stream into frames announced by a length field, with the parameters of Netty's
+/// `LengthFieldBasedFrameDecoder`.
 ///
-/// A small state machine: `waitingForHeader` keeps up to three bytes of a split length prefix inline;
-/// `waitingForBody` keeps a frame that arrived in pieces in one pooled chunk sized for its length. Complete frames
-/// in the input are handed out in place (no copy). An idle decoder holds no chunk. A length above
-/// ``maxFrameLength`` is reported before anything is allocated for it.
-@_spi(Benchmarks) public struct LengthFieldDecoder {
-    /// Bytes in the length prefix.
-    static let headerLength = 4
-
-    /// Where the decoder is between two inputs.
-    enum State {
-        /// `count` bytes (0...3) of the next length prefix are in `partial`, most significant first.
-        case waitingForHeader(partial: UInt32, count: Int)
-        /// A frame of `length` bytes is being collected in `chunk` (of pool class `sizeClass`); `filled` are in.
-        case waitingForBody(length: Int, chunk: UnsafeMutableRawPointer, sizeClass: Int, filled: Int)
+/// A frame on the wire is `lengthFieldOffset` bytes of prefix, a `lengthFieldLength`-byte unsigned length `L`
+/// (big or little endian), then `L + lengthAdjustment` more bytes. The handler gets the frame without its first
+/// `initialBytesToStrip` bytes. The default (offset 0, 4 bytes, big endian, adjustment 0, strip 4, max 1 MiB) is
+/// the framework's own echo protocol: a 4-byte big-endian payload length, then the payload.
+///
+/// ```
+/// offset 0, 2-byte little-endian length, strip 2     02 00 'h' 'i'            -> "hi"
+/// length counts the header: adjustment -4, strip 4   00 00 00 06 'h' 'i'      -> "hi"
+/// 1-byte type before the length: offset 1, strip 0   07 00 00 00 02 'h' 'i'   -> the whole 7-byte frame
+/// ```
+///
+/// The declared length is checked against ``maxFrameLength`` as soon as the length field has arrived, before a
+/// single body byte is buffered. A complete frame is handed out in place (no copy); the decoder keeps no state.
+public struct LengthFieldDecoder: MessageDecoder, Hashable {
+    /// The order of the length field's bytes.
+    public enum ByteOrder: Hashable, Sendable {
+        case bigEndian
+        case littleEndian
     }
 
-    /// Why decoding stopped early.
-    @_spi(Benchmarks) public enum Outcome: Equatable {
-        /// All input consumed; a partial frame may be buffered.
-        case consumed
-        /// A length prefix exceeded the limit; the stream is unusable.
-        case frameTooLong(length: Int)
-        /// The frame callback asked to stop; the rest of the input was not looked at.
-        case stopped
-    }
+    /// Bytes before the length field (a type byte, a magic number…); they belong to the frame.
+    public let lengthFieldOffset: Int
+    /// Width of the length field in bytes: 1, 2, 3, 4 or 8.
+    public let lengthFieldLength: Int
+    /// Byte order of the length field.
+    public let byteOrder: ByteOrder
+    /// Added to the length field's value to get the number of bytes that follow the length field (negative when
+    /// the value counts the header too, positive when it leaves out a trailer).
+    public let lengthAdjustment: Int
+    /// Bytes dropped from the front of each frame before it is handed to the handler.
+    public let initialBytesToStrip: Int
+    /// The largest number of bytes after the length field (value + adjustment); for the default format that is
+    /// the payload length. A larger declared length throws ``MessageDecodingError/frameTooLong(length:limit:)``
+    /// before anything is buffered.
+    public let maxFrameLength: Int
 
-    /// The largest payload accepted.
-    let maxFrameLength: Int
-    private(set) var state = State.waitingForHeader(partial: 0, count: 0)
-
-    @_spi(Benchmarks) public init(maxFrameLength: Int) {
+    /// A decoder with Netty's parameters; `initialBytesToStrip` defaults to the end of the length field (the handler
+    /// gets what follows it).
+    public init(
+        lengthFieldOffset: Int = 0,
+        lengthFieldLength: Int = 4,
+        byteOrder: ByteOrder = .bigEndian,
+        lengthAdjustment: Int = 0,
+        initialBytesToStrip: Int? = nil,
+        maxFrameLength: Int = 1 << 20
+    ) {
+        precondition([1, 2, 3, 4, 8].contains(lengthFieldLength), "lengthFieldLength must be 1, 2, 3, 4 or 8")
+        precondition(lengthFieldOffset >= 0, "lengthFieldOffset must not be negative")
+        precondition(maxFrameLength >= 0, "maxFrameLength must not be negative")
+        let strip = initialBytesToStrip ?? (lengthFieldOffset + lengthFieldLength)
+        precondition(strip >= 0, "initialBytesToStrip must not be negative")
+        self.lengthFieldOffset = lengthFieldOffset
+        self.lengthFieldLength = lengthFieldLength
+        self.byteOrder = byteOrder
+        self.lengthAdjustment = lengthAdjustment
+        self.initialBytesToStrip = strip
         self.maxFrameLength = maxFrameLength
     }
 
-    /// Bytes of an incomplete frame held (prefix bytes included); 0 when the decoder is between frames.
-    @_spi(Benchmarks) public var bufferedBytes: Int {
-        switch state {
-        case .waitingForHeader(_, let count): return count
-        case .waitingForBody(_, _, _, let filled): return Self.headerLength + filled
-        }
+    /// Bytes up to the end of the length field.
+    @inlinable
+    public var headerLength: Int { lengthFieldOffset + lengthFieldLength }
+
+    @inlinable
+    public func decode(_ input: RawSpan, newBytesAt: Int) throws(MessageDecodingError) -> DecodeStep {
+        let headerEnd = lengthFieldOffset + lengthFieldLength
+        let available = input.byteCount
+        if available < headerEnd { return .needMoreInput(atLeast: headerEnd) }
+        let raw = readLength(input, at: lengthFieldOffset)
+        if raw > UInt64(Int.max / 2) { throw .frameTooLong(length: Int.max, limit: maxFrameLength) }
+        let bodyLength = Int(raw) + lengthAdjustment
+        if bodyLength > maxFrameLength { throw .frameTooLong(length: bodyLength, limit: maxFrameLength) }
+        let frameLength = headerEnd + bodyLength
+        if bodyLength < 0 || frameLength < initialBytesToStrip { throw .invalidLengthField(value: bodyLength) }
+        if available < frameLength { return .needMoreInput(atLeast: frameLength) }
+        return .message(payload: initialBytesToStrip..<frameLength, consumed: frameLength)
     }
 
-    /// Decodes `input`, calling `onFrame` for every complete frame; `onFrame` returns false to stop.
-    @inline(__always)
-    @_spi(Benchmarks) public mutating func decode(
-        _ input: UnsafeRawBufferPointer,
-        pool: SlabPool,
-        onFrame: (FrameView) -> Bool
-    ) -> Outcome {
-        guard var cursor = input.baseAddress, input.count > 0 else { return .consumed }
-        let end = cursor + input.count
-
-        // Finish whatever the previous input left incomplete.
-        switch state {
-        case .waitingForHeader(var partial, var count) where count > 0:
-            while count < Self.headerLength && cursor < end {
-                partial = partial << 8 | UInt32(cursor.load(as: UInt8.self))
-                cursor += 1
-                count += 1
+    /// The length field's unsigned value at `offset`.
+    @inlinable @inline(__always)
+    func readLength(_ input: RawSpan, at offset: Int) -> UInt64 {
+        switch lengthFieldLength {
+        case 4:
+            let value = input.unsafeLoadUnaligned(fromByteOffset: offset, as: UInt32.self)
+            return UInt64(byteOrder == .bigEndian ? UInt32(bigEndian: value) : UInt32(littleEndian: value))
+        case 2:
+            let value = input.unsafeLoadUnaligned(fromByteOffset: offset, as: UInt16.self)
+            return UInt64(byteOrder == .bigEndian ? UInt16(bigEndian: value) : UInt16(littleEndian: value))
+        case 1:
+            return UInt64(input.unsafeLoad(fromByteOffset: offset, as: UInt8.self))
+        case 8:
+            let value = input.unsafeLoadUnaligned(fromByteOffset: offset, as: UInt64.self)
+            return byteOrder == .bigEndian ? UInt64(bigEndian: value) : UInt64(littleEndian: value)
+        default:  // 3
+            var value: UInt64 = 0
+            for index in 0..<3 {
+                let byte = UInt64(input.unsafeLoad(fromByteOffset: offset + index, as: UInt8.self))
+                value |= byteOrder == .bigEndian ? byte << (8 * (2 - index)) : byte << (8 * index)
             }
-            guard count == Self.headerLength else {
-                state = .waitingForHeader(partial: partial, count: count)
-                return .consumed
-            }
-            state = .waitingForHeader(partial: 0, count: 0)
-            let length = Int(partial)
-            if length > maxFrameLength { return .frameTooLong(length: length) }
-            if end - cursor >= length {
-                let frame = FrameView(base: cursor, count: length)
-                cursor += length
-                if !onFrame(frame) { return .stopped }
-            } else {
-                startBody(length: length, from: cursor, count: end - cursor, pool: pool)
-                return .consumed
-            }
-        case .waitingForHeader:
-            break
-        case .waitingForBody(let length, let chunk, _, let filled):
-            let take = min(length - filled, end - cursor)
-            (chunk + filled).copyMemory(from: cursor, byteCount: take)
-            cursor += take
-            let outcome = bodyAdvanced(by: take, pool: pool, onFrame: onFrame)
-            if outcome != .consumed { return outcome }
-            if case .waitingForBody = state { return .consumed }  // input used up, frame still incomplete
+            return value
         }
+    }
+}
 
-        // Whole frames straight from the input.
-        while end - cursor >= Self.headerLength {
-            let length = Int(UInt32(bigEndian: cursor.loadUnaligned(as: UInt32.self)))
-            if length > maxFrameLength { return .frameTooLong(length: length) }
-            let body = cursor + Self.headerLength
-            if end - body < length {
-                startBody(length: length, from: body, count: end - body, pool: pool)
-                return .consumed
-            }
-            cursor = body + length
-            if !onFrame(FrameView(base: body, count: length)) { return .stopped }
-        }
+/// Writes the length field a ``LengthFieldDecoder`` with the same width, byte order and adjustment reads: the
+/// encoder half of the length-field codec (Netty's `LengthFieldPrepender`). Used by
+/// ``ConnectionContext/writeFrame(_:using:)-(RawSpan,_)`` and friends; the only place a length header is formatted.
+public struct LengthFieldPrepender: Hashable, Sendable {
+    /// Width of the length field in bytes: 1, 2, 3, 4 or 8.
+    public let lengthFieldLength: Int
+    /// Byte order of the length field.
+    public let byteOrder: LengthFieldDecoder.ByteOrder
+    /// Subtracted from the header's value, the mirror of ``LengthFieldDecoder/lengthAdjustment``: the value written
+    /// is `payload count - lengthAdjustment` (so `-4` with a 4-byte field writes `count + 4`).
+    public let lengthAdjustment: Int
 
-        // A split length prefix: keep its bytes inline.
-        var partial: UInt32 = 0
-        var count = 0
-        while cursor < end {
-            partial = partial << 8 | UInt32(cursor.load(as: UInt8.self))
-            cursor += 1
-            count += 1
-        }
-        state = .waitingForHeader(partial: partial, count: count)
-        return .consumed
+    /// The framework's own frame header: 4 bytes, big endian, the payload length.
+    public static let standard = LengthFieldPrepender()
+
+    /// A prepender; the defaults match ``LengthFieldDecoder/init(lengthFieldOffset:lengthFieldLength:byteOrder:lengthAdjustment:initialBytesToStrip:maxFrameLength:)``'s.
+    public init(lengthFieldLength: Int = 4, byteOrder: LengthFieldDecoder.ByteOrder = .bigEndian, lengthAdjustment: Int = 0)
+    {
+        precondition([1, 2, 3, 4, 8].contains(lengthFieldLength), "lengthFieldLength must be 1, 2, 3, 4 or 8")
+        self.lengthFieldLength = lengthFieldLength
+        self.byteOrder = byteOrder
+        self.lengthAdjustment = lengthAdjustment
     }
 
-    /// Where to read the rest of a large pending frame directly (skipping the read buffer), if one is pending and
-    /// at least `threshold` bytes are missing.
-    @inline(__always)
-    @_spi(Fuzzing) public func directReadTarget(threshold: Int) -> UnsafeMutableRawBufferPointer? {
-        guard case .waitingForBody(let length, let chunk, _, let filled) = state, length - filled >= threshold else {
-            return nil
-        }
-        return UnsafeMutableRawBufferPointer(start: chunk + filled, count: length - filled)
+    /// The prepender matching `decoder`'s length field (its offset and stripping are the caller's business).
+    public init(matching decoder: LengthFieldDecoder) {
+        self.init(
+            lengthFieldLength: decoder.lengthFieldLength, byteOrder: decoder.byteOrder,
+            lengthAdjustment: decoder.lengthAdjustment)
     }
 
-    /// Records `byteCount` bytes read into ``directReadTarget(threshold:)``; delivers the frame when complete.
-    @inline(__always)
-    @_spi(Fuzzing) public mutating func didReadDirectly(
-        _ byteCount: Int, pool: SlabPool, onFrame: (FrameView) -> Bool
-    ) -> Outcome {
-        bodyAdvanced(by: byteCount, pool: pool, onFrame: onFrame)
+    /// True when a payload of `count` bytes fits the field.
+    @inlinable
+    public func canEncode(payloadCount count: Int) -> Bool {
+        let value = count - lengthAdjustment
+        if value < 0 { return false }
+        return lengthFieldLength == 8 || value < 1 << (8 * lengthFieldLength)
     }
 
-    /// `added` more bytes of the pending body are in its chunk; once the frame is complete, delivers it and returns
-    /// the chunk to `pool`.
-    @inline(__always)
-    private mutating func bodyAdvanced(by added: Int, pool: SlabPool, onFrame: (FrameView) -> Bool) -> Outcome {
-        guard case .waitingForBody(let length, let chunk, let sizeClass, let filled) = state else {
-            preconditionFailure("body bytes added without a pending body")
+    /// Stores the header for a payload of `count` bytes at `destination` (``lengthFieldLength`` bytes).
+    @inlinable @inline(__always)
+    public func storeHeader(payloadCount count: Int, at destination: UnsafeMutableRawPointer) {
+        let value = UInt64(truncatingIfNeeded: count - lengthAdjustment)
+        if lengthFieldLength == 4 {
+            let field = UInt32(truncatingIfNeeded: value)
+            destination.storeBytes(of: byteOrder == .bigEndian ? field.bigEndian : field.littleEndian, as: UInt32.self)
+            return
         }
-        if filled + added < length {
-            state = .waitingForBody(length: length, chunk: chunk, sizeClass: sizeClass, filled: filled + added)
-            return .consumed
+        for index in 0..<lengthFieldLength {
+            let shift = byteOrder == .bigEndian ? 8 * (lengthFieldLength - 1 - index) : 8 * index
+            destination.storeBytes(of: UInt8(truncatingIfNeeded: value >> shift), toByteOffset: index, as: UInt8.self)
         }
-        state = .waitingForHeader(partial: 0, count: 0)
-        let keepGoing = onFrame(FrameView(base: chunk, count: length))
-        pool.put(chunk, sizeClass: sizeClass)
-        return keepGoing ? .consumed : .stopped
-    }
-
-    /// Starts collecting a frame of `length` bytes whose first `count` bytes are at `source`, in one pooled chunk.
-    @inline(__always)
-    private mutating func startBody(length: Int, from source: UnsafeRawPointer, count: Int, pool: SlabPool) {
-        let sizeClass = pool.sizeClass(for: length)
-        let chunk = pool.get(sizeClass: sizeClass)
-        chunk.copyMemory(from: source, byteCount: count)
-        state = .waitingForBody(length: length, chunk: chunk, sizeClass: sizeClass, filled: count)
-    }
-
-    /// Returns a pending chunk to `pool` (the connection is closing).
-    @_spi(Benchmarks) public mutating func reset(pool: SlabPool) {
-        if case .waitingForBody(_, let chunk, let sizeClass, _) = state {
-            pool.put(chunk, sizeClass: sizeClass)
-        }
-        state = .waitingForHeader(partial: 0, count: 0)
     }
 }

@@ -2,13 +2,20 @@
 public enum CloseReason: Sendable, Hashable, CustomStringConvertible {
     /// The peer shut down its side cleanly between frames; every reply was sent first.
     case peerClosed
-    /// The peer shut down its side in the middle of a frame (`bufferedBytes` of it had arrived).
+    /// The peer shut down its side with `bufferedBytes` of input left unconsumed (the middle of a frame).
     case truncatedFrame(bufferedBytes: Int)
     /// The peer reset the connection (`ECONNRESET`, or `EPIPE` on write).
     case peerReset
     /// A length prefix exceeded the configured maximum: nothing was allocated for that frame, the replies to the
     /// frames before it were sent, then the connection was closed.
     case frameTooLong(length: Int, limit: Int)
+    /// The handler kept more than ``ConnectionLimits/maxBufferedInput`` bytes unconsumed (a message that never
+    /// completes, or a handler that never consumes): `bufferedBytes` were held when it was closed.
+    case bufferedInputTooLarge(bufferedBytes: Int, limit: Int)
+    /// A ``MessageDecoder`` found input that can never form a valid message (a line longer than its limit, an
+    /// invalid length field), or a handler called ``ConnectionContext/close(dueTo:)``. The replies to the messages
+    /// before it were sent first.
+    case decodingFailed(MessageDecodingError)
     /// The peer made no progress (sent nothing and read none of the queued replies) for the idle timeout.
     case idleTimeout
     /// A frame started arriving but did not complete within the read timeout (`bufferedBytes` of it had arrived).
@@ -31,6 +38,8 @@ public enum CloseReason: Sendable, Hashable, CustomStringConvertible {
         case .truncatedFrame: return .truncatedFrame
         case .peerReset: return .peerReset
         case .frameTooLong: return .frameTooLong
+        case .bufferedInputTooLarge: return .bufferedInputTooLarge
+        case .decodingFailed: return .decodingFailed
         case .writeBufferOverflow: return .writeBufferOverflow
         case .idleTimeout: return .idleTimeout
         case .readTimeout: return .readTimeout
@@ -44,7 +53,7 @@ public enum CloseReason: Sendable, Hashable, CustomStringConvertible {
     /// ``CloseReason`` without associated values.
     public enum Kind: Int, Sendable, Hashable, CaseIterable, CustomStringConvertible {
         case peerClosed, truncatedFrame, peerReset, frameTooLong, writeBufferOverflow, idleTimeout, readTimeout
-        case closedByHandler, shutdown, connectFailed, ioError
+        case closedByHandler, shutdown, connectFailed, ioError, bufferedInputTooLarge, decodingFailed
 
         public var description: String {
             switch self {
@@ -59,6 +68,8 @@ public enum CloseReason: Sendable, Hashable, CustomStringConvertible {
             case .shutdown: return "shutdown"
             case .connectFailed: return "connectFailed"
             case .ioError: return "ioError"
+            case .bufferedInputTooLarge: return "bufferedInputTooLarge"
+            case .decodingFailed: return "decodingFailed"
             }
         }
     }
@@ -71,6 +82,9 @@ public enum CloseReason: Sendable, Hashable, CustomStringConvertible {
         case .frameTooLong(let length, let limit): return "frame too long (\(length) > \(limit) bytes)"
         case .writeBufferOverflow(let pending, let limit):
             return "write buffer overflow (\(pending) > \(limit) bytes unsent)"
+        case .bufferedInputTooLarge(let bytes, let limit):
+            return "buffered input too large (\(bytes) > \(limit) bytes unconsumed)"
+        case .decodingFailed(let error): return "decoding failed: \(error)"
         case .idleTimeout: return "idle timeout"
         case .readTimeout(let bytes): return "read timeout (frame incomplete, \(bytes) bytes of it buffered)"
         case .closedByHandler: return "closed by handler"

@@ -1,9 +1,10 @@
-/// One connection's state, owned by its loop: the decoder's partial frame, the unsent replies, the epoll interest
-/// and the lifecycle flags. Touched only on the owning loop's thread.
+/// One connection's state, owned by its loop: the unconsumed input, the unsent replies, the epoll interest and the
+/// lifecycle flags. Touched only on the owning loop's thread.
 ///
-/// An idle connection (no partial frame, nothing unsent) holds no buffer: only this object and its table slot.
-/// It is its own timer: the loop's connection timer heap holds it directly (see `SubReactor+Timeouts`).
-@_spi(Benchmarks) public final class Connection: TimerHeapElement {
+/// An idle connection (no unconsumed input, nothing unsent) holds no buffer: only this object and its table slot.
+/// It is its own timer: the loop's connection timer heap holds it directly (see `SubReactor+Timeouts`). The handler's
+/// per-connection state lives in the ``StatefulConnection`` subclass the loop creates, inline in the same object.
+@_spi(Benchmarks) public class Connection: TimerHeapElement {
     /// Lifecycle and scheduling flags.
     struct Flags: OptionSet {
         let rawValue: UInt16
@@ -26,6 +27,9 @@
         /// Every reply is out and our FIN is sent; input is read and dropped until the peer's FIN (or the linger
         /// timeout), so that unread input does not turn the close into a reset that could destroy those replies.
         static let lingering = Flags(rawValue: 1 << 8)
+        /// Writability came back while unconsumed input was kept: offer it to the handler again at the next flush,
+        /// since the peer may be waiting for replies and send nothing that would trigger a read.
+        static let redeliverInput = Flags(rawValue: 1 << 9)
 
         // Combinations the hot path tests, spelled with `rawValue` so they fold to constants even in debug builds
         // (an array literal there would allocate on every test).
@@ -39,25 +43,31 @@
         static let notWritable = Flags(rawValue: closed.rawValue | overflowed.rawValue)
     }
 
-    let id: ConnectionID
-    @exclusivity(unchecked) var decoder: LengthFieldDecoder
-    @exclusivity(unchecked) var outbound = OutboundBuffer()
+    final let id: ConnectionID
+    /// Bytes received and not consumed by the handler yet (a pooled chunk, or nothing).
+    @exclusivity(unchecked) final var inbound = InboundBuffer()
+    @exclusivity(unchecked) final var outbound = OutboundBuffer()
     /// The events currently registered with epoll.
-    @exclusivity(unchecked) var interest: UInt32 = 0
-    @exclusivity(unchecked) var flags: Flags = []
+    @exclusivity(unchecked) final var interest: UInt32 = 0
+    @exclusivity(unchecked) final var flags: Flags = []
     /// The reason to report once a deferred close (after flush) happens.
-    var pendingCloseReason: CloseReason = .peerClosed
+    final var pendingCloseReason: CloseReason = .peerClosed
     /// When the peer last made progress (a read, or a write that drained queued bytes); loop time, nanoseconds.
-    @exclusivity(unchecked) var lastActivity: UInt64 = 0
-    /// When the incomplete frame now buffered began arriving; 0 when the decoder is between frames.
-    @exclusivity(unchecked) var partialFrameSince: UInt64 = 0
-    var timerDeadline: UInt64 = 0
-    var timerIndex = -1
+    @exclusivity(unchecked) final var lastActivity: UInt64 = 0
+    /// When the unconsumed input now buffered began waiting (restarted whenever the handler consumes); 0 when none.
+    @exclusivity(unchecked) final var partialFrameSince: UInt64 = 0
+    final var timerDeadline: UInt64 = 0
+    final var timerIndex = -1
 
     @inline(__always) var fd: CInt { id.fd }
 
-    @_spi(Benchmarks) public init(id: ConnectionID, maxFrameLength: Int) {
+    @_spi(Benchmarks) public init(id: ConnectionID) {
         self.id = id
-        self.decoder = LengthFieldDecoder(maxFrameLength: maxFrameLength)
     }
+}
+
+/// A connection with the handler's per-connection state stored inline (no side table, no lookup per message).
+/// `state` is nil until the handler's `onOpen` returned it, and again once `onClose` took it back.
+final class StatefulConnection<State>: Connection {
+    @exclusivity(unchecked) var state: State?
 }

@@ -3,6 +3,16 @@ public struct ConnectionLimits: Sendable, Hashable {
     /// The largest frame payload accepted; a larger length prefix closes the connection with
     /// ``CloseReason/frameTooLong(length:limit:)`` before anything is allocated for it. Default 1 MiB.
     public var maxFrameLength: Int = 1 << 20
+    /// The most unconsumed input a connection may hold between two handler calls (a message still arriving, or
+    /// bytes a handler declined to consume). Past it the connection closes with
+    /// ``CloseReason/bufferedInputTooLarge(bufferedBytes:limit:)``. Buffered memory only grows with bytes that
+    /// arrived: an ``InboundBytes/expect(atLeast:)`` beyond this is never allocated. Default: ``maxFrameLength`` + 4
+    /// (one default frame with its header), following ``maxFrameLength`` unless set.
+    public var maxBufferedInput: Int {
+        get { explicitMaxBufferedInput ?? maxFrameLength + 4 }
+        set { explicitMaxBufferedInput = newValue }
+    }
+    private var explicitMaxBufferedInput: Int?
     /// Bytes of the loop's read buffer; complete frames in it are decoded in place. Default 64 KiB.
     public var readBufferSize: Int = 64 * 1024
     /// The most bytes read from one connection per wakeup, so one fast peer cannot starve the others. Default 256 KiB.
@@ -40,6 +50,7 @@ public struct ConnectionLimits: Sendable, Hashable {
 
     func validated() -> ConnectionLimits {
         precondition(maxFrameLength >= 0 && maxFrameLength <= Int(UInt32.max), "maxFrameLength out of range")
+        precondition(maxBufferedInput >= 1 && maxBufferedInput <= 1 << 40, "maxBufferedInput out of range")
         precondition(readBufferSize >= 4096, "readBufferSize must be at least 4 KiB")
         precondition(outboundChunkSize >= 4096, "outboundChunkSize must be at least 4 KiB")
         precondition(writeLowWatermark <= writeHighWatermark, "writeLowWatermark must not exceed writeHighWatermark")

@@ -6,14 +6,16 @@
 /// iovec scratch array, the list of connections to flush, the limits and the counters.
 ///
 /// Allocated once when the loop starts and reused for its whole life, so the hot path never allocates.
-/// Touched only on the owning loop's thread.
+/// Touched only on the owning loop's thread. It is `@unchecked Sendable` so that a ``ConnectionHandle`` can carry it
+/// to other threads: a handle touches it only on the owning loop (it checks `inEventLoop` or posts a task) and reads
+/// only the thread-safe `loop` and `registry` elsewhere.
 ///
 /// Hot stored properties here, in ``Connection`` and in ``SubReactor`` are `@exclusivity(unchecked)`: they are touched
 /// only by the loop thread and never through overlapping accesses (the loopback tests ran with the checks on), and the
 /// dynamic check was a third of the cost of a pool get/put (measured in Benchmarks/).
-final class LoopIO {
+final class LoopIO: @unchecked Sendable {
     /// The loop these resources belong to (which owns them).
-    unowned let loop: EventLoop
+    let loop: EventLoop
     let pool: SlabPool
     let readBuffer: UnsafeMutableRawBufferPointer
     let vectors: UnsafeMutablePointer<iovec>
@@ -25,6 +27,9 @@ final class LoopIO {
     let outboundClass: Int
     let outboundChunkSize: Int
     @exclusivity(unchecked) var counters = LoopCounters()
+    /// The loop's connections by descriptor (here rather than in the generic sub-reactor so that a
+    /// ``ConnectionHandle`` can find a connection's context on its loop without knowing the handler type).
+    @exclusivity(unchecked) var table = ConnectionTable()
     /// Replies written by the connection being read right now go here first and leave with one `send` at the end of
     /// its read batch; only what the socket does not take is copied into the connection's pooled queue. So the
     /// common echo path touches no pool chunk, and a connection that keeps up never holds one.
@@ -34,10 +39,14 @@ final class LoopIO {
     /// The connection whose read batch is running (the only one that may use `staging`).
     @exclusivity(unchecked) var stagingOwner: ObjectIdentifier?
 
-    init(limits: ConnectionLimits, loop: EventLoop) {
+    /// Which connections are open (shared by every loop of a server or client), for ``ConnectionHandle``s.
+    let registry: ConnectionRegistry
+
+    init(limits: ConnectionLimits, loop: EventLoop, registry: ConnectionRegistry) {
         self.loop = loop
+        self.registry = registry
         self.limits = limits
-        self.pool = SlabPool(largestChunk: max(limits.maxFrameLength, limits.outboundChunkSize))
+        self.pool = SlabPool(largestChunk: max(limits.maxBufferedInput, limits.outboundChunkSize))
         self.readBuffer = .allocate(byteCount: limits.readBufferSize, alignment: 64)
         self.vectorCapacity = 1024  // UIO_MAXIOV
         self.vectors = .allocate(capacity: vectorCapacity)
@@ -65,36 +74,105 @@ final class LoopIO {
 }
 
 extension LoopIO {
-    /// Queues one frame (length prefix + `payload`) on `connection`, enforcing the hard cap on unsent bytes.
+    /// Whether `byteCount` more unsent bytes are allowed on `connection`: false when it no longer takes writes, or
+    /// (marking it overflowed, to be closed at the next flush) when they would pass the hard cap.
     @inline(__always)
-    func appendFrame(payload: UnsafeRawPointer?, count: Int, to connection: Connection) {
-        if !connection.flags.isDisjoint(with: .notWritable) { return }
+    func admits(_ byteCount: Int, on connection: Connection) -> Bool {
+        if !connection.flags.isDisjoint(with: .notWritable) { return false }
         let staged = ObjectIdentifier(connection) == stagingOwner ? stagingCount : 0
-        let total = connection.outbound.pendingBytes + staged + LengthFieldDecoder.headerLength + count
+        let total = connection.outbound.pendingBytes + staged + byteCount
         if total > limits.maxPendingWriteBytes {
             connection.flags.insert(.overflowed)
-            connection.pendingCloseReason = .writeBufferOverflow(
-                pendingBytes: total, limit: limits.maxPendingWriteBytes)
+            connection.pendingCloseReason = .writeBufferOverflow(pendingBytes: total, limit: limits.maxPendingWriteBytes)
             markDirty(connection)
+            return false
+        }
+        return true
+    }
+
+    /// Where `connection` may write `byteCount` bytes contiguously in the staging buffer right now, if anywhere: only
+    /// the connection whose read batch is running, only while nothing of it is queued (so bytes stay in order).
+    @inline(__always)
+    func stagingSpace(_ byteCount: Int, for connection: Connection) -> UnsafeMutableRawPointer? {
+        guard ObjectIdentifier(connection) == stagingOwner, connection.outbound.isEmpty else { return nil }
+        if stagingCount + byteCount <= stagingCapacity { return staging + stagingCount }
+        // Staging is full: what is staged moves to the queue first, and everything after it follows there.
+        spillStaging(to: connection)
+        return nil
+    }
+
+    /// Moves the staged bytes of `connection` (the staging owner) to its queue.
+    func spillStaging(to connection: Connection) {
+        guard stagingCount > 0 else { return }
+        connection.outbound.append(
+            staging, count: stagingCount, pool: pool, sizeClass: outboundClass, chunkSize: outboundChunkSize)
+        stagingCount = 0
+        markDirty(connection)
+    }
+
+    /// Queues `byteCount` raw bytes from `source` on `connection` (staged when possible, else queued), enforcing
+    /// the hard cap on unsent bytes. The one copy every write ends in.
+    @inline(__always)
+    func write(_ source: UnsafeRawPointer?, count byteCount: Int, to connection: Connection) {
+        guard byteCount > 0, let source, admits(byteCount, on: connection) else { return }
+        append(source, count: byteCount, to: connection)
+    }
+
+    /// The copy without the admission check (the caller did it).
+    @inline(__always)
+    private func append(_ source: UnsafeRawPointer, count byteCount: Int, to connection: Connection) {
+        if let destination = stagingSpace(byteCount, for: connection) {
+            destination.copyMemory(from: source, byteCount: byteCount)
+            stagingCount += byteCount
             return
         }
-        if ObjectIdentifier(connection) == stagingOwner && connection.outbound.isEmpty {
-            if stagingCount + LengthFieldDecoder.headerLength + count <= stagingCapacity {
-                (staging + stagingCount).storeBytes(of: UInt32(truncatingIfNeeded: count).bigEndian, as: UInt32.self)
-                if let payload, count > 0 { (staging + stagingCount + 4).copyMemory(from: payload, byteCount: count) }
-                stagingCount += LengthFieldDecoder.headerLength + count
-                counters.framesOut += 1
-                return
-            }
-            // Staging is full: move what is staged to the queue first, so bytes stay in order.
-            connection.outbound.append(
-                staging, count: stagingCount, pool: pool, sizeClass: outboundClass, chunkSize: outboundChunkSize)
-            stagingCount = 0
-        }
-        connection.outbound.appendFrame(
-            payload: payload, count: count, pool: pool, sizeClass: outboundClass, chunkSize: outboundChunkSize)
-        counters.framesOut += 1
+        connection.outbound.append(
+            source, count: byteCount, pool: pool, sizeClass: outboundClass, chunkSize: outboundChunkSize)
         markDirty(connection)
+    }
+
+    /// Queues one length-prefixed frame: `prepender`'s header for `count` bytes, then the bytes at `payload`.
+    @inline(__always)
+    func writeFrame(
+        _ payload: UnsafeRawPointer?, count: Int, prepender: LengthFieldPrepender, to connection: Connection
+    ) {
+        let headerLength = prepender.lengthFieldLength
+        guard admits(headerLength + count, on: connection) else { return }
+        counters.framesOut += 1
+        if let destination = stagingSpace(headerLength + count, for: connection) {
+            prepender.storeHeader(payloadCount: count, at: destination)
+            if let payload, count > 0 { (destination + headerLength).copyMemory(from: payload, byteCount: count) }
+            stagingCount += headerLength + count
+            return
+        }
+        var header: UInt64 = 0
+        withUnsafeMutableBytes(of: &header) { header in
+            prepender.storeHeader(payloadCount: count, at: header.baseAddress!)
+            append(header.baseAddress!, count: headerLength, to: connection)
+        }
+        if let payload, count > 0 { append(payload, count: count, to: connection) }
+    }
+
+    /// Lets `body` format up to `capacity` bytes straight into the outbound bytes and queues the count it returns:
+    /// in the staging buffer when the connection owns it, else in a pooled chunk that is then appended to the queue.
+    @inline(__always)
+    func write<Failure: Error>(
+        reserving capacity: Int, to connection: Connection,
+        _ body: (UnsafeMutableRawBufferPointer) throws(Failure) -> Int
+    ) throws(Failure) {
+        guard admits(capacity, on: connection) else { return }
+        if let destination = stagingSpace(capacity, for: connection) {
+            let written = try body(UnsafeMutableRawBufferPointer(start: destination, count: capacity))
+            precondition(written >= 0 && written <= capacity, "wrote \(written) bytes into a \(capacity)-byte reservation")
+            stagingCount += written
+            return
+        }
+        let sizeClass = pool.sizeClass(for: max(capacity, 1))
+        let bounce = pool.get(sizeClass: sizeClass)
+        defer { pool.put(bounce, sizeClass: sizeClass) }
+        let written = try body(UnsafeMutableRawBufferPointer(start: bounce, count: capacity))
+        precondition(written >= 0 && written <= capacity, "wrote \(written) bytes into a \(capacity)-byte reservation")
+        if written > 0 { append(bounce, count: written, to: connection) }
     }
 }
 

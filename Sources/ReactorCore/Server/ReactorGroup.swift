@@ -3,7 +3,7 @@ import Synchronization
 
 /// A set of sub-reactors started and stopped together; the connection-owning half of both ``Server`` and
 /// ``Client``.
-final class ReactorGroup<Handler: FrameHandler>: @unchecked Sendable {
+final class ReactorGroup<Handler: StreamHandler>: @unchecked Sendable {
     let reactors: [SubReactor<Handler>]
     let registry = ConnectionRegistry()
     let admission = AdmissionCounter()

@@ -17,7 +17,7 @@ import Synchronization
 ///
 /// The handler is a generic parameter, so calls into it are static and specialised. Each sub-reactor gets its own
 /// copy of it.
-public final class Server<Handler: FrameHandler>: Sendable {
+public final class Server<Handler: StreamHandler>: Sendable {
     /// The configuration the server was created with.
     public let configuration: ServerConfiguration
     private let handler: Handler
@@ -114,7 +114,7 @@ public final class Server<Handler: FrameHandler>: Sendable {
     /// its loop runs the task. Copies `payload` and posts a task, so this is for occasional pushes, not the hot
     /// path (inside a handler, write to the ``ConnectionContext`` instead).
     public func write(_ payload: [UInt8], to id: ConnectionID) {
-        runningGroup?.withConnection(id) { $0.write(payload) }
+        runningGroup?.withConnection(id) { $0.writeFrame(payload) }
     }
 
     /// Closes `id` after its queued replies are written, from any thread; a no-op if it already closed.

@@ -8,7 +8,7 @@ extension SubReactor {
         if connection.flags.contains(.closed) { return }
         connection.flags.insert(.closed)
         if io.stagingOwner == ObjectIdentifier(connection) { io.stagingCount = 0 }
-        connection.decoder.reset(pool: io.pool)
+        connection.inbound.reset(pool: io.pool)
         connection.outbound.discard(pool: io.pool, sizeClass: io.outboundClass)
         closedThisIteration.append(connection)
         connectionTimers.cancel(connection)
@@ -19,6 +19,9 @@ extension SubReactor {
         if connection.flags.contains(.admitted) { admission.open.subtract(1, ordering: .relaxed) }
         io.counters.closed[reason.kind.rawValue] += 1
         closeLog.record(reason, id: connection.id)
-        handler.onClose(connection.id, reason: reason)
+        let box = stateful(connection)
+        let state = box.state
+        box.state = nil
+        handler.onClose(connection.id, state: state, reason: reason)
     }
 }

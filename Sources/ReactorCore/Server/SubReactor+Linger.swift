@@ -21,7 +21,7 @@ extension SubReactor {
         Posix.shutdown(connection.fd, how: CInt(SHUT_WR))
         connection.flags.insert(.lingering)
         // No frame will be delivered any more: a partial one's chunk goes back now.
-        connection.decoder.reset(pool: io.pool)
+        connection.inbound.reset(pool: io.pool)
         connectionTimers.schedule(connection, at: now &+ timeouts.linger)
         updateInterest(connection)
     }

@@ -3,7 +3,14 @@
 #endif
 
 extension SubReactor {
-    /// Reads what `connection` has (up to the per-wakeup budget) and hands every complete frame to the handler.
+    /// Reads what `connection` has (up to the per-wakeup budget) and offers its unconsumed bytes to the handler
+    /// after each read.
+    ///
+    /// Where a read goes: with nothing kept, into the loop's read buffer (the handler usually consumes all of it in
+    /// place and nothing is copied). With a small tail kept, also into the read buffer, behind a copy of the tail,
+    /// so the handler still sees one contiguous run. With a large tail kept, or a large message announced by
+    /// ``InboundBytes/expect(atLeast:)``, straight into the connection's chunk, sized once for the message. Whatever
+    /// the handler leaves in the read buffer is copied into the chunk once.
     ///
     /// Epoll is level-triggered, so stopping before `EAGAIN` is safe: unread bytes report the socket ready again
     /// on the next wait, after the other connections had their turn.
@@ -11,22 +18,34 @@ extension SubReactor {
     func readable(_ connection: Connection) {
         io.stagingOwner = ObjectIdentifier(connection)
         connection.lastActivity = now
-        let framesBefore = io.counters.framesIn
+        var progressed = false
         defer {
             sendStaged(connection)
-            notePartialFrame(connection, framesBefore: framesBefore)
+            notePartialInput(connection, progressed: progressed)
         }
         var budget = io.limits.maxReadBytesPerWakeup
-        let scratch = io.readBuffer
+        let scratch = io.readBuffer.baseAddress!
+        let scratchSize = io.readBuffer.count
+        let limit = io.limits.maxBufferedInput
         while true {
-            // Read: straight into a large pending frame's chunk (skipping a copy), else into the loop's buffer.
-            let direct = connection.decoder.directReadTarget(threshold: scratch.count / 2)
-            let destination = direct ?? scratch
+            let kept = connection.inbound.count
+            let intoChunk = kept > 0 && connection.inbound.readsDirectly(readBufferSize: scratchSize)
+            let destination: UnsafeMutableRawPointer
+            let room: Int
+            if intoChunk {
+                guard connection.inbound.makeRoom(limit: limit, pool: io.pool) else {
+                    refuseInput(connection, buffered: kept)
+                    return
+                }
+                destination = connection.inbound.chunk.unsafelyUnwrapped + kept
+                room = connection.inbound.capacity - kept
+            } else {
+                destination = scratch + kept
+                room = scratchSize - kept
+            }
             let count: Int
             do {
-                guard
-                    case .processed(let bytes) = try Posix.read(
-                        connection.fd, into: destination.baseAddress!, count: destination.count)
+                guard case .processed(let bytes) = try Posix.read(connection.fd, into: destination, count: room)
                 else { return }  // would block
                 count = bytes
             } catch {
@@ -38,51 +57,135 @@ extension SubReactor {
                 return
             }
             io.counters.bytesIn += count
-
-            // Decode every complete frame and hand it to the handler.
-            let outcome: LengthFieldDecoder.Outcome
-            if direct != nil {
-                outcome = connection.decoder.didReadDirectly(count, pool: io.pool) { deliver($0, on: connection) }
-            } else {
-                outcome = connection.decoder.decode(
-                    UnsafeRawBufferPointer(start: scratch.baseAddress, count: count), pool: io.pool
-                ) { deliver($0, on: connection) }
-            }
-            switch outcome {
-            case .frameTooLong(let length):
-                // The stream is unusable from here, but the handler has acted on the frames before the bad prefix:
-                // their replies still go out (a graceful close, bounded by the linger timeout), then it closes.
-                connection.pendingCloseReason = .frameTooLong(length: length, limit: io.limits.maxFrameLength)
-                connection.flags.insert(.closeAfterFlush)
-                io.markDirty(connection)
-                return
-            case .stopped:
-                return
-            case .consumed:
-                break
-            }
             budget -= count
+
+            if intoChunk {
+                connection.inbound.count = kept + count
+                if offer(connection, from: connection.inbound.chunk.unsafelyUnwrapped, count: kept + count,
+                    newBytesAt: kept, inChunk: true)
+                {
+                    progressed = true
+                }
+            } else {
+                if kept > 0 {
+                    // The tail goes in front of the new bytes; the chunk it was in is free again.
+                    scratch.copyMemory(from: connection.inbound.chunk.unsafelyUnwrapped, byteCount: kept)
+                    connection.inbound.release(pool: io.pool)
+                }
+                var start = UnsafeRawPointer(scratch)
+                var available = kept + count
+                let skipping = connection.inbound.skipping
+                if skipping > 0 {  // only with nothing kept: skip(_:) consumes what is there first
+                    let dropped = min(skipping, available)
+                    connection.inbound.skipping = skipping - dropped
+                    start += dropped
+                    available -= dropped
+                }
+                if available > 0 && offer(connection, from: start, count: available, newBytesAt: kept, inChunk: false) {
+                    progressed = true
+                }
+            }
+            if connection.flags.contains(.closed) { return }
             let stoppedTakingInput = !connection.flags.isDisjoint(with: .notTakingInput)
-            if count < destination.count || budget <= 0 || stoppedTakingInput { return }
+            if count < room || budget <= 0 || stoppedTakingInput { return }
         }
     }
 
-    /// Calls the handler for one frame; returns false when the connection stopped taking input.
+    /// Offers the `count` unconsumed bytes at `start` to the handler (if as many as it expects are there) and keeps
+    /// what it leaves: in place when they are the connection's chunk (`inChunk`), else copied into the chunk.
+    /// Returns whether the handler consumed anything.
     @inline(__always)
-    func deliver(_ frame: FrameView, on connection: Connection) -> Bool {
-        io.counters.framesIn += 1
+    func offer(
+        _ connection: Connection, from start: UnsafeRawPointer, count: Int, newBytesAt: Int, inChunk: Bool
+    ) -> Bool {
+        if !connection.flags.isDisjoint(with: .notTakingInput) {
+            // Closing: nothing more is delivered, so nothing is kept.
+            connection.inbound.reset(pool: io.pool)
+            return false
+        }
+        if count < connection.inbound.expected {
+            // Not enough yet: keep everything.
+            if !inChunk { keep(start, count: count, on: connection) }
+            return false
+        }
+        let box = stateful(connection)
+        var input = InboundBytes(base: start, count: count, newBytesOffset: newBytesAt)
         var context = ConnectionContext(connection: connection, io: io)
-        handler.onFrame(frame, connection: &context)
-        return connection.flags.isDisjoint(with: .notTakingInput)
+        handler.onRead(&input, state: &box.state!, connection: &context)
+        let consumed = input.consumed
+        connection.inbound.expected = input.expected
+        connection.inbound.skipping = input.skipBeyond
+        if !connection.flags.isDisjoint(with: .notTakingInput) {
+            connection.inbound.reset(pool: io.pool)
+        } else if inChunk {
+            connection.inbound.removeFirst(consumed, pool: io.pool)
+            if connection.inbound.count > io.limits.maxBufferedInput {
+                refuseInput(connection, buffered: connection.inbound.count)
+            }
+        } else if consumed < count {
+            keep(start + consumed, count: count - consumed, on: connection)
+        }
+        return consumed > 0
     }
 
-    /// The peer shut down its write side: every reply already queued still goes out, then the connection closes.
+    /// Copies a tail left in the read buffer into the connection's chunk, or closes the connection if it is over
+    /// ``ConnectionLimits/maxBufferedInput``.
+    @inline(__always)
+    private func keep(_ start: UnsafeRawPointer, count: Int, on connection: Connection) {
+        let limit = io.limits.maxBufferedInput
+        if count > limit {
+            refuseInput(connection, buffered: count)
+            return
+        }
+        connection.inbound.keep(start, count: count, limit: limit, pool: io.pool)
+    }
+
+    /// The connection holds more unconsumed input than ``ConnectionLimits/maxBufferedInput``: drop it and close
+    /// gracefully (the replies to what was consumed still go out) with
+    /// ``CloseReason/bufferedInputTooLarge(bufferedBytes:limit:)``.
+    func refuseInput(_ connection: Connection, buffered: Int) {
+        connection.inbound.reset(pool: io.pool)
+        if !connection.flags.contains(.closeAfterFlush) {
+            connection.flags.insert(.closeAfterFlush)
+            connection.pendingCloseReason = .bufferedInputTooLarge(
+                bufferedBytes: buffered, limit: io.limits.maxBufferedInput)
+        }
+        io.markDirty(connection)
+    }
+
+    /// Offers the kept input again without reading (writability came back: the handler may have left it because it
+    /// was paused, and the peer may be waiting for replies instead of sending more).
+    func redeliverInput(_ connection: Connection) {
+        connection.flags.remove(.redeliverInput)
+        let kept = connection.inbound.count
+        guard kept > 0, kept >= connection.inbound.expected, connection.flags.isDisjoint(with: .notTakingInput) else {
+            return
+        }
+        io.stagingOwner = ObjectIdentifier(connection)
+        let progressed = offer(
+            connection, from: connection.inbound.chunk.unsafelyUnwrapped, count: kept, newBytesAt: kept, inChunk: true)
+        sendStaged(connection)
+        notePartialInput(connection, progressed: progressed)
+    }
+
+    /// The peer shut down its write side: the handler sees what is left unconsumed, every reply already queued
+    /// still goes out, then the connection closes.
     func inputEnded(_ connection: Connection) {
         connection.flags.insert(.inputClosed)
         if !connection.flags.contains(.closeAfterFlush) {
-            let buffered = connection.decoder.bufferedBytes
-            connection.pendingCloseReason = buffered > 0 ? .truncatedFrame(bufferedBytes: buffered) : .peerClosed
-            connection.flags.insert(.closeAfterFlush)
+            let kept = connection.inbound.count
+            let box = stateful(connection)
+            var input = InboundBytes(
+                base: UnsafeRawPointer(connection.inbound.chunk ?? io.readBuffer.baseAddress!), count: kept,
+                newBytesOffset: kept)
+            var context = ConnectionContext(connection: connection, io: io)
+            handler.onInputEnded(&input, state: &box.state!, connection: &context)
+            let remaining = kept - input.consumed
+            connection.inbound.reset(pool: io.pool)
+            if !connection.flags.contains(.closeAfterFlush) {
+                connection.pendingCloseReason = remaining > 0 ? .truncatedFrame(bufferedBytes: remaining) : .peerClosed
+                connection.flags.insert(.closeAfterFlush)
+            }
         }
         io.markDirty(connection)
         updateInterest(connection)

@@ -32,13 +32,13 @@ extension SubReactor {
         connectionTimers.schedule(connection, at: now &+ first)
     }
 
-    /// Records the partial frame state after a read batch: the clock of a frame starts with the read that brought
-    /// its first byte (any frame completed in this batch restarts it).
+    /// Records the unconsumed-input state after a read batch: the clock of an incomplete message starts with the
+    /// read that brought its first byte (a batch in which the handler consumed anything restarts it).
     @inline(__always)
-    func notePartialFrame(_ connection: Connection, framesBefore: Int) {
-        if connection.decoder.bufferedBytes == 0 {
+    func notePartialInput(_ connection: Connection, progressed: Bool) {
+        if connection.inbound.count == 0 {
             connection.partialFrameSince = 0
-        } else if connection.partialFrameSince == 0 || io.counters.framesIn != framesBefore {
+        } else if connection.partialFrameSince == 0 || progressed {
             connection.partialFrameSince = now
         }
     }
@@ -105,7 +105,7 @@ extension SubReactor {
                 if notReading { connection.partialFrameSince = now }
                 due = connection.partialFrameSince &+ timeouts.read
                 if now >= due {
-                    close(connection, reason: .readTimeout(bufferedBytes: connection.decoder.bufferedBytes))
+                    close(connection, reason: .readTimeout(bufferedBytes: connection.inbound.count))
                     return
                 }
             } else {

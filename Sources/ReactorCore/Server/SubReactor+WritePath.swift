@@ -16,6 +16,9 @@ extension SubReactor {
                 connection.flags.remove(.dirty)
                 if connection.flags.contains(.overflowed) {
                     close(connection, reason: connection.pendingCloseReason)
+                } else if connection.flags.contains(.redeliverInput) {
+                    redeliverInput(connection)
+                    if !connection.flags.contains(.closed) { flush(connection) }
                 } else {
                     flush(connection)
                 }
@@ -95,13 +98,24 @@ extension SubReactor {
         }
         if pending > io.limits.writeHighWatermark && !connection.flags.contains(.readPaused) {
             connection.flags.insert(.readPaused)
-            var context = ConnectionContext(connection: connection, io: io)
-            handler.onWritabilityChanged(false, connection: &context)
+            writabilityChanged(connection, isWritable: false)
         } else if pending <= io.limits.writeLowWatermark && connection.flags.contains(.readPaused) {
             connection.flags.remove(.readPaused)
-            var context = ConnectionContext(connection: connection, io: io)
-            handler.onWritabilityChanged(true, connection: &context)
+            writabilityChanged(connection, isWritable: true)
+            if connection.inbound.count > 0 && connection.flags.isDisjoint(with: .notTakingInput) {
+                connection.flags.insert(.redeliverInput)
+                io.markDirty(connection)
+            }
         }
         if !connection.flags.contains(.closed) { updateInterest(connection) }
+    }
+
+    /// Publishes a writability change (for handles on other threads) and tells the handler.
+    private func writabilityChanged(_ connection: Connection, isWritable: Bool) {
+        registry.publishWritability(connection.id, isWritable: isWritable)
+        let box = stateful(connection)
+        guard box.state != nil else { return }
+        var context = ConnectionContext(connection: connection, io: io)
+        handler.onWritabilityChanged(isWritable, state: &box.state!, connection: &context)
     }
 }

@@ -7,12 +7,12 @@ import Synchronization
 
 /// A sub-reactor: one loop thread that owns a set of connections for their whole lives.
 ///
-/// Each iteration waits on epoll (until the next timer at most), reads and decodes every ready connection (handing
-/// complete frames to the handler in place), then flushes every connection that has replies queued with one
+/// Each iteration waits on epoll (until the next timer at most), reads every ready connection and hands its
+/// unconsumed bytes to the stream handler in place, then flushes every connection that has replies queued with one
 /// `writev` each, runs posted tasks, and runs the timers that are due. Descriptors arrive from the main reactor as
 /// tasks. All state below is confined to the loop thread; other threads reach the
 /// reactor only through ``EventLoop/execute(_:)``.
-final class SubReactor<Handler: FrameHandler>: @unchecked Sendable {
+final class SubReactor<Handler: StreamHandler>: @unchecked Sendable {
     enum State {
         case running
         /// Answer what was received, flush, close; a timer force-closes whatever is left at the drain deadline.
@@ -23,7 +23,11 @@ final class SubReactor<Handler: FrameHandler>: @unchecked Sendable {
     let loop: EventLoop
     @exclusivity(unchecked) var handler: Handler
     let io: LoopIO
-    @exclusivity(unchecked) var table = ConnectionTable()
+    /// The loop's connections (kept in ``LoopIO`` so handles can reach them without the handler type).
+    var table: ConnectionTable {
+        @inline(__always) get { io.table }
+        @inline(__always) _modify { yield &io.table }
+    }
     let registry: ConnectionRegistry
     let admission: AdmissionCounter
     @exclusivity(unchecked) var state = State.running
@@ -48,7 +52,7 @@ final class SubReactor<Handler: FrameHandler>: @unchecked Sendable {
         self.loop = try EventLoop(index: index)
         self.registry = registry
         self.handler = handler
-        self.io = LoopIO(limits: limits, loop: loop)
+        self.io = LoopIO(limits: limits, loop: loop, registry: registry)
         self.timeouts = Timeouts(limits: limits)
         self.closeLog = CloseLog(logger: logger)
     }
@@ -82,8 +86,9 @@ final class SubReactor<Handler: FrameHandler>: @unchecked Sendable {
     }
 
     /// Hands this loop a client socket whose non-blocking connect is in progress. Any thread.
-    func adoptConnecting(_ fd: CInt) {
-        loop.execute { [self] in register(fd, connecting: true) }
+    /// `registered` runs on the loop with the connection's handle once it is registered (nil if it could not be).
+    func adoptConnecting(_ fd: CInt, registered: @escaping @Sendable (ConnectionHandle?) -> Void) {
+        loop.execute { [self] in registered(register(fd, connecting: true)) }
     }
 
     /// Runs `body` on the loop with `id`'s context if the connection is still open there (the generation check
@@ -190,14 +195,15 @@ final class SubReactor<Handler: FrameHandler>: @unchecked Sendable {
 
     // MARK: Registration
 
-    private func register(_ fd: CInt, connecting: Bool) {
+    @discardableResult
+    private func register(_ fd: CInt, connecting: Bool) -> ConnectionHandle? {
         guard case .running = state else {
             if !connecting { admission.open.subtract(1, ordering: .relaxed) }
             Posix.close(fd)
-            return
+            return nil
         }
         let id = ConnectionID(loop: loop.index, fd: fd, generation: table.nextGeneration(for: fd))
-        let connection = Connection(id: id, maxFrameLength: io.limits.maxFrameLength)
+        let connection = StatefulConnection<Handler.ConnectionState>(id: id)
         // A connecting socket reports writable once the handshake finished (or failed).
         let interest = connecting ? Epoll.writable : Epoll.readable | Epoll.readHangUp
         do {
@@ -207,7 +213,7 @@ final class SubReactor<Handler: FrameHandler>: @unchecked Sendable {
             io.counters.closed[CloseReason.Kind.ioError.rawValue] += 1
             if !connecting { admission.open.subtract(1, ordering: .relaxed) }
             Posix.close(fd)
-            return
+            return nil
         }
         connection.interest = interest
         if !connecting { connection.flags.insert(.admitted) }
@@ -217,16 +223,23 @@ final class SubReactor<Handler: FrameHandler>: @unchecked Sendable {
         startTimeouts(connection)
         if connecting {
             connection.flags.insert(.connecting)
-            return
+            return ConnectionHandle(id: id, io: io)
         }
         opened(connection)
+        return ConnectionHandle(id: id, io: io)
     }
 
     /// A connection is ready for traffic: count it, read from it, tell the handler.
     private func opened(_ connection: Connection) {
         io.counters.accepted += 1
         var context = ConnectionContext(connection: connection, io: io)
-        handler.onOpen(connection: &context)
+        stateful(connection).state = handler.onOpen(connection: &context)
+    }
+
+    /// `connection` with the handler's state (every connection of this loop is one).
+    @inline(__always)
+    func stateful(_ connection: Connection) -> StatefulConnection<Handler.ConnectionState> {
+        unsafeDowncast(connection, to: StatefulConnection<Handler.ConnectionState>.self)
     }
 
     /// The outcome of a non-blocking connect arrived.

@@ -106,4 +106,16 @@ enum Posix {
         }
         return SocketAddress(storage: storage, length: length)
     }
+
+    /// The address of `fd`'s peer.
+    static func peerAddress(_ fd: CInt) throws(SystemError) -> SocketAddress {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        _ = try withUnsafeMutablePointer(to: &storage) { (pointer) throws(SystemError) in
+            try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { (address) throws(SystemError) in
+                try syscallValue("getpeername") { getpeername(fd, address, &length) }
+            }
+        }
+        return SocketAddress(storage: storage, length: length)
+    }
 }

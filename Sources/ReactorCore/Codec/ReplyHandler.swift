@@ -11,6 +11,6 @@ public struct ReplyHandler: FrameHandler {
     }
 
     public func onFrame(_ frame: FrameView, connection: inout ConnectionContext) {
-        connection.write(reply(frame))
+        connection.writeFrame(reply(frame))
     }
 }

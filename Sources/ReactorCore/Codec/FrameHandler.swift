@@ -1,0 +1,58 @@
+/// Your server logic for the framework's own protocol: called once per frame of a 4-byte big-endian length and that
+/// many payload bytes (the default ``LengthFieldDecoder``, with ``ConnectionLimits/maxFrameLength``).
+///
+/// A `FrameHandler` is a ``StreamHandler`` (with no per-connection state): the loop decodes frames in place and
+/// calls ``onFrame(_:connection:)`` for each. For another length-field layout, a line protocol or per-connection
+/// state, write a ``MessageHandler`` and use ``Decoded``; for anything else, a ``StreamHandler``.
+///
+/// Each sub-reactor owns its own copy of the handler, so `mutating` methods may keep per-loop state without locks;
+/// state shared across loops must be `Sendable` and synchronised by you. Every call runs on the I/O thread: do not
+/// block in it.
+///
+/// ```swift
+/// struct Echo: FrameHandler {
+///     func onFrame(_ frame: FrameView, connection: inout ConnectionContext) {
+///         connection.write(frame)
+///     }
+/// }
+/// ```
+public protocol FrameHandler: StreamHandler where ConnectionState == Void {
+    /// One complete frame arrived. `frame` is valid only during this call; replies written to `connection` are
+    /// flushed after the current read batch.
+    mutating func onFrame(_ frame: FrameView, connection: inout ConnectionContext)
+
+    /// Unsent bytes crossed the high watermark (`false`: reading is paused) or fell back to the low one (`true`).
+    mutating func onWritabilityChanged(_ isWritable: Bool, connection: inout ConnectionContext)
+
+    /// The connection closed; `id` will never be used again for it.
+    mutating func onClose(_ id: ConnectionID, reason: CloseReason)
+}
+
+extension FrameHandler {
+    /// Does nothing.
+    public mutating func onWritabilityChanged(_ isWritable: Bool, connection: inout ConnectionContext) {}
+    /// Does nothing.
+    public mutating func onClose(_ id: ConnectionID, reason: CloseReason) {}
+
+    /// Decodes frames with the default ``LengthFieldDecoder`` (limit: ``ConnectionLimits/maxFrameLength``) and
+    /// calls ``onFrame(_:connection:)`` for each.
+    public mutating func onRead(_ input: inout InboundBytes, state: inout Void, connection: inout ConnectionContext) {
+        let decoder = LengthFieldDecoder(maxFrameLength: connection.maxFrameLength)
+        decodeMessages(decoder, &input, connection: &connection) { message, connection in
+            message.withUnsafeBytes { payload in
+                onFrame(FrameView(base: payload.baseAddress, count: payload.count), connection: &connection)
+            }
+        }
+    }
+
+    /// Forwards to ``onWritabilityChanged(_:connection:)``.
+    public mutating func onWritabilityChanged(_ isWritable: Bool, state: inout Void, connection: inout ConnectionContext)
+    {
+        onWritabilityChanged(isWritable, connection: &connection)
+    }
+
+    /// Forwards to ``onClose(_:reason:)``.
+    public mutating func onClose(_ id: ConnectionID, state: Void?, reason: CloseReason) {
+        onClose(id, reason: reason)
+    }
+}
