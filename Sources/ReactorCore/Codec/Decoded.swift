@@ -10,7 +10,7 @@
 ///         connection.write("\n")
 ///     }
 /// }
-/// let server = Server(configuration: .init(port: 7000), handler: Decoded(.lines(), Echo()))
+/// let server = Server(configuration: .init(port: 7000), handler: Decoded(DelimiterDecoder.lines(), Echo()))
 /// ```
 public protocol MessageHandler: Sendable {
     /// Per-connection state, stored inline next to the connection. Default `Void`.

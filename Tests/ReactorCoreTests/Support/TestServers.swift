@@ -34,7 +34,7 @@ func testConfiguration(subReactors: Int = 2, maxFrameLength: Int = 1 << 20) -> S
 }
 
 /// Runs `body` against a started server and always stops it.
-func withServer<Handler: FrameHandler, Result>(
+func withServer<Handler: StreamHandler, Result>(
     _ configuration: ServerConfiguration = testConfiguration(),
     handler: Handler,
     _ body: (Server<Handler>, Int) throws -> Result
