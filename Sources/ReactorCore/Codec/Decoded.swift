@@ -111,7 +111,7 @@ func decodeMessages<Decoder: MessageDecoder>(
             input.expect(atLeast: total)
             return
         case .message(let payload, let consumed):
-            connection.countMessageIn()
+            input.messagesDecoded += 1
             onMessage(input.bytes.extracting(payload), &connection)
             input.consume(consumed)
             newBytesAt = 0

@@ -34,15 +34,42 @@ extension FrameHandler {
     /// Does nothing.
     public mutating func onClose(_ id: ConnectionID, reason: CloseReason) {}
 
-    /// Decodes frames with the default ``LengthFieldDecoder`` (limit: ``ConnectionLimits/maxFrameLength``) and
-    /// calls ``onFrame(_:connection:)`` for each.
+    /// Decodes frames of the default format (what ``LengthFieldDecoder``'s defaults describe, with the limit
+    /// ``ConnectionLimits/maxFrameLength``) in place and calls ``onFrame(_:connection:)`` for each.
+    ///
+    /// A hand-written loop over the bytes rather than ``Decoded``, and inlinable: the conformance of your handler is
+    /// compiled in your module, so this loop is specialised for it there, with ``onFrame(_:connection:)`` inlined
+    /// (the engine itself is compiled once, generically, so every generic layer would cost instructions per message).
+    @inlinable
     public mutating func onRead(_ input: inout InboundBytes, state: inout Void, connection: inout ConnectionContext) {
-        let decoder = LengthFieldDecoder(maxFrameLength: connection.maxFrameLength)
-        decodeMessages(decoder, &input, connection: &connection) { message, connection in
-            message.withUnsafeBytes { payload in
-                onFrame(FrameView(base: payload.baseAddress, count: payload.count), connection: &connection)
+        let limit = input.maxFrameLength
+        let base = input.base + input.consumed
+        let count = input.total &- input.consumed
+        var offset = 0
+        var frames = 0
+        // Offsets stay within `count` and lengths within `limit` (at most 4 GiB), so plain wrapping arithmetic is
+        // exact here; consumed bytes are stored directly (the same checks `consume` would make hold by
+        // construction).
+        while count &- offset >= 4 {
+            let length = Int(UInt32(bigEndian: (base + offset).loadUnaligned(as: UInt32.self)))
+            if length > limit {
+                input.consumed &+= offset
+                input.messagesDecoded &+= frames
+                connection.close(dueTo: .frameTooLong(length: length, limit: limit))
+                return
             }
+            let end = offset &+ 4 &+ length
+            if end > count {
+                input.expect(atLeast: 4 &+ length)
+                break
+            }
+            frames &+= 1
+            onFrame(FrameView(base: base + offset + 4, count: length), connection: &connection)
+            offset = end
+            if !connection.isTakingInput { break }
         }
+        input.consumed &+= offset
+        input.messagesDecoded &+= frames
     }
 
     /// Forwards to ``onWritabilityChanged(_:connection:)``.

@@ -47,7 +47,7 @@ public struct LengthFieldDecoder: MessageDecoder, Hashable {
         initialBytesToStrip: Int? = nil,
         maxFrameLength: Int = 1 << 20
     ) {
-        precondition([1, 2, 3, 4, 8].contains(lengthFieldLength), "lengthFieldLength must be 1, 2, 3, 4 or 8")
+        precondition(LengthFieldPrepender.isValidWidth(lengthFieldLength), "lengthFieldLength must be 1, 2, 3, 4 or 8")
         precondition(lengthFieldOffset >= 0, "lengthFieldOffset must not be negative")
         precondition(maxFrameLength >= 0, "maxFrameLength must not be negative")
         let strip = initialBytesToStrip ?? (lengthFieldOffset + lengthFieldLength)
@@ -118,12 +118,21 @@ public struct LengthFieldPrepender: Hashable, Sendable {
     public let lengthAdjustment: Int
 
     /// The framework's own frame header: 4 bytes, big endian, the payload length.
-    public static let standard = LengthFieldPrepender()
+    public static var standard: LengthFieldPrepender {
+        LengthFieldPrepender(validLength: 4, byteOrder: .bigEndian, lengthAdjustment: 0)
+    }
+
+    @inlinable
+    init(validLength: Int, byteOrder: LengthFieldDecoder.ByteOrder, lengthAdjustment: Int) {
+        self.lengthFieldLength = validLength
+        self.byteOrder = byteOrder
+        self.lengthAdjustment = lengthAdjustment
+    }
 
     /// A prepender; the defaults match ``LengthFieldDecoder/init(lengthFieldOffset:lengthFieldLength:byteOrder:lengthAdjustment:initialBytesToStrip:maxFrameLength:)``'s.
     public init(lengthFieldLength: Int = 4, byteOrder: LengthFieldDecoder.ByteOrder = .bigEndian, lengthAdjustment: Int = 0)
     {
-        precondition([1, 2, 3, 4, 8].contains(lengthFieldLength), "lengthFieldLength must be 1, 2, 3, 4 or 8")
+        precondition(Self.isValidWidth(lengthFieldLength), "lengthFieldLength must be 1, 2, 3, 4 or 8")
         self.lengthFieldLength = lengthFieldLength
         self.byteOrder = byteOrder
         self.lengthAdjustment = lengthAdjustment
@@ -134,6 +143,14 @@ public struct LengthFieldPrepender: Hashable, Sendable {
         self.init(
             lengthFieldLength: decoder.lengthFieldLength, byteOrder: decoder.byteOrder,
             lengthAdjustment: decoder.lengthAdjustment)
+    }
+
+    @usableFromInline
+    static func isValidWidth(_ width: Int) -> Bool {
+        switch width {
+        case 1, 2, 3, 4, 8: return true
+        default: return false
+        }
     }
 
     /// True when a payload of `count` bytes fits the field.

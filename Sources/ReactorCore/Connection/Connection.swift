@@ -58,11 +58,23 @@
     @exclusivity(unchecked) final var partialFrameSince: UInt64 = 0
     final var timerDeadline: UInt64 = 0
     final var timerIndex = -1
+    /// Where the handler's state is stored inline (``StatefulConnection``), computed once: the hot path hands the
+    /// state `inout` through this address instead of unwrapping the generic optional, which costs runtime calls
+    /// (the associated type's metadata, its enum-tag witness) on every read when the handler type is not
+    /// specialised. Valid while the connection is open (between `onOpen` and `onClose`), when the state is set.
+    @exclusivity(unchecked) final var stateAddress: UnsafeMutableRawPointer?
 
     @inline(__always) var fd: CInt { id.fd }
 
+    /// Where ``flags`` is stored, for ``ConnectionContext/isTakingInput`` in inlinable code (which cannot name this
+    /// class); the object never moves.
+    final var flagsAddress: UnsafePointer<UInt16> { UnsafePointer(flagsStorage) }
+    private final var flagsStorage: UnsafeMutablePointer<UInt16>! = nil
+
     @_spi(Benchmarks) public init(id: ConnectionID) {
         self.id = id
+        assert(Flags.notTakingInput.rawValue == ConnectionContext.notTakingInputMask)
+        flagsStorage = withUnsafeMutablePointer(to: &flags) { UnsafeMutableRawPointer($0).assumingMemoryBound(to: UInt16.self) }
     }
 }
 
@@ -70,4 +82,10 @@
 /// `state` is nil until the handler's `onOpen` returned it, and again once `onClose` took it back.
 final class StatefulConnection<State>: Connection {
     @exclusivity(unchecked) var state: State?
+
+    override init(id: ConnectionID) {
+        super.init(id: id)
+        // The payload of an `Optional` lives at the start of its storage; the object never moves.
+        stateAddress = withUnsafeMutablePointer(to: &state) { UnsafeMutableRawPointer($0) }
+    }
 }

@@ -153,6 +153,23 @@ extension LoopIO {
         if let payload, count > 0 { append(payload, count: count, to: connection) }
     }
 
+    /// ``writeFrame(_:count:prepender:to:)`` for the standard 4-byte big-endian header: the echo's path, with the
+    /// header's layout known at compile time.
+    @inline(__always)
+    func writeStandardFrame(_ payload: UnsafeRawPointer?, count: Int, to connection: Connection) {
+        guard admits(4 + count, on: connection) else { return }
+        counters.framesOut += 1
+        if let destination = stagingSpace(4 + count, for: connection) {
+            destination.storeBytes(of: UInt32(truncatingIfNeeded: count).bigEndian, as: UInt32.self)
+            if let payload, count > 0 { (destination + 4).copyMemory(from: payload, byteCount: count) }
+            stagingCount += 4 + count
+            return
+        }
+        var header = UInt32(truncatingIfNeeded: count).bigEndian
+        withUnsafeBytes(of: &header) { append($0.baseAddress!, count: 4, to: connection) }
+        if let payload, count > 0 { append(payload, count: count, to: connection) }
+    }
+
     /// Lets `body` format up to `capacity` bytes straight into the outbound bytes and queues the count it returns:
     /// in the staging buffer when the connection owns it, else in a pooled chunk that is then appended to the queue.
     @inline(__always)

@@ -59,21 +59,18 @@ extension SubReactor {
             io.counters.bytesIn += count
             budget -= count
 
+            var start: UnsafeRawPointer
+            var available = kept + count
             if intoChunk {
-                connection.inbound.count = kept + count
-                if offer(connection, from: connection.inbound.chunk.unsafelyUnwrapped, count: kept + count,
-                    newBytesAt: kept, inChunk: true)
-                {
-                    progressed = true
-                }
+                connection.inbound.count = available
+                start = UnsafeRawPointer(connection.inbound.chunk.unsafelyUnwrapped)
             } else {
                 if kept > 0 {
                     // The tail goes in front of the new bytes; the chunk it was in is free again.
                     scratch.copyMemory(from: connection.inbound.chunk.unsafelyUnwrapped, byteCount: kept)
                     connection.inbound.release(pool: io.pool)
                 }
-                var start = UnsafeRawPointer(scratch)
-                var available = kept + count
+                start = UnsafeRawPointer(scratch)
                 let skipping = connection.inbound.skipping
                 if skipping > 0 {  // only with nothing kept: skip(_:) consumes what is there first
                     let dropped = min(skipping, available)
@@ -81,9 +78,9 @@ extension SubReactor {
                     start += dropped
                     available -= dropped
                 }
-                if available > 0 && offer(connection, from: start, count: available, newBytesAt: kept, inChunk: false) {
-                    progressed = true
-                }
+            }
+            if available > 0 && offer(connection, from: start, count: available, newBytesAt: kept, inChunk: intoChunk) {
+                progressed = true
             }
             if connection.flags.contains(.closed) { return }
             let stoppedTakingInput = !connection.flags.isDisjoint(with: .notTakingInput)
@@ -98,23 +95,40 @@ extension SubReactor {
     func offer(
         _ connection: Connection, from start: UnsafeRawPointer, count: Int, newBytesAt: Int, inChunk: Bool
     ) -> Bool {
-        if !connection.flags.isDisjoint(with: .notTakingInput) {
-            // Closing: nothing more is delivered, so nothing is kept.
-            connection.inbound.reset(pool: io.pool)
+        if !connection.flags.isDisjoint(with: .notTakingInput) || count < connection.inbound.expected {
+            withheld(connection, from: start, count: count, inChunk: inChunk)
             return false
         }
-        if count < connection.inbound.expected {
-            // Not enough yet: keep everything.
-            if !inChunk { keep(start, count: count, on: connection) }
-            return false
-        }
-        let box = stateful(connection)
-        var input = InboundBytes(base: start, count: count, newBytesOffset: newBytesAt)
+        var input = InboundBytes(
+            base: start, count: count, newBytesOffset: newBytesAt, maxFrameLength: io.limits.maxFrameLength)
         var context = ConnectionContext(connection: connection, io: io)
-        handler.onRead(&input, state: &box.state!, connection: &context)
+        let state = connection.stateAddress.unsafelyUnwrapped.assumingMemoryBound(to: Handler.ConnectionState.self)
+        handler.onRead(&input, state: &state.pointee, connection: &context)
         let consumed = input.consumed
+        io.counters.framesIn &+= input.messagesDecoded
         connection.inbound.expected = input.expected
         connection.inbound.skipping = input.skipBeyond
+        // The common case: everything in the read buffer consumed, nothing to keep.
+        if consumed == count && !inChunk && connection.flags.isDisjoint(with: .notTakingInput) { return true }
+        leftOver(connection, from: start, count: count, consumed: consumed, inChunk: inChunk)
+        return consumed > 0
+    }
+
+    /// The handler is not called (the connection is closing, or fewer bytes than it expects are there): keep the
+    /// bytes for later, or drop them when closing.
+    private func withheld(_ connection: Connection, from start: UnsafeRawPointer, count: Int, inChunk: Bool) {
+        if !connection.flags.isDisjoint(with: .notTakingInput) {
+            connection.inbound.reset(pool: io.pool)  // nothing more is delivered, so nothing is kept
+        } else if !inChunk {
+            keep(start, count: count, on: connection)
+        }
+    }
+
+    /// After the handler consumed `consumed` of the `count` bytes at `start`: keep the rest (in place when they are
+    /// the connection's chunk, else copied into it), or drop everything when the connection stopped taking input.
+    private func leftOver(
+        _ connection: Connection, from start: UnsafeRawPointer, count: Int, consumed: Int, inChunk: Bool
+    ) {
         if !connection.flags.isDisjoint(with: .notTakingInput) {
             connection.inbound.reset(pool: io.pool)
         } else if inChunk {
@@ -125,7 +139,6 @@ extension SubReactor {
         } else if consumed < count {
             keep(start + consumed, count: count - consumed, on: connection)
         }
-        return consumed > 0
     }
 
     /// Copies a tail left in the read buffer into the connection's chunk, or closes the connection if it is over
@@ -174,12 +187,11 @@ extension SubReactor {
         connection.flags.insert(.inputClosed)
         if !connection.flags.contains(.closeAfterFlush) {
             let kept = connection.inbound.count
-            let box = stateful(connection)
             var input = InboundBytes(
                 base: UnsafeRawPointer(connection.inbound.chunk ?? io.readBuffer.baseAddress!), count: kept,
-                newBytesOffset: kept)
+                newBytesOffset: kept, maxFrameLength: io.limits.maxFrameLength)
             var context = ConnectionContext(connection: connection, io: io)
-            handler.onInputEnded(&input, state: &box.state!, connection: &context)
+            handler.onInputEnded(&input, state: &connection.stateAddress.unsafelyUnwrapped.assumingMemoryBound(to: Handler.ConnectionState.self).pointee, connection: &context)
             let remaining = kept - input.consumed
             connection.inbound.reset(pool: io.pool)
             if !connection.flags.contains(.closeAfterFlush) {

@@ -54,7 +54,7 @@ extension SubReactor {
         if loop.runExpiredTimers(now: now) { fired = true }
         if fired {
             flushDirty()
-            closedThisIteration.removeAll(keepingCapacity: true)
+            releaseClosed()
         }
     }
 

@@ -157,13 +157,13 @@ final class SubReactor<Handler: StreamHandler>: @unchecked Sendable {
             connection._withUnsafeGuaranteedRef { handleEvent($0, mask: mask) }
         }
         flushDirty()
-        closedThisIteration.removeAll(keepingCapacity: true)
+        releaseClosed()
         if woken {
             loop.tasks.takeAll(into: &batch)
             for task in batch { task() }
             batch.removeAll(keepingCapacity: true)
             flushDirty()
-            closedThisIteration.removeAll(keepingCapacity: true)
+            releaseClosed()
         }
         runTimers()
     }

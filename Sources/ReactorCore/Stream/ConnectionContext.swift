@@ -17,9 +17,13 @@ public struct ConnectionContext: ~Copyable {
     private let unmanagedConnection: Unmanaged<Connection>
     private let unmanagedIO: Unmanaged<LoopIO>
 
+    /// The connection's flags, read by the inlinable decode loops (``FrameHandler``'s) to stop at a close.
+    @usableFromInline let flagsAddress: UnsafePointer<UInt16>
+
     init(connection: Connection, io: LoopIO) {
         self.unmanagedConnection = .passUnretained(connection)
         self.unmanagedIO = .passUnretained(io)
+        self.flagsAddress = connection.flagsAddress
     }
 
     /// The connection (borrowed; the loop owns it).
@@ -64,17 +68,13 @@ public struct ConnectionContext: ~Copyable {
         }
     }
 
-    /// The limit the default length-field format enforces (``ConnectionLimits/maxFrameLength``).
-    var maxFrameLength: Int { unmanagedIO.takeUnretainedValue().limits.maxFrameLength }
-
     /// False once the connection stopped taking input (it is closing, or overflowed): decode loops stop here.
-    var isTakingInput: Bool { connection.flags.isDisjoint(with: .notTakingInput) }
+    @inlinable
+    var isTakingInput: Bool { flagsAddress.pointee & Self.notTakingInputMask == 0 }
 
-    /// Counts one decoded message in ``ReactorStatistics/framesIn``.
-    @inline(__always)
-    func countMessageIn() {
-        withIO { io, _ in io.counters.framesIn += 1 }
-    }
+    /// `Connection.Flags.notTakingInput` (checked against it when a connection is created).
+    @inlinable
+    static var notTakingInputMask: UInt16 { 0x24 }
 
     // MARK: Raw writes
 
@@ -167,7 +167,7 @@ public struct ConnectionContext: ~Copyable {
     /// `writeFrame` with the frame's payload.
     @inline(__always)
     public mutating func write(_ frame: FrameView) {
-        writeFrame(UnsafeRawBufferPointer(start: frame.base, count: frame.count))
+        withIO { io, connection in io.writeStandardFrame(frame.base, count: frame.count, to: connection) }
     }
 
     // MARK: Closing

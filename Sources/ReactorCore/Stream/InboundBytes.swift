@@ -14,12 +14,17 @@ public struct InboundBytes: ~Copyable {
     @usableFromInline let initialNewBytesOffset: Int
     @usableFromInline var expected = 0
     @usableFromInline var skipBeyond = 0
+    /// ``ConnectionLimits/maxFrameLength``, for the default length-field format (``FrameHandler``).
+    @usableFromInline let maxFrameLength: Int
+    /// Messages the decode loops found during this call (added to ``ReactorStatistics/framesIn`` by the loop).
+    @usableFromInline var messagesDecoded = 0
 
     @inlinable
-    init(base: UnsafeRawPointer, count: Int, newBytesOffset: Int) {
+    init(base: UnsafeRawPointer, count: Int, newBytesOffset: Int, maxFrameLength: Int) {
         self.base = base
         self.total = count
         self.initialNewBytesOffset = newBytesOffset
+        self.maxFrameLength = maxFrameLength
     }
 
     /// Every unconsumed byte, oldest first (the bytes consumed during this call are no longer in it).
