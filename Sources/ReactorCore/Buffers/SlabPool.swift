@@ -4,7 +4,9 @@
 /// Classes up to ``slabCarvedLimit`` are carved from ``slabSize`` slabs; larger classes are allocated one chunk at a
 /// time. Freed chunks go on an intrusive free list (the first 8 bytes of a free chunk point to the next one), so
 /// getting and returning a chunk is a pointer pop/push. Memory is bounded by the peak in use: carved slabs are kept
-/// for reuse, and at most ``maximumCachedLargeChunks`` free chunks of each large class are kept.
+/// for reuse, and each large class keeps at most ``maximumCachedLargeChunks`` free chunks or
+/// ``maximumCachedLargeBytes`` of them, whichever is more (so a loop echoing 64 KiB messages, whose chunks fall in the
+/// 128 KiB class, does not free and reallocate one per message).
 ///
 /// Not thread-safe: a pool belongs to exactly one loop thread.
 @_spi(Benchmarks) public final class SlabPool {
@@ -16,6 +18,8 @@
     static let slabSize = 1 << 20
     /// Free chunks kept per large class; more are returned to the system.
     static let maximumCachedLargeChunks = 4
+    /// Free bytes kept per large class when that is more than ``maximumCachedLargeChunks`` chunks.
+    static let maximumCachedLargeBytes = 4 << 20
 
     /// Per-class bookkeeping.
     struct SizeClass {
@@ -25,6 +29,10 @@
         var inUse = 0
         var slabs = 0
         var allocatedChunks = 0
+        /// Free chunks kept (large classes only).
+        var cacheLimit: Int {
+            max(SlabPool.maximumCachedLargeChunks, SlabPool.maximumCachedLargeBytes / chunkSize)
+        }
     }
 
     // Invariant: `classCount` initialised entries, allocated in init, freed in deinit. A raw buffer rather than an
@@ -94,8 +102,7 @@
     @inline(__always)
     @_spi(Benchmarks) public func put(_ chunk: UnsafeMutableRawPointer, sizeClass index: Int) {
         classes[index].inUse -= 1
-        if classes[index].chunkSize > Self.slabCarvedLimit && classes[index].freeCount >= Self.maximumCachedLargeChunks
-        {
+        if classes[index].chunkSize > Self.slabCarvedLimit && classes[index].freeCount >= classes[index].cacheLimit {
             chunk.deallocate()
             classes[index].allocatedChunks -= 1
             return

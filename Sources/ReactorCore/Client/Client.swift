@@ -15,8 +15,8 @@ import Synchronization
 /// client.stop()
 /// ```
 ///
-/// ``connect(to:from:)`` returns as soon as the non-blocking connect has started: the handler's ``FrameHandler/onOpen(connection:)``
-/// runs on the owning loop when it completes, or ``FrameHandler/onClose(_:reason:)`` with
+/// ``connect(to:from:)`` returns as soon as the non-blocking connect has started: the handler's ``StreamHandler/onOpen(connection:)``
+/// runs on the owning loop when it completes, or ``StreamHandler/onClose(_:state:reason:)`` with
 /// ``CloseReason/connectFailed(_:)`` when it fails.
 public final class Client<Handler: StreamHandler>: Sendable {
     /// The configuration the client was created with.

@@ -23,6 +23,12 @@ public protocol MessageHandler: Sendable {
     /// replies written to `connection` are flushed after the current read batch.
     mutating func onMessage(_ message: RawSpan, state: inout ConnectionState, connection: inout ConnectionContext)
 
+    /// The peer shut down its side; `remainder` holds the bytes that did not form a complete message (possibly
+    /// none: a line without its line end, a truncated frame). Replies written here still go out before the close.
+    /// Default: nothing (the close is then reported as ``CloseReason/truncatedFrame(bufferedBytes:)`` when
+    /// `remainder` is not empty).
+    mutating func onInputEnded(_ remainder: RawSpan, state: inout ConnectionState, connection: inout ConnectionContext)
+
     /// See ``StreamHandler/onWritabilityChanged(_:state:connection:)``. Default: nothing.
     mutating func onWritabilityChanged(
         _ isWritable: Bool, state: inout ConnectionState, connection: inout ConnectionContext)
@@ -37,6 +43,10 @@ extension MessageHandler where ConnectionState == Void {
 }
 
 extension MessageHandler {
+    /// Does nothing.
+    public mutating func onInputEnded(
+        _ remainder: RawSpan, state: inout ConnectionState, connection: inout ConnectionContext
+    ) {}
     /// Does nothing.
     public mutating func onWritabilityChanged(
         _ isWritable: Bool, state: inout ConnectionState, connection: inout ConnectionContext
@@ -76,6 +86,15 @@ public struct Decoded<Decoder: MessageDecoder, Handler: MessageHandler>: StreamH
         decodeMessages(decoder, &input, connection: &connection) { message, connection in
             handler.onMessage(message, state: &state, connection: &connection)
         }
+    }
+
+    /// Hands the unconsumed rest (never a complete message: those were all delivered) to
+    /// ``MessageHandler/onInputEnded(_:state:connection:)``. The rest stays unconsumed, so a non-empty one closes
+    /// with ``CloseReason/truncatedFrame(bufferedBytes:)``.
+    public mutating func onInputEnded(
+        _ input: inout InboundBytes, state: inout Handler.ConnectionState, connection: inout ConnectionContext
+    ) {
+        handler.onInputEnded(input.bytes, state: &state, connection: &connection)
     }
 
     public mutating func onWritabilityChanged(

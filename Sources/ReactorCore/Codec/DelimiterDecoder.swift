@@ -6,7 +6,7 @@
 /// byte sequence (Netty's `DelimiterBasedFrameDecoder` / `LineBasedFrameDecoder`).
 ///
 /// The earliest delimiter in the stream ends the record; when several delimiters end at the same byte the longest
-/// wins, so with ``lines`` the record `abc\r\n` is `abc`, not `abc\r`. ``stripsDelimiter`` chooses whether the handler
+/// wins, so with ``lines(maxLength:stripsDelimiter:)`` the record `abc\r\n` is `abc`, not `abc\r`. ``stripsDelimiter`` chooses whether the handler
 /// sees the delimiter. A record longer than ``maxLength`` (delimiter excluded) throws
 /// ``MessageDecodingError/lineTooLong(limit:)`` as soon as that many bytes arrived without a delimiter, so a
 /// connection never buffers more than `maxLength` plus the longest delimiter. The scan resumes where the last one
@@ -19,6 +19,8 @@ public struct DelimiterDecoder: MessageDecoder, Hashable {
     /// The longest record accepted, delimiter excluded.
     public let maxLength: Int
     private let longestDelimiter: Int
+    /// `maxLength` plus the longest delimiter, saturated (so `maxLength: .max` means "no limit", not an overflow).
+    private let scanCeiling: Int
     /// The last byte of the delimiters when they all share it (`\n` for lines): the scan is one `memchr` for it.
     private let commonLastByte: UInt8?
 
@@ -36,6 +38,8 @@ public struct DelimiterDecoder: MessageDecoder, Hashable {
         self.stripsDelimiter = stripsDelimiter
         self.maxLength = maxLength
         self.longestDelimiter = delimiters.map(\.count).max()!
+        let (ceiling, overflow) = maxLength.addingReportingOverflow(longestDelimiter)
+        self.scanCeiling = overflow ? .max : ceiling
         let lastBytes = Set(delimiters.map { $0.last! })
         self.commonLastByte = lastBytes.count == 1 ? lastBytes.first : nil
     }
@@ -45,7 +49,7 @@ public struct DelimiterDecoder: MessageDecoder, Hashable {
         // A delimiter ending in the new bytes may have started up to longestDelimiter - 1 bytes before them.
         let start = max(0, min(newBytesAt, count) - (longestDelimiter - 1))
         // Past this many bytes without a delimiter no valid record can end: stop scanning there.
-        let scanLimit = min(count, maxLength + longestDelimiter)
+        let scanLimit = min(count, scanCeiling)
         let found: (end: Int, delimiter: Int)? = input.withUnsafeBytes { buffer in
             find(in: buffer, from: start, to: scanLimit)
         }
@@ -54,7 +58,7 @@ public struct DelimiterDecoder: MessageDecoder, Hashable {
             if recordLength > maxLength { throw .lineTooLong(limit: maxLength) }
             return .message(payload: 0..<(stripsDelimiter ? recordLength : end), consumed: end)
         }
-        if count >= maxLength + longestDelimiter { throw .lineTooLong(limit: maxLength) }
+        if count >= scanCeiling { throw .lineTooLong(limit: maxLength) }
         return .needMoreInput(atLeast: count + 1)
     }
 

@@ -64,7 +64,7 @@ public struct LengthFieldDecoder: MessageDecoder, Hashable {
     @inlinable
     public var headerLength: Int { lengthFieldOffset + lengthFieldLength }
 
-    @inlinable
+    @inlinable @inline(__always)
     public func decode(_ input: RawSpan, newBytesAt: Int) throws(MessageDecodingError) -> DecodeStep {
         let headerEnd = lengthFieldOffset + lengthFieldLength
         let available = input.byteCount

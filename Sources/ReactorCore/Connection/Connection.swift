@@ -39,8 +39,9 @@
         static let backpressuredOrClosing = Flags(rawValue: notTakingInput.rawValue | readPaused.rawValue)
         /// Reading is off: everything above, or the peer's input has ended.
         static let notReading = Flags(rawValue: backpressuredOrClosing.rawValue | inputClosed.rawValue)
-        /// Writes are dropped.
-        static let notWritable = Flags(rawValue: closed.rawValue | overflowed.rawValue)
+        /// Writes are dropped: closed, overflowed, or closing (after ``ConnectionContext/close()``, a decoding
+        /// error, the peer's FIN or a drain: the FIN follows the bytes queued before, nothing after them).
+        static let notWritable = Flags(rawValue: closed.rawValue | overflowed.rawValue | closeAfterFlush.rawValue)
     }
 
     final let id: ConnectionID

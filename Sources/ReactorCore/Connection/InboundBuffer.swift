@@ -1,26 +1,60 @@
 /// A connection's unconsumed input between two handler calls: at most one pooled chunk holding the bytes the
-/// handler left, always starting at the chunk's first byte, plus what the handler asked for next.
+/// handler left, always starting at the chunk's ``data`` offset, plus what the handler asked for next.
 ///
 /// Most reads never touch it: the loop reads into its shared read buffer and the handler consumes everything there.
 /// Only a tail the handler left is copied here, once. A large remainder (more than half the read buffer kept, or
 /// an ``InboundBytes/expect(atLeast:)`` that far ahead) is read straight into the chunk, sized once for what is
 /// expected, so a big message is not copied piece by piece. An empty buffer holds no chunk: idle connections cost
 /// nothing here. Loop thread only.
+///
+/// Every chunk keeps ``OutboundBuffer/headerSize`` bytes free at its start, so that a large message received into it
+/// can be written back by reference: the chunk is handed to the outbound queue whole (``handOff()``), sent with
+/// `writev` from where it was read, and returned to the pool once written.
 struct InboundBuffer {
+    /// Bytes reserved at the start of each chunk for the outbound queue's header.
+    static let reserved = OutboundBuffer.headerSize
+
     private(set) var chunk: UnsafeMutableRawPointer?
-    private var sizeClass = 0
+    private(set) var sizeClass = 0
+    /// Bytes the chunk can hold after the reserved header.
     private(set) var capacity = 0
-    /// Unconsumed bytes, at `chunk[0..<count]`.
+    /// Unconsumed bytes, at `data[0..<count]`.
     var count = 0
+    /// How many of them the handler has been shown (the next call's ``InboundBytes/newBytesOffset``): all of them
+    /// after a call, fewer when reads were withheld from it because it expected more.
+    var seen = 0
     /// The handler's last ``InboundBytes/expect(atLeast:)`` (0: call it with any bytes).
     var expected = 0
     /// Bytes still to drop from the stream before the handler sees any (``InboundBytes/skip(_:)``).
     var skipping = 0
+    /// The chunk was handed to the outbound queue during the current handler call: its bytes are still readable
+    /// until the next flush, but it is no longer this buffer's to write into or to give back.
+    private(set) var handedOff = false
+
+    /// Where the bytes start.
+    @inline(__always)
+    var data: UnsafeMutableRawPointer { chunk.unsafelyUnwrapped + Self.reserved }
 
     /// Whether the next read should go straight into the chunk rather than through the loop's read buffer.
     @inline(__always)
     func readsDirectly(readBufferSize: Int) -> Bool {
         count > readBufferSize / 2 || expected - count >= readBufferSize / 2
+    }
+
+    /// True when `pointer ..< pointer + byteCount` lies in this buffer's bytes and the chunk can be handed off.
+    @inline(__always)
+    func canHandOff(_ pointer: UnsafeRawPointer, count byteCount: Int) -> Bool {
+        guard let chunk, !handedOff else { return false }
+        let start = UnsafeRawPointer(chunk) + Self.reserved
+        return pointer >= start && pointer + byteCount <= start + count
+    }
+
+    /// Gives the chunk to the caller (the outbound queue). Its bytes stay readable until the queue writes them;
+    /// whatever the handler leaves unconsumed is copied to a new chunk after the call.
+    @inline(__always)
+    mutating func handOff() -> (chunk: UnsafeMutableRawPointer, sizeClass: Int) {
+        handedOff = true
+        return (chunk.unsafelyUnwrapped, sizeClass)
     }
 
     /// Makes room to read into the chunk: at least what is expected, and at least 4 KiB or the bytes kept so far
@@ -30,46 +64,59 @@ struct InboundBuffer {
         if count >= limit { return false }
         if capacity - count >= 4096 && capacity >= expected { return true }
         var wanted = max(expected, count * 2, count + 4096)
-        wanted = min(wanted, limit, pool.largestChunkSize)
+        wanted = min(wanted, limit, pool.largestChunkSize - Self.reserved)
         if wanted <= capacity { return capacity > count }
         resize(to: wanted, pool: pool)
         return true
     }
 
-    /// Stores the `byteCount` bytes at `source` (a tail the handler left in the read buffer) as the whole content,
-    /// in a chunk sized for them and for what is expected (capped at `limit`).
+    /// Stores the `byteCount` bytes at `source` (a tail the handler left in the read buffer, or in a chunk it
+    /// handed off) as the whole content, in a chunk sized for them and for what is expected (capped at `limit`).
     @inline(__always)
     mutating func keep(_ source: UnsafeRawPointer, count byteCount: Int, limit: Int, pool: SlabPool) {
-        let wanted = min(max(byteCount, min(expected, limit)), pool.largestChunkSize)
+        forgetHandedOff()
+        let wanted = min(max(byteCount, min(expected, limit)), pool.largestChunkSize - Self.reserved)
         if chunk == nil || capacity < byteCount || capacity > 4 * max(wanted, 4096) {
             release(pool: pool)
-            let newClass = pool.sizeClass(for: max(byteCount, wanted))
+            let newClass = pool.sizeClass(for: max(byteCount, wanted) + Self.reserved)
             chunk = pool.get(sizeClass: newClass)
             sizeClass = newClass
-            capacity = pool.chunkSize(ofClass: newClass)
+            capacity = pool.chunkSize(ofClass: newClass) - Self.reserved
         }
-        chunk.unsafelyUnwrapped.copyMemory(from: source, byteCount: byteCount)
+        data.copyMemory(from: source, byteCount: byteCount)
         count = byteCount
     }
 
     /// Drops the first `consumed` bytes, moving the rest to the front; gives the chunk back once empty.
     @inline(__always)
     mutating func removeFirst(_ consumed: Int, pool: SlabPool) {
+        if handedOff {
+            // The rest still sits in the handed-off chunk: copy it out before the queue sends and frees it.
+            let remaining = count - consumed
+            if remaining == 0 {
+                forgetHandedOff()
+                count = 0
+            } else {
+                keep(data + consumed, count: remaining, limit: .max, pool: pool)
+            }
+            return
+        }
         if consumed == 0 { return }
         let remaining = count - consumed
         if remaining == 0 {
             release(pool: pool)
             return
         }
-        let base = chunk.unsafelyUnwrapped
-        base.copyMemory(from: base + consumed, byteCount: remaining)
+        data.copyMemory(from: data + consumed, byteCount: remaining)
         count = remaining
     }
 
-    /// Returns the chunk to `pool` (its bytes are dropped).
+    /// Returns the chunk to `pool` (its bytes are dropped); a handed-off chunk is only forgotten.
     @inline(__always)
     mutating func release(pool: SlabPool) {
         count = 0
+        seen = 0
+        forgetHandedOff()
         guard let current = chunk else { return }
         pool.put(current, sizeClass: sizeClass)
         chunk = nil
@@ -83,15 +130,23 @@ struct InboundBuffer {
         skipping = 0
     }
 
+    @inline(__always)
+    private mutating func forgetHandedOff() {
+        guard handedOff else { return }
+        handedOff = false
+        chunk = nil
+        capacity = 0
+    }
+
     private mutating func resize(to byteCount: Int, pool: SlabPool) {
-        let newClass = pool.sizeClass(for: byteCount)
+        let newClass = pool.sizeClass(for: byteCount + Self.reserved)
         let newChunk = pool.get(sizeClass: newClass)
-        if let old = chunk {
-            newChunk.copyMemory(from: old, byteCount: count)
-            pool.put(old, sizeClass: sizeClass)
+        if chunk != nil {
+            (newChunk + Self.reserved).copyMemory(from: data, byteCount: count)
+            pool.put(chunk.unsafelyUnwrapped, sizeClass: sizeClass)
         }
         chunk = newChunk
         sizeClass = newClass
-        capacity = pool.chunkSize(ofClass: newClass)
+        capacity = pool.chunkSize(ofClass: newClass) - Self.reserved
     }
 }

@@ -46,7 +46,7 @@ final class LoopIO: @unchecked Sendable {
         self.loop = loop
         self.registry = registry
         self.limits = limits
-        self.pool = SlabPool(largestChunk: max(limits.maxBufferedInput, limits.outboundChunkSize))
+        self.pool = SlabPool(largestChunk: max(limits.maxBufferedInput + InboundBuffer.reserved, limits.outboundChunkSize))
         self.readBuffer = .allocate(byteCount: limits.readBufferSize, alignment: 64)
         self.vectorCapacity = 1024  // UIO_MAXIOV
         self.vectors = .allocate(capacity: vectorCapacity)
@@ -115,6 +115,7 @@ extension LoopIO {
     @inline(__always)
     func write(_ source: UnsafeRawPointer?, count byteCount: Int, to connection: Connection) {
         guard byteCount > 0, let source, admits(byteCount, on: connection) else { return }
+        if byteCount >= Self.handOffThreshold && writeByReference(source, count: byteCount, to: connection) { return }
         append(source, count: byteCount, to: connection)
     }
 
@@ -153,12 +154,34 @@ extension LoopIO {
         if let payload, count > 0 { append(payload, count: count, to: connection) }
     }
 
+    /// Bytes from which a write of bytes that sit in the connection's own inbound chunk (a large received message
+    /// written back) hands the chunk to the outbound queue instead of copying it.
+    static let handOffThreshold = 16 * 1024
+
+    /// Queues `count` bytes at `source` by reference if they lie in `connection`'s inbound chunk and are large
+    /// enough: the chunk joins the outbound queue (after whatever is staged or queued, so bytes stay in order) and
+    /// goes back to the pool once written. Returns false when the bytes must be copied instead.
+    @inline(__always)
+    func writeByReference(_ source: UnsafeRawPointer, count: Int, to connection: Connection) -> Bool {
+        guard count >= Self.handOffThreshold, connection.inbound.canHandOff(source, count: count) else { return false }
+        if ObjectIdentifier(connection) == stagingOwner { spillStaging(to: connection) }
+        let (chunk, sizeClass) = connection.inbound.handOff()
+        let from = UnsafeRawPointer(chunk).distance(to: source)
+        connection.outbound.appendReference(chunk, sizeClass: sizeClass, from: from, to: from + count)
+        counters.bytesHandedOff &+= count
+        markDirty(connection)
+        return true
+    }
+
     /// ``writeFrame(_:count:prepender:to:)`` for the standard 4-byte big-endian header: the echo's path, with the
     /// header's layout known at compile time.
     @inline(__always)
     func writeStandardFrame(_ payload: UnsafeRawPointer?, count: Int, to connection: Connection) {
         guard admits(4 + count, on: connection) else { return }
         counters.framesOut += 1
+        if count >= Self.handOffThreshold, let payload, writeLargeStandardFrame(payload, count: count, to: connection) {
+            return
+        }
         if let destination = stagingSpace(4 + count, for: connection) {
             destination.storeBytes(of: UInt32(truncatingIfNeeded: count).bigEndian, as: UInt32.self)
             if let payload, count > 0 { (destination + 4).copyMemory(from: payload, byteCount: count) }
@@ -168,6 +191,19 @@ extension LoopIO {
         var header = UInt32(truncatingIfNeeded: count).bigEndian
         withUnsafeBytes(of: &header) { append($0.baseAddress!, count: 4, to: connection) }
         if let payload, count > 0 { append(payload, count: count, to: connection) }
+    }
+
+    /// The slow half of ``writeStandardFrame(_:count:to:)`` for a payload that may go by reference.
+    @inline(never)
+    func writeLargeStandardFrame(_ payload: UnsafeRawPointer, count: Int, to connection: Connection) -> Bool {
+        guard connection.inbound.canHandOff(payload, count: count) else { return false }
+        var header = UInt32(truncatingIfNeeded: count).bigEndian
+        if ObjectIdentifier(connection) == stagingOwner { spillStaging(to: connection) }
+        withUnsafeBytes(of: &header) {
+            connection.outbound.append(
+                $0.baseAddress!, count: 4, pool: pool, sizeClass: outboundClass, chunkSize: outboundChunkSize)
+        }
+        return writeByReference(payload, count: count, to: connection)
     }
 
     /// Lets `body` format up to `capacity` bytes straight into the outbound bytes and queues the count it returns:
@@ -184,9 +220,12 @@ extension LoopIO {
             stagingCount += written
             return
         }
-        let sizeClass = pool.sizeClass(for: max(capacity, 1))
-        let bounce = pool.get(sizeClass: sizeClass)
-        defer { pool.put(bounce, sizeClass: sizeClass) }
+        // A bounce buffer: a pooled chunk, or for a reservation larger than the pool's largest class (rare: a
+        // multi-megabyte reply), a one-off allocation.
+        let pooled = capacity <= pool.largestChunkSize
+        let sizeClass = pooled ? pool.sizeClass(for: max(capacity, 1)) : -1
+        let bounce = pooled ? pool.get(sizeClass: sizeClass) : .allocate(byteCount: capacity, alignment: 16)
+        defer { if pooled { pool.put(bounce, sizeClass: sizeClass) } else { bounce.deallocate() } }
         let written = try body(UnsafeMutableRawBufferPointer(start: bounce, count: capacity))
         precondition(written >= 0 && written <= capacity, "wrote \(written) bytes into a \(capacity)-byte reservation")
         if written > 0 { append(bounce, count: written, to: connection) }
@@ -200,5 +239,7 @@ struct LoopCounters {
     var framesOut = 0
     var bytesIn = 0
     var bytesOut = 0
+    /// Bytes written back by reference from the chunk they were received into (no copy).
+    var bytesHandedOff = 0
     var closed = [Int](repeating: 0, count: CloseReason.Kind.allCases.count)
 }

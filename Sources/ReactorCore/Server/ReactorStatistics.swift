@@ -4,9 +4,11 @@ public struct ReactorStatistics: Sendable, Hashable {
     public var connectionsAccepted = 0
     /// Connections open when the snapshot was taken.
     public var connectionsOpen = 0
-    /// Frames decoded and handed to the handler.
+    /// Messages decoded and handed to a handler (by ``FrameHandler``'s loop or a ``Decoded`` decoder; a raw
+    /// ``StreamHandler`` decodes its own and is not counted here).
     public var framesIn = 0
-    /// Frames queued by the handler.
+    /// Length-prefixed frames queued (``ConnectionContext/writeFrame(_:using:)-(RawSpan,_)``, a ``FrameView`` echo);
+    /// raw writes are counted only in ``bytesOut``.
     public var framesOut = 0
     /// Bytes read from sockets.
     public var bytesIn = 0

@@ -9,7 +9,7 @@ extension SubReactor {
         connection.flags.insert(.closed)
         if io.stagingOwner == ObjectIdentifier(connection) { io.stagingCount = 0 }
         connection.inbound.reset(pool: io.pool)
-        connection.outbound.discard(pool: io.pool, sizeClass: io.outboundClass)
+        connection.outbound.discard(pool: io.pool)
         closedThisIteration.append(connection)
         connectionTimers.cancel(connection)
         table.remove(connection)

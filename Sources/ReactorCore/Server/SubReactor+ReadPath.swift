@@ -29,6 +29,7 @@ extension SubReactor {
         let limit = io.limits.maxBufferedInput
         while true {
             let kept = connection.inbound.count
+            let seen = connection.inbound.seen
             let intoChunk = kept > 0 && connection.inbound.readsDirectly(readBufferSize: scratchSize)
             let destination: UnsafeMutableRawPointer
             let room: Int
@@ -37,7 +38,7 @@ extension SubReactor {
                     refuseInput(connection, buffered: kept)
                     return
                 }
-                destination = connection.inbound.chunk.unsafelyUnwrapped + kept
+                destination = connection.inbound.data + kept
                 room = connection.inbound.capacity - kept
             } else {
                 destination = scratch + kept
@@ -63,11 +64,11 @@ extension SubReactor {
             var available = kept + count
             if intoChunk {
                 connection.inbound.count = available
-                start = UnsafeRawPointer(connection.inbound.chunk.unsafelyUnwrapped)
+                start = UnsafeRawPointer(connection.inbound.data)
             } else {
                 if kept > 0 {
                     // The tail goes in front of the new bytes; the chunk it was in is free again.
-                    scratch.copyMemory(from: connection.inbound.chunk.unsafelyUnwrapped, byteCount: kept)
+                    scratch.copyMemory(from: connection.inbound.data, byteCount: kept)
                     connection.inbound.release(pool: io.pool)
                 }
                 start = UnsafeRawPointer(scratch)
@@ -79,7 +80,7 @@ extension SubReactor {
                     available -= dropped
                 }
             }
-            if available > 0 && offer(connection, from: start, count: available, newBytesAt: kept, inChunk: intoChunk) {
+            if available > 0 && offer(connection, from: start, count: available, newBytesAt: seen, inChunk: intoChunk) {
                 progressed = true
             }
             if connection.flags.contains(.closed) { return }
@@ -96,7 +97,7 @@ extension SubReactor {
         _ connection: Connection, from start: UnsafeRawPointer, count: Int, newBytesAt: Int, inChunk: Bool
     ) -> Bool {
         if !connection.flags.isDisjoint(with: .notTakingInput) || count < connection.inbound.expected {
-            withheld(connection, from: start, count: count, inChunk: inChunk)
+            withheld(connection, from: start, count: count, seen: newBytesAt, inChunk: inChunk)
             return false
         }
         var input = InboundBytes(
@@ -116,12 +117,15 @@ extension SubReactor {
 
     /// The handler is not called (the connection is closing, or fewer bytes than it expects are there): keep the
     /// bytes for later, or drop them when closing.
-    private func withheld(_ connection: Connection, from start: UnsafeRawPointer, count: Int, inChunk: Bool) {
+    private func withheld(
+        _ connection: Connection, from start: UnsafeRawPointer, count: Int, seen: Int, inChunk: Bool
+    ) {
         if !connection.flags.isDisjoint(with: .notTakingInput) {
             connection.inbound.reset(pool: io.pool)  // nothing more is delivered, so nothing is kept
-        } else if !inChunk {
-            keep(start, count: count, on: connection)
+            return
         }
+        if !inChunk { keep(start, count: count, on: connection) }
+        connection.inbound.seen = min(seen, connection.inbound.count)  // the new bytes are still unseen
     }
 
     /// After the handler consumed `consumed` of the `count` bytes at `start`: keep the rest (in place when they are
@@ -139,6 +143,7 @@ extension SubReactor {
         } else if consumed < count {
             keep(start + consumed, count: count - consumed, on: connection)
         }
+        connection.inbound.seen = connection.inbound.count  // the handler was shown every byte it left
     }
 
     /// Copies a tail left in the read buffer into the connection's chunk, or closes the connection if it is over
@@ -176,7 +181,7 @@ extension SubReactor {
         }
         io.stagingOwner = ObjectIdentifier(connection)
         let progressed = offer(
-            connection, from: connection.inbound.chunk.unsafelyUnwrapped, count: kept, newBytesAt: kept, inChunk: true)
+            connection, from: connection.inbound.data, count: kept, newBytesAt: connection.inbound.seen, inChunk: true)
         sendStaged(connection)
         notePartialInput(connection, progressed: progressed)
     }
@@ -188,7 +193,7 @@ extension SubReactor {
         if !connection.flags.contains(.closeAfterFlush) {
             let kept = connection.inbound.count
             var input = InboundBytes(
-                base: UnsafeRawPointer(connection.inbound.chunk ?? io.readBuffer.baseAddress!), count: kept,
+                base: UnsafeRawPointer(kept > 0 ? connection.inbound.data : io.readBuffer.baseAddress!), count: kept,
                 newBytesOffset: kept, maxFrameLength: io.limits.maxFrameLength)
             var context = ConnectionContext(connection: connection, io: io)
             handler.onInputEnded(&input, state: &connection.stateAddress.unsafelyUnwrapped.assumingMemoryBound(to: Handler.ConnectionState.self).pointee, connection: &context)

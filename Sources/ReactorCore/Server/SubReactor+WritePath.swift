@@ -36,8 +36,7 @@ extension SubReactor {
         var rounds = 0
         while !connection.outbound.isEmpty && rounds < 4 {
             rounds += 1
-            let (count, requested) = connection.outbound.gather(
-                into: io.vectors, maximum: io.vectorCapacity, chunkSize: io.outboundChunkSize)
+            let (count, requested) = connection.outbound.gather(into: io.vectors, maximum: io.vectorCapacity)
             let written: Int
             do {
                 let result =
@@ -52,8 +51,7 @@ extension SubReactor {
             }
             io.counters.bytesOut += written
             if written > 0 { connection.lastActivity = now }
-            connection.outbound.consume(
-                written, pool: io.pool, sizeClass: io.outboundClass, chunkSize: io.outboundChunkSize)
+            connection.outbound.consume(written, pool: io.pool)
             if written < requested { break }
         }
         settle(connection)
