@@ -6,7 +6,8 @@
 # Time metrics are never checked (they are printed for humans only).
 #
 # Exit 0: no allocation regression (a drop in allocations passes too, with a note to tighten the thresholds).
-# Non-zero: an allocation regression, a benchmark without a thresholds file, a failed benchmark, or a build error.
+# Non-zero: an allocation regression, a benchmark without a thresholds file (or a thresholds file without a
+# benchmark), a failed benchmark, or a build error.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -54,7 +55,22 @@ if [ "$missing" -ne 0 ]; then
     echo "  swift package --allow-writing-to-package-directory benchmark thresholds update --metric mallocCountTotal" >&2
     exit 1
 fi
-echo "$(wc -l <<<"$names") benchmarks, all with thresholds"
+# The other direction: a thresholds file whose benchmark is gone (removed, renamed, or no longer registered) means a
+# gate silently stopped running; fail rather than check fewer benchmarks than Thresholds/ promises.
+stale=0
+for file in Thresholds/"$target".*.p90.json; do
+    [ -e "$file" ] || continue
+    name=${file#Thresholds/"$target".}
+    name=${name%.p90.json}
+    if ! grep -qxF -- "$name" <<<"$names"; then
+        echo "FAIL: $file has no benchmark '$name' (removed or renamed? delete the file or register the benchmark)" >&2
+        stale=1
+    fi
+done
+if [ "$stale" -ne 0 ]; then
+    exit 1
+fi
+echo "$(wc -l <<<"$names") benchmarks, all with thresholds, no thresholds without a benchmark"
 
 echo "== thresholds check (mallocCountTotal p90, zero tolerance)"
 status=0

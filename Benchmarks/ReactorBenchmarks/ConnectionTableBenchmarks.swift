@@ -16,13 +16,13 @@ struct TableFixture {
             let reuses = fd % 7 == 0 ? 2 : 0
             for _ in 0..<reuses {
                 let oldID = ConnectionID(loop: 0, fd: fd, generation: table.nextGeneration(for: fd))
-                let old = Connection(id: oldID, maxFrameLength: 1 << 20)
+                let old = Connection(id: oldID)
                 table.insert(old)
                 table.remove(old)
                 if staleTag == 0 && fd > 0 { staleTag = oldID.tag }
             }
             let id = ConnectionID(loop: 0, fd: fd, generation: table.nextGeneration(for: fd))
-            table.insert(Connection(id: id, maxFrameLength: 1 << 20))
+            table.insert(Connection(id: id))
             tags.append(id.tag)
         }
         // Visit the slots in a scattered order, as epoll reports ready descriptors.

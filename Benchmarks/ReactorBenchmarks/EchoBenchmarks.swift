@@ -7,39 +7,86 @@ import ReactorCore
 #endif
 
 /// The framed echo server under test: every request frame is answered with the same payload, copied from the read
-/// buffer into a pooled outbound chunk (the same handler as `reactor-bench`).
+/// buffer into the outbound bytes (the same handler as `reactor-bench`).
 struct EchoHandler: FrameHandler {
     func onFrame(_ frame: FrameView, connection: inout ConnectionContext) {
         connection.write(frame)
     }
 }
 
-/// A real `Server` (one sub-reactor) on 127.0.0.1 and one blocking client connection to it.
+/// The 2-byte little-endian length-field echo: `Decoded(LengthFieldDecoder(2, LE), handler)` decodes, the handler
+/// writes each payload back behind a header from the matching `LengthFieldPrepender`.
+struct LittleEndian16EchoHandler: MessageHandler {
+    static let decoder = LengthFieldDecoder(lengthFieldLength: 2, byteOrder: .littleEndian)
+    static let prepender = LengthFieldPrepender(lengthFieldLength: 2, byteOrder: .littleEndian)
+
+    func onMessage(_ message: RawSpan, state: inout Void, connection: inout ConnectionContext) {
+        connection.writeFrame(message, using: Self.prepender)
+    }
+}
+
+/// The line echo: `Decoded(DelimiterDecoder.lines(), handler)` strips the delimiter, the handler writes the line
+/// back followed by `\n`.
+struct LineEchoHandler: MessageHandler {
+    func onMessage(_ message: RawSpan, state: inout Void, connection: inout ConnectionContext) {
+        connection.write(message)
+        connection.write("\n")
+    }
+}
+
+/// The raw stream echo: no decoder at all, every unconsumed byte is written back and consumed.
+struct StreamEchoHandler: StreamHandler {
+    func onRead(_ input: inout InboundBytes, state: inout Void, connection: inout ConnectionContext) {
+        connection.write(input.bytes)
+        input.consume(input.count)
+    }
+}
+
+/// A real `Server` (one sub-reactor) running `Handler` on 127.0.0.1 and one blocking client connection to it.
 ///
 /// Created at registration (cheap, nothing started); `start()` runs in the benchmark's setup and `stop()` in its
 /// teardown, so binding, accepting and the first connection's allocations are never measured.
-final class EchoFixture {
-    static let payloadLength = 64
-    static let frameLength = payloadLength + 4
+///
+/// With `straddling`, every send ends in the middle of a message: the client sent the first half of message 0
+/// once, at the start, and each exchange sends the rest of it, messages 1 ..< depth, and the first half of the next
+/// message 0, then reads the `depth` echoes. So the server keeps a partial message after (nearly) every read: the
+/// read path's tail handling (copy into a pooled chunk, copy back in front of the next read, `expect(atLeast:)`,
+/// a delimiter scan resuming at `newBytesAt`) runs on every exchange.
+final class EchoFixture<Handler: StreamHandler> {
+    static var payloadLength: Int { 64 }
 
     let depth: Int
-    private var server: Server<EchoHandler>?
+    private let makeHandler: () -> Handler
+    private var server: Server<Handler>?
     private var client: BlockingClient?
-    /// `depth` request frames back to back, sent with one `send`.
+    /// What one exchange sends with one `send`.
     private let request: UnsafeMutableRawBufferPointer
+    /// What one exchange must read back, byte for byte: `depth` whole messages.
+    private let expected: UnsafeMutableRawBufferPointer
     private let reply: UnsafeMutableRawBufferPointer
+    /// Sent once after connecting (straddling: the first half of message 0), never echoed on its own.
+    private let prefix: [UInt8]
 
-    init(depth: Int) {
+    /// `encode(index, payload)` returns the wire bytes of request `index` (`payload`: 64 printable bytes), which are
+    /// also the expected reply.
+    init(depth: Int, straddling: Bool, handler: @escaping () -> Handler, encode: (Int, [UInt8]) -> [UInt8]) {
         self.depth = depth
-        request = .allocate(byteCount: depth * Self.frameLength, alignment: 64)
-        reply = .allocate(byteCount: depth * Self.frameLength, alignment: 64)
+        self.makeHandler = handler
+        var wire: [UInt8] = []
+        var firstLength = 0
         for index in 0..<depth {
-            let base = index * Self.frameLength
-            request.storeBytes(of: UInt32(Self.payloadLength).bigEndian, toByteOffset: base, as: UInt32.self)
-            for offset in 0..<Self.payloadLength {
-                request[base + 4 + offset] = UInt8(truncatingIfNeeded: index &* 31 &+ offset)
-            }
+            let payload = (0..<Self.payloadLength).map { UInt8(truncatingIfNeeded: 0x20 + (index &* 31 &+ $0) % 0x5F) }
+            wire += encode(index, payload)
+            if index == 0 { firstLength = wire.count }
         }
+        let cut = straddling ? firstLength / 2 : 0
+        prefix = Array(wire[..<cut])
+        let sent = Array(wire[cut...] + wire[..<cut])
+        request = .allocate(byteCount: sent.count, alignment: 64)
+        request.copyBytes(from: sent)
+        expected = .allocate(byteCount: wire.count, alignment: 64)
+        expected.copyBytes(from: wire)
+        reply = .allocate(byteCount: wire.count, alignment: 64)
     }
 
     func start() throws {
@@ -47,13 +94,26 @@ final class EchoFixture {
         logger.logLevel = .critical
         let configuration = ServerConfiguration(
             host: "127.0.0.1", port: 0, subReactors: 1, drainTimeout: .seconds(2), logger: logger)
-        let server = Server(configuration: configuration, handler: EchoHandler())
+        let server = Server(configuration: configuration, handler: makeHandler())
         try server.start()
         self.server = server
         guard let port = server.localAddress?.port else { throw BlockingClient.Failure(description: "no port") }
-        client = try BlockingClient(port: port)
-        // The connection's first replies take the pool's first slab and grow its per-loop lists: not measured.
+        let client = try BlockingClient(port: port)
+        self.client = client
+        if !prefix.isEmpty { try prefix.withUnsafeBytes { try client.send($0) } }
+        // The connection's first replies take the pool's first slabs and grow its per-loop lists: not measured.
         for _ in 0..<100 { try roundTrip() }
+        if !prefix.isEmpty { try checkKeepsPartialMessage(server) }
+    }
+
+    /// Straddling only: between exchanges the server must hold the half message in a pooled chunk, or this
+    /// benchmark would not measure the read path's tail handling at all. (`statistics()` allocates: setup only.)
+    private func checkKeepsPartialMessage(_ server: Server<Handler>) throws {
+        for _ in 0..<100 {
+            if server.statistics().pool.classes.contains(where: { $0.chunksInUse > 0 }) { return }
+            usleep(10_000)  // the half message may still be on its way to the server
+        }
+        throw BlockingClient.Failure(description: "straddling: the server holds no partial message between exchanges")
     }
 
     func stop() {
@@ -62,22 +122,30 @@ final class EchoFixture {
         server = nil
     }
 
-    /// Sends `depth` frames in one write and reads back all `depth` echoes, checking every byte.
+    /// Sends one exchange's bytes in one write and reads back all `depth` echoes, checking every byte.
     @inline(__always)
     func roundTrip() throws {
         guard let client else { throw BlockingClient.Failure(description: "not started") }
         try client.send(UnsafeRawBufferPointer(request))
         try client.receive(into: reply)
-        guard memcmp(request.baseAddress!, reply.baseAddress!, request.count) == 0 else {
+        guard memcmp(expected.baseAddress!, reply.baseAddress!, expected.count) == 0 else {
             throw BlockingClient.Failure(description: "echo mismatch")
         }
     }
 }
 
-func registerEchoBenchmarks() {
-    for (name, depth) in [("Echo.round-trip", 1), ("Echo.pipelined-32", 32)] {
-        let fixture = EchoFixture(depth: depth)
-        // One iteration: one request/reply exchange on the loopback socket (`depth` frames each way); the client
+/// Echo benchmarks for a server running `handler`: `\(prefix)round-trip` (one message per exchange) and
+/// `\(prefix)pipelined-32` (32 messages in one send), plus `\(prefix)straddling-32` when `straddling` (32 messages
+/// per exchange, every send cut in the middle of a message).
+func registerEcho<Handler: StreamHandler>(
+    _ prefix: String, straddling: Bool = false, handler: @escaping () -> Handler,
+    encode: @escaping (Int, [UInt8]) -> [UInt8]
+) {
+    var cases = [("\(prefix)round-trip", 1, false), ("\(prefix)pipelined-32", 32, false)]
+    if straddling { cases.append(("\(prefix)straddling-32", 32, true)) }
+    for (name, depth, straddles) in cases {
+        let fixture = EchoFixture(depth: depth, straddling: straddles, handler: handler, encode: encode)
+        // One iteration: one request/reply exchange on the loopback socket (`depth` messages each way); the client
         // waits for every echo before sending again.
         Benchmark(name, configuration: configuration(scalingFactor: .kilo)) { benchmark in
             for _ in benchmark.scaledIterations {
@@ -89,4 +157,24 @@ func registerEchoBenchmarks() {
             fixture.stop()
         }
     }
+}
+
+func registerEchoBenchmarks() {
+    // The framework's own frames (4-byte big-endian length) through a FrameHandler.
+    registerEcho("Echo.", straddling: true, handler: { EchoHandler() }) { _, payload in
+        withUnsafeBytes(of: UInt32(payload.count).bigEndian) { Array($0) } + payload
+    }
+    // 2-byte little-endian length field: Decoded(LengthFieldDecoder, MessageHandler) + writeFrame(_:using:).
+    registerEcho(
+        "Echo.le16-", straddling: true,
+        handler: { Decoded(LittleEndian16EchoHandler.decoder, LittleEndian16EchoHandler()) }
+    ) { _, payload in
+        withUnsafeBytes(of: UInt16(payload.count).littleEndian) { Array($0) } + payload
+    }
+    // Lines: Decoded(DelimiterDecoder.lines(), MessageHandler), each line written back with "\n".
+    registerEcho("Echo.lines-", straddling: true, handler: { Decoded(DelimiterDecoder.lines(), LineEchoHandler()) }) {
+        _, payload in payload + [0x0A]
+    }
+    // No codec: a raw StreamHandler writes back every byte it is shown (64-byte chunks of a plain byte stream).
+    registerEcho("Echo.stream-", handler: { StreamEchoHandler() }) { _, payload in payload }
 }
