@@ -30,6 +30,13 @@ struct InboundBuffer {
     /// The chunk was handed to the outbound queue during the current handler call: its bytes are still readable
     /// until the next flush, but it is no longer this buffer's to write into or to give back.
     private(set) var handedOff = false
+    /// Set by ``handOff()``; cleared by the read path before each read (did the last read's message go out by
+    /// reference?).
+    var handedOffSinceRead = false
+    /// The size of the large messages this connection has been echoing by reference (0: none lately). While set,
+    /// a read with nothing kept goes straight into a chunk of that size instead of the loop's read buffer, so the
+    /// next such message is not copied at all: read into the chunk, written from it.
+    var predictedMessage = 0
 
     /// Where the bytes start.
     @inline(__always)
@@ -54,16 +61,18 @@ struct InboundBuffer {
     @inline(__always)
     mutating func handOff() -> (chunk: UnsafeMutableRawPointer, sizeClass: Int) {
         handedOff = true
+        handedOffSinceRead = true
+        predictedMessage = max(predictedMessage, count)
         return (chunk.unsafelyUnwrapped, sizeClass)
     }
 
     /// Makes room to read into the chunk: at least what is expected, and at least 4 KiB or the bytes kept so far
     /// (doubling). Never grows past the class holding `limit`; returns false when `count` already reached `limit`.
     @inline(__always)
-    mutating func makeRoom(limit: Int, pool: SlabPool) -> Bool {
+    mutating func makeRoom(limit: Int, pool: SlabPool, atLeast minimum: Int = 0) -> Bool {
         if count >= limit { return false }
-        if capacity - count >= 4096 && capacity >= expected { return true }
-        var wanted = max(expected, count * 2, count + 4096)
+        if capacity - count >= 4096 && capacity >= expected && capacity >= minimum { return true }
+        var wanted = max(expected, count * 2, count + 4096, minimum)
         wanted = min(wanted, limit, pool.largestChunkSize - Self.reserved)
         if wanted <= capacity { return capacity > count }
         resize(to: wanted, pool: pool)

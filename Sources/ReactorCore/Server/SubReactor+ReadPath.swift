@@ -30,11 +30,14 @@ extension SubReactor {
         while true {
             let kept = connection.inbound.count
             let seen = connection.inbound.seen
-            let intoChunk = kept > 0 && connection.inbound.readsDirectly(readBufferSize: scratchSize)
+            // A connection echoing large messages by reference reads the next one straight into a chunk too.
+            let predicted = kept == 0 ? connection.inbound.predictedMessage : 0
+            let intoChunk =
+                predicted > 0 || (kept > 0 && connection.inbound.readsDirectly(readBufferSize: scratchSize))
             let destination: UnsafeMutableRawPointer
             let room: Int
             if intoChunk {
-                guard connection.inbound.makeRoom(limit: limit, pool: io.pool) else {
+                guard connection.inbound.makeRoom(limit: limit, pool: io.pool, atLeast: predicted) else {
                     refuseInput(connection, buffered: kept)
                     return
                 }
@@ -47,7 +50,11 @@ extension SubReactor {
             let count: Int
             do {
                 guard case .processed(let bytes) = try Posix.read(connection.fd, into: destination, count: room)
-                else { return }  // would block
+                else {
+                    // Would block. A chunk taken for a predicted message goes back: idle connections hold none.
+                    if kept == 0 && predicted > 0 { connection.inbound.release(pool: io.pool) }
+                    return
+                }
                 count = bytes
             } catch {
                 close(connection, reason: Self.reason(for: error))
@@ -80,8 +87,14 @@ extension SubReactor {
                     available -= dropped
                 }
             }
+            connection.inbound.handedOffSinceRead = false
             if available > 0 && offer(connection, from: start, count: available, newBytesAt: seen, inChunk: intoChunk) {
                 progressed = true
+            }
+            // The prediction lasts while messages keep going out by reference; a read that completed a message
+            // without one (a small message, or a handler that copies) ends it.
+            if predicted > 0 && progressed && !connection.inbound.handedOffSinceRead {
+                connection.inbound.predictedMessage = 0
             }
             if connection.flags.contains(.closed) { return }
             let stoppedTakingInput = !connection.flags.isDisjoint(with: .notTakingInput)

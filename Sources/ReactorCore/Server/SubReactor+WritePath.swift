@@ -64,7 +64,14 @@ extension SubReactor {
         let staged = io.stagingCount
         io.stagingCount = 0
         io.stagingOwner = nil
-        guard staged > 0, !connection.flags.contains(.closed) else { return }
+        guard staged > 0, !connection.flags.contains(.closed) else {
+            // Nothing staged, but the batch queued bytes (a message handed over by reference, or staging spilled):
+            // send them now rather than at the end of the loop iteration, as staged bytes would have been.
+            if !connection.outbound.isEmpty && connection.flags.contains(.dirty) && !connection.flags.contains(.closed) {
+                flush(connection)
+            }
+            return
+        }
         var written = 0
         do {
             if case .processed(let bytes) = try Posix.send(connection.fd, io.staging, count: staged) {
