@@ -73,8 +73,9 @@ extension FrameHandler {
     }
 
     /// Forwards to ``onWritabilityChanged(_:connection:)``.
-    public mutating func onWritabilityChanged(_ isWritable: Bool, state: inout Void, connection: inout ConnectionContext)
-    {
+    public mutating func onWritabilityChanged(
+        _ isWritable: Bool, state: inout Void, connection: inout ConnectionContext
+    ) {
         onWritabilityChanged(isWritable, connection: &connection)
     }
 

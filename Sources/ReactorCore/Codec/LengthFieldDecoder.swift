@@ -130,8 +130,9 @@ public struct LengthFieldPrepender: Hashable, Sendable {
     }
 
     /// A prepender; the defaults match ``LengthFieldDecoder/init(lengthFieldOffset:lengthFieldLength:byteOrder:lengthAdjustment:initialBytesToStrip:maxFrameLength:)``'s.
-    public init(lengthFieldLength: Int = 4, byteOrder: LengthFieldDecoder.ByteOrder = .bigEndian, lengthAdjustment: Int = 0)
-    {
+    public init(
+        lengthFieldLength: Int = 4, byteOrder: LengthFieldDecoder.ByteOrder = .bigEndian, lengthAdjustment: Int = 0
+    ) {
         precondition(Self.isValidWidth(lengthFieldLength), "lengthFieldLength must be 1, 2, 3, 4 or 8")
         self.lengthFieldLength = lengthFieldLength
         self.byteOrder = byteOrder

@@ -75,7 +75,9 @@
     @_spi(Benchmarks) public init(id: ConnectionID) {
         self.id = id
         assert(Flags.notTakingInput.rawValue == ConnectionContext.notTakingInputMask)
-        flagsStorage = withUnsafeMutablePointer(to: &flags) { UnsafeMutableRawPointer($0).assumingMemoryBound(to: UInt16.self) }
+        flagsStorage = withUnsafeMutablePointer(to: &flags) {
+            UnsafeMutableRawPointer($0).assumingMemoryBound(to: UInt16.self)
+        }
     }
 }
 

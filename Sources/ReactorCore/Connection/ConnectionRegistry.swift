@@ -68,7 +68,8 @@ final class ConnectionRegistry: @unchecked Sendable {
     func isOpen(_ id: ConnectionID) -> Bool? {
         let fd = Int(id.fd)
         guard fd >= 0, fd < capacity else { return nil }
-        return slots[fd].load(ordering: .acquiring) & ~Self.notWritableBit == UInt64(id.generation) << 32 | UInt64(id.loop + 1)
+        return slots[fd].load(ordering: .acquiring) & ~Self.notWritableBit == UInt64(id.generation) << 32
+            | UInt64(id.loop + 1)
     }
 
     /// Any thread: true if `id` is open and below its high watermark, false if it closed or is above it, nil if

@@ -46,7 +46,8 @@ final class LoopIO: @unchecked Sendable {
         self.loop = loop
         self.registry = registry
         self.limits = limits
-        self.pool = SlabPool(largestChunk: max(limits.maxBufferedInput + InboundBuffer.reserved, limits.outboundChunkSize))
+        self.pool = SlabPool(
+            largestChunk: max(limits.maxBufferedInput + InboundBuffer.reserved, limits.outboundChunkSize))
         self.readBuffer = .allocate(byteCount: limits.readBufferSize, alignment: 64)
         self.vectorCapacity = 1024  // UIO_MAXIOV
         self.vectors = .allocate(capacity: vectorCapacity)
@@ -83,7 +84,8 @@ extension LoopIO {
         let total = connection.outbound.pendingBytes + staged + byteCount
         if total > limits.maxPendingWriteBytes {
             connection.flags.insert(.overflowed)
-            connection.pendingCloseReason = .writeBufferOverflow(pendingBytes: total, limit: limits.maxPendingWriteBytes)
+            connection.pendingCloseReason = .writeBufferOverflow(
+                pendingBytes: total, limit: limits.maxPendingWriteBytes)
             markDirty(connection)
             return false
         }
@@ -216,7 +218,8 @@ extension LoopIO {
         guard admits(capacity, on: connection) else { return }
         if let destination = stagingSpace(capacity, for: connection) {
             let written = try body(UnsafeMutableRawBufferPointer(start: destination, count: capacity))
-            precondition(written >= 0 && written <= capacity, "wrote \(written) bytes into a \(capacity)-byte reservation")
+            precondition(
+                written >= 0 && written <= capacity, "wrote \(written) bytes into a \(capacity)-byte reservation")
             stagingCount += written
             return
         }

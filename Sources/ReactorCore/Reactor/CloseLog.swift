@@ -18,7 +18,8 @@ struct CloseLog {
         switch kind {
         case .peerClosed, .closedByHandler, .shutdown: return nil
         case .peerReset, .idleTimeout: return .debug
-        case .truncatedFrame, .frameTooLong, .writeBufferOverflow, .readTimeout, .bufferedInputTooLarge, .decodingFailed:
+        case .truncatedFrame, .frameTooLong, .writeBufferOverflow, .readTimeout, .bufferedInputTooLarge,
+            .decodingFailed:
             return .notice
         case .connectFailed, .ioError: return .warning
         }

@@ -209,7 +209,10 @@ extension SubReactor {
                 base: UnsafeRawPointer(kept > 0 ? connection.inbound.data : io.readBuffer.baseAddress!), count: kept,
                 newBytesOffset: kept, maxFrameLength: io.limits.maxFrameLength)
             var context = ConnectionContext(connection: connection, io: io)
-            handler.onInputEnded(&input, state: &connection.stateAddress.unsafelyUnwrapped.assumingMemoryBound(to: Handler.ConnectionState.self).pointee, connection: &context)
+            handler.onInputEnded(
+                &input,
+                state: &connection.stateAddress.unsafelyUnwrapped.assumingMemoryBound(to: Handler.ConnectionState.self)
+                    .pointee, connection: &context)
             let remaining = kept - input.consumed
             connection.inbound.reset(pool: io.pool)
             if !connection.flags.contains(.closeAfterFlush) {

@@ -67,7 +67,8 @@ extension SubReactor {
         guard staged > 0, !connection.flags.contains(.closed) else {
             // Nothing staged, but the batch queued bytes (a message handed over by reference, or staging spilled):
             // send them now rather than at the end of the loop iteration, as staged bytes would have been.
-            if !connection.outbound.isEmpty && connection.flags.contains(.dirty) && !connection.flags.contains(.closed) {
+            if !connection.outbound.isEmpty && connection.flags.contains(.dirty) && !connection.flags.contains(.closed)
+            {
                 flush(connection)
             }
             return

@@ -148,15 +148,18 @@ public struct ConnectionContext: ~Copyable {
     public mutating func writeFrame(
         _ payload: UnsafeRawBufferPointer, using prepender: LengthFieldPrepender = .standard
     ) {
-        precondition(prepender.canEncode(payloadCount: payload.count), "payload of \(payload.count) bytes does not fit the length field")
+        precondition(
+            prepender.canEncode(payloadCount: payload.count),
+            "payload of \(payload.count) bytes does not fit the length field")
         withIO { io, connection in
             io.writeFrame(payload.baseAddress, count: payload.count, prepender: prepender, to: connection)
         }
     }
 
     /// Queues one frame with `payload` (contiguous collections are copied without an intermediate buffer).
-    public mutating func writeFrame(_ payload: some Collection<UInt8>, using prepender: LengthFieldPrepender = .standard)
-    {
+    public mutating func writeFrame(
+        _ payload: some Collection<UInt8>, using prepender: LengthFieldPrepender = .standard
+    ) {
         let done: Void? = payload.withContiguousStorageIfAvailable {
             writeFrame(UnsafeRawBufferPointer($0), using: prepender)
         }
