@@ -29,7 +29,8 @@ extension LoopbackTests {
             }
         }
 
-        /// Stores every connection's handle on open; records (and optionally echoes) what arrives.
+        /// Stores every connection's handle on open; records (and optionally echoes) what arrives. Used on both sides:
+        /// by servers and by clients.
         struct KeepsHandles: StreamHandler {
             let record = Record()
             var echoes = false
@@ -55,11 +56,19 @@ extension LoopbackTests {
             }
         }
 
+        /// Runs `body` with a client connected to a one-loop server running `handler`, and the handle `handler`
+        /// took of that connection. (A `body` whose only `try` is inside `#expect` is written `(client, handle)
+        /// throws in`: the compiler does not infer it throwing from the macro's expansion.)
+        func withConnection(
+            _ handler: KeepsHandles = KeepsHandles(), _ body: (TestClient, ConnectionHandle) throws -> Void
+        ) throws {
+            try withServerAndClient(testConfiguration(subReactors: 1), handler: handler) { _, client in
+                try body(client, try handler.record.handle())
+            }
+        }
+
         @Test func aWriteFromAnotherThreadReachesTheConnectionAndWhenQueuedSaysTrue() throws {
-            let handler = KeepsHandles()
-            try withServer(testConfiguration(subReactors: 1), handler: handler) { _, port in
-                let client = try TestClient(port: port)
-                let handle = try handler.record.handle()
+            try withConnection { (client, handle) throws in
                 #expect(handle.isOpen)
                 #expect(handle.isWritable)
                 #expect(!handle.eventLoop.inEventLoop)
@@ -79,10 +88,7 @@ extension LoopbackTests {
         }
 
         @Test func writesFromOneThreadArriveInTheOrderIssued() throws {
-            let handler = KeepsHandles()
-            try withServer(testConfiguration(subReactors: 1), handler: handler) { _, port in
-                let client = try TestClient(port: port)
-                let handle = try handler.record.handle()
+            try withConnection { client, handle in
                 let results = Locked<[Bool]>([])
                 let writer = Thread {
                     for index in 0..<1000 {
@@ -127,9 +133,7 @@ extension LoopbackTests {
 
         @Test func closeThroughTheHandleSendsTheQueuedBytesThenEndOfStream() throws {
             let handler = KeepsHandles()
-            try withServer(testConfiguration(subReactors: 1), handler: handler) { _, port in
-                let client = try TestClient(port: port)
-                let handle = try handler.record.handle()
+            try withConnection(handler) { (client, handle) throws in
                 #expect(handle.write(Array("last words".utf8)))
                 #expect(handle.close())
                 #expect(try client.receive(exactly: 10) == Array("last words".utf8))
@@ -181,10 +185,7 @@ extension LoopbackTests {
         }
 
         @Test func withContextFromALoopTimerOnTheConnectionsLoopWritesWithoutAHop() throws {
-            let handler = KeepsHandles()
-            try withServer(testConfiguration(subReactors: 1), handler: handler) { _, port in
-                let client = try TestClient(port: port)
-                let handle = try handler.record.handle()
+            try withConnection { (client, handle) throws in
                 let events = Locked<[String]>([])
                 handle.eventLoop.schedule(after: .milliseconds(20)) {
                     events.withLock { $0.append("fired onLoop=\(handle.eventLoop.inEventLoop)") }
@@ -226,8 +227,7 @@ extension LoopbackTests {
         }
 
         @Test func aHandleOfAClosedConnectionDoesNotReachTheConnectionThatReusedItsDescriptor() throws {
-            var handler = KeepsHandles()
-            handler.echoes = true
+            let handler = KeepsHandles(echoes: true)
             try withServer(testConfiguration(subReactors: 1), handler: handler) { _, port in
                 var first: TestClient? = try TestClient(port: port)
                 let stale = try handler.record.handle()
@@ -272,76 +272,61 @@ extension LoopbackTests {
 
         // MARK: Client handles
 
-        /// A client-side handler: records its connections' handles and what they receive.
-        struct ClientRecorder: StreamHandler {
-            let record = Record()
-
-            func onOpen(connection: inout ConnectionContext) {
-                let handle = connection.handle
-                record.handles.withLock { $0.append(handle) }
-            }
-
-            func onRead(_ input: inout InboundBytes, state: inout Void, connection: inout ConnectionContext) {
-                let bytes = input.withUnsafeBytes { Array($0) }
-                record.received.withLock { $0 += bytes }
-                input.consume(input.count)
-            }
-
-            func onClose(_ id: ConnectionID, state: Void?, reason: CloseReason) {
-                record.closes.withLock { $0.append((id, reason)) }
+        /// Runs `body` with a started ``Client`` of `loops` loops, the client handler's record, the address of a
+        /// one-loop server that echoes and the server handler's record (both handlers are ``KeepsHandles``). Stops
+        /// both.
+        func withClientAndEchoServer(
+            loops: Int, _ body: (Client<KeepsHandles>, Record, SocketAddress, Record) throws -> Void
+        ) throws {
+            let serverHandler = KeepsHandles(echoes: true)
+            try withServer(testConfiguration(subReactors: 1), handler: serverHandler) { _, port in
+                let clientHandler = KeepsHandles()
+                let client = Client(configuration: ClientConfiguration(loops: loops), handler: clientHandler)
+                try client.start()
+                defer { client.stop() }
+                try body(
+                    client, clientHandler.record, SocketAddress(host: "127.0.0.1", port: port), serverHandler.record)
             }
         }
 
         @Test func clientConnectReturnsTheHandleTheHandlerSeesAndItsWritesReachTheServer() throws {
-            var serverHandler = KeepsHandles()
-            serverHandler.echoes = true
-            try withServer(testConfiguration(subReactors: 1), handler: serverHandler) { _, port in
-                let clientHandler = ClientRecorder()
-                let client = Client(configuration: ClientConfiguration(loops: 2), handler: clientHandler)
-                try client.start()
-                defer { client.stop() }
-                let handle = try client.connect(to: SocketAddress(host: "127.0.0.1", port: port))
-                let opened = try clientHandler.record.handle()
+            try withClientAndEchoServer(loops: 2) { client, clientRecord, server, serverRecord in
+                let handle = try client.connect(to: server)
+                let opened = try clientRecord.handle()
                 #expect(opened.id == handle.id)
                 #expect(opened == handle)
                 #expect(handle.isOpen)
                 #expect(client.isOpen(handle.id))
 
                 #expect(handle.write(Array("ping".utf8)))
-                #expect(eventually { serverHandler.record.received.withLock { $0 } == Array("ping".utf8) })
-                #expect(eventually { clientHandler.record.received.withLock { $0 } == Array("ping".utf8) })
+                #expect(eventually { serverRecord.received.withLock { $0 } == Array("ping".utf8) })
+                #expect(eventually { clientRecord.received.withLock { $0 } == Array("ping".utf8) })
 
                 #expect(handle.close())
-                #expect(eventually { clientHandler.record.closedCount == 1 })
-                #expect(clientHandler.record.closes.withLock { $0.map(\.id) } == [handle.id])
-                #expect(clientHandler.record.closes.withLock { $0.map(\.reason) } == [.closedByHandler])
-                #expect(eventually { serverHandler.record.closes.withLock { $0.map(\.reason) } == [.peerClosed] })
+                #expect(eventually { clientRecord.closedCount == 1 })
+                #expect(clientRecord.closes.withLock { $0.map(\.id) } == [handle.id])
+                #expect(clientRecord.closes.withLock { $0.map(\.reason) } == [.closedByHandler])
+                #expect(eventually { serverRecord.closes.withLock { $0.map(\.reason) } == [.peerClosed] })
                 #expect(!handle.isOpen)
                 #expect(!handle.write([1]))
             }
         }
 
         @Test func aWriteThroughTheHandleRightAfterConnectArrivesOnceConnected() throws {
-            var serverHandler = KeepsHandles()
-            serverHandler.echoes = true
-            try withServer(testConfiguration(subReactors: 1), handler: serverHandler) { _, port in
-                let clientHandler = ClientRecorder()
-                let client = Client(configuration: ClientConfiguration(loops: 1), handler: clientHandler)
-                try client.start()
-                defer { client.stop() }
+            try withClientAndEchoServer(loops: 1) { client, clientRecord, server, serverRecord in
                 var handles: [ConnectionHandle] = []
                 for index in 0..<10 {
-                    let handle = try client.connect(to: SocketAddress(host: "127.0.0.1", port: port))
+                    let handle = try client.connect(to: server)
                     // Possibly before the handshake completed.
                     #expect(handle.write([UInt8(index), 0xC1]))
                     handles.append(handle)
                 }
-                #expect(eventually { serverHandler.record.received.withLock { $0.count } == 20 })
-                let received = serverHandler.record.received.withLock { $0 }
+                #expect(eventually { serverRecord.received.withLock { $0.count } == 20 })
+                let received = serverRecord.received.withLock { $0 }
                 #expect(Set((0..<10).map { received[2 * $0] }) == Set(0..<10))
-                #expect(eventually { clientHandler.record.received.withLock { $0.count } == 20 })
-                #expect(clientHandler.record.closes.withLock { $0.isEmpty })
-                #expect(Set(clientHandler.record.handles.withLock { $0 }) == Set(handles))
+                #expect(eventually { clientRecord.received.withLock { $0.count } == 20 })
+                #expect(clientRecord.closes.withLock { $0.isEmpty })
+                #expect(Set(clientRecord.handles.withLock { $0 }) == Set(handles))
             }
         }
     }

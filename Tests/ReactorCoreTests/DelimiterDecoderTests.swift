@@ -7,23 +7,12 @@ import Testing
 
 // MARK: - Helpers
 
-/// One call of `decoder` over `bytes`, its result or its error.
-private func lineStep(
-    _ decoder: DelimiterDecoder, _ bytes: [UInt8], newBytesAt: Int = 0
-) -> Result<DecodeStep, MessageDecodingError> {
-    do {
-        return .success(try decoder.decode(bytes.span.bytes, newBytesAt: newBytesAt))
-    } catch {
-        return .failure(error)
-    }
-}
-
 /// The UTF-8 bytes of `text`.
 private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 
 /// The reference model: the first delimiter to end in the stream ends the record (the longest of those ending at the
 /// same byte), found by trying every end position and every delimiter.
-private struct ReferenceSplitter: CustomStringConvertible {
+private struct ReferenceSplitter: DecoderReferenceModel {
     var delimiters: [[UInt8]]
     var stripsDelimiter: Bool
     var maxLength: Int
@@ -59,100 +48,6 @@ private struct ReferenceSplitter: CustomStringConvertible {
         if bytes.count + 1 - longest > maxLength { return .failure(.lineTooLong(limit: maxLength)) }
         return .success(.needMoreInput(atLeast: bytes.count + 1))
     }
-
-    /// Splits a whole stream the way repeated decoding must.
-    func split(_ stream: [UInt8]) -> StreamOutcome {
-        var outcome = StreamOutcome()
-        var position = 0
-        while position < stream.count {
-            switch parse(stream[position...]) {
-            case .failure(let error):
-                outcome.end = .failed(error)
-                return outcome
-            case .success(.needMoreInput(let total)):
-                outcome.end = .pending(buffered: stream.count - position, atLeast: total)
-                return outcome
-            case .success(.message(let payload, let consumed)):
-                outcome.messages.append(
-                    Array(stream[(position + payload.lowerBound)..<(position + payload.upperBound)]))
-                position += consumed
-            }
-        }
-        return outcome
-    }
-}
-
-/// The messages a stream was split into and how it ended.
-private struct StreamOutcome: Equatable {
-    enum End: Equatable {
-        case clean
-        case pending(buffered: Int, atLeast: Int)
-        case failed(MessageDecodingError)
-    }
-    var messages: [[UInt8]] = []
-    var end = End.clean
-}
-
-/// Feeds `stream` to `decoder` in chunks of `chunkSizes` the way the loop does: the decoder is called only once as
-/// many bytes as it asked for are there, with `newBytesAt` the length of the input it asked more for, and after a
-/// message with the rest. Every answer is checked against the protocol's invariants (`problems`).
-private func feed(
-    _ decoder: DelimiterDecoder, _ stream: [UInt8], chunkSizes: [Int]
-) -> (outcome: StreamOutcome, problems: [String]) {
-    var outcome = StreamOutcome()
-    var problems: [String] = []
-    var buffer: [UInt8] = []
-    var position = 0
-    var chunk = 0
-    var expected = 0
-    var shown = 0
-    while position < stream.count {
-        let size = chunk < chunkSizes.count ? max(1, chunkSizes[chunk]) : stream.count - position
-        chunk += 1
-        let end = min(stream.count, position + size)
-        buffer += stream[position..<end]
-        position = end
-        if buffer.count < expected { continue }
-        decoding: while true {
-            switch lineStep(decoder, buffer, newBytesAt: shown) {
-            case .failure(let error):
-                outcome.end = .failed(error)
-                return (outcome, problems)
-            case .success(.needMoreInput(let total)):
-                if total <= buffer.count { problems.append("needMoreInput(atLeast: \(total)) with \(buffer.count)") }
-                expected = total
-                shown = buffer.count
-                break decoding
-            case .success(.message(let payload, let consumed)):
-                guard consumed > 0, consumed <= buffer.count, payload.lowerBound >= 0, payload.upperBound <= consumed
-                else {
-                    problems.append("message(payload: \(payload), consumed: \(consumed)) with \(buffer.count)")
-                    return (outcome, problems)
-                }
-                outcome.messages.append(Array(buffer[payload]))
-                buffer.removeFirst(consumed)
-                shown = 0
-                expected = 0
-            }
-        }
-    }
-    outcome.end = buffer.isEmpty ? .clean : .pending(buffered: buffer.count, atLeast: expected)
-    return (outcome, problems)
-}
-
-/// A small linear congruential generator (Knuth's MMIX constants, high bits out): every run checks the same cases.
-private struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        let high = step()
-        return high << 32 | step()
-    }
-
-    private mutating func step() -> UInt64 {
-        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-        return state >> 32
-    }
 }
 
 // MARK: - Unit tests
@@ -163,123 +58,123 @@ private struct SeededGenerator: RandomNumberGenerator {
         #expect(lines.delimiters == [[0x0A], [0x0D, 0x0A]])
         #expect(lines.stripsDelimiter)
         #expect(lines.maxLength == 64 * 1024)
-        #expect(lineStep(lines, bytes("abc\n")) == .success(.message(payload: 0..<3, consumed: 4)))
+        #expect(decodeStep(lines, bytes("abc\n")) == .success(.message(payload: 0..<3, consumed: 4)))
         // The longer delimiter ending at the same byte wins: `abc`, not `abc\r`.
-        #expect(lineStep(lines, bytes("abc\r\n")) == .success(.message(payload: 0..<3, consumed: 5)))
+        #expect(decodeStep(lines, bytes("abc\r\n")) == .success(.message(payload: 0..<3, consumed: 5)))
         // A lone carriage return is part of the line.
-        #expect(lineStep(lines, bytes("a\rb\n")) == .success(.message(payload: 0..<3, consumed: 4)))
+        #expect(decodeStep(lines, bytes("a\rb\n")) == .success(.message(payload: 0..<3, consumed: 4)))
         // Only the first line.
-        #expect(lineStep(lines, bytes("ab\r\ncd\n")) == .success(.message(payload: 0..<2, consumed: 4)))
-        #expect(lineStep(lines, bytes("ab\ncd\r\n")) == .success(.message(payload: 0..<2, consumed: 3)))
+        #expect(decodeStep(lines, bytes("ab\r\ncd\n")) == .success(.message(payload: 0..<2, consumed: 4)))
+        #expect(decodeStep(lines, bytes("ab\ncd\r\n")) == .success(.message(payload: 0..<2, consumed: 3)))
     }
 
     @Test func delimiterIsKeptWhenNotStripped() {
         let lines = DelimiterDecoder.lines(stripsDelimiter: false)
         #expect(!lines.stripsDelimiter)
-        #expect(lineStep(lines, bytes("abc\r\n")) == .success(.message(payload: 0..<5, consumed: 5)))
-        #expect(lineStep(lines, bytes("abc\nx")) == .success(.message(payload: 0..<4, consumed: 4)))
-        #expect(lineStep(lines, bytes("\r\n")) == .success(.message(payload: 0..<2, consumed: 2)))
+        #expect(decodeStep(lines, bytes("abc\r\n")) == .success(.message(payload: 0..<5, consumed: 5)))
+        #expect(decodeStep(lines, bytes("abc\nx")) == .success(.message(payload: 0..<4, consumed: 4)))
+        #expect(decodeStep(lines, bytes("\r\n")) == .success(.message(payload: 0..<2, consumed: 2)))
     }
 
     @Test func emptyLines() {
         let lines = DelimiterDecoder.lines()
-        #expect(lineStep(lines, bytes("\n")) == .success(.message(payload: 0..<0, consumed: 1)))
-        #expect(lineStep(lines, bytes("\r\n")) == .success(.message(payload: 0..<0, consumed: 2)))
-        #expect(lineStep(lines, bytes("\n\n\n")) == .success(.message(payload: 0..<0, consumed: 1)))
-        #expect(lineStep(lines, bytes("\r\n\r\n")) == .success(.message(payload: 0..<0, consumed: 2)))
+        #expect(decodeStep(lines, bytes("\n")) == .success(.message(payload: 0..<0, consumed: 1)))
+        #expect(decodeStep(lines, bytes("\r\n")) == .success(.message(payload: 0..<0, consumed: 2)))
+        #expect(decodeStep(lines, bytes("\n\n\n")) == .success(.message(payload: 0..<0, consumed: 1)))
+        #expect(decodeStep(lines, bytes("\r\n\r\n")) == .success(.message(payload: 0..<0, consumed: 2)))
         // A line of one carriage return cannot be told from an empty CRLF line: the longest delimiter wins.
-        #expect(lineStep(lines, bytes("\r\r\n")) == .success(.message(payload: 0..<1, consumed: 3)))
+        #expect(decodeStep(lines, bytes("\r\r\n")) == .success(.message(payload: 0..<1, consumed: 3)))
         let empty = DelimiterDecoder.lines(maxLength: 0)
-        #expect(lineStep(empty, bytes("\r\n")) == .success(.message(payload: 0..<0, consumed: 2)))
-        #expect(lineStep(empty, bytes("\n")) == .success(.message(payload: 0..<0, consumed: 1)))
-        #expect(lineStep(empty, bytes("x\n")) == .failure(.lineTooLong(limit: 0)))
+        #expect(decodeStep(empty, bytes("\r\n")) == .success(.message(payload: 0..<0, consumed: 2)))
+        #expect(decodeStep(empty, bytes("\n")) == .success(.message(payload: 0..<0, consumed: 1)))
+        #expect(decodeStep(empty, bytes("x\n")) == .failure(.lineTooLong(limit: 0)))
     }
 
     @Test func needMoreInputAsksForOneMoreByte() {
         let lines = DelimiterDecoder.lines()
-        #expect(lineStep(lines, []) == .success(.needMoreInput(atLeast: 1)))
-        #expect(lineStep(lines, bytes("a")) == .success(.needMoreInput(atLeast: 2)))
-        #expect(lineStep(lines, bytes("abc")) == .success(.needMoreInput(atLeast: 4)))
-        #expect(lineStep(lines, bytes("abc\r")) == .success(.needMoreInput(atLeast: 5)))
+        #expect(decodeStep(lines, []) == .success(.needMoreInput(atLeast: 1)))
+        #expect(decodeStep(lines, bytes("a")) == .success(.needMoreInput(atLeast: 2)))
+        #expect(decodeStep(lines, bytes("abc")) == .success(.needMoreInput(atLeast: 4)))
+        #expect(decodeStep(lines, bytes("abc\r")) == .success(.needMoreInput(atLeast: 5)))
         let end = DelimiterDecoder(delimiters: [bytes("END")])
-        #expect(lineStep(end, bytes("helloEN")) == .success(.needMoreInput(atLeast: 8)))
-        #expect(lineStep(end, bytes("helloE")) == .success(.needMoreInput(atLeast: 7)))
+        #expect(decodeStep(end, bytes("helloEN")) == .success(.needMoreInput(atLeast: 8)))
+        #expect(decodeStep(end, bytes("helloE")) == .success(.needMoreInput(atLeast: 7)))
     }
 
     @Test func multiByteDelimiter() {
         let end = DelimiterDecoder(delimiters: [bytes("END")])
-        #expect(lineStep(end, bytes("helloEND")) == .success(.message(payload: 0..<5, consumed: 8)))
-        #expect(lineStep(end, bytes("helloENDworldEND")) == .success(.message(payload: 0..<5, consumed: 8)))
-        #expect(lineStep(end, bytes("ENDEND")) == .success(.message(payload: 0..<0, consumed: 3)))
-        #expect(lineStep(end, bytes("EENDx")) == .success(.message(payload: 0..<1, consumed: 4)))
-        #expect(lineStep(end, bytes("ENENDD")) == .success(.message(payload: 0..<2, consumed: 5)))
+        #expect(decodeStep(end, bytes("helloEND")) == .success(.message(payload: 0..<5, consumed: 8)))
+        #expect(decodeStep(end, bytes("helloENDworldEND")) == .success(.message(payload: 0..<5, consumed: 8)))
+        #expect(decodeStep(end, bytes("ENDEND")) == .success(.message(payload: 0..<0, consumed: 3)))
+        #expect(decodeStep(end, bytes("EENDx")) == .success(.message(payload: 0..<1, consumed: 4)))
+        #expect(decodeStep(end, bytes("ENENDD")) == .success(.message(payload: 0..<2, consumed: 5)))
         // Pieces of the delimiter are ordinary bytes.
-        #expect(lineStep(end, bytes("EN\nND E N D")) == .success(.needMoreInput(atLeast: 12)))
+        #expect(decodeStep(end, bytes("EN\nND E N D")) == .success(.needMoreInput(atLeast: 12)))
         let kept = DelimiterDecoder(delimiters: [bytes("END")], stripsDelimiter: false)
-        #expect(lineStep(kept, bytes("helloENDx")) == .success(.message(payload: 0..<8, consumed: 8)))
+        #expect(decodeStep(kept, bytes("helloENDx")) == .success(.message(payload: 0..<8, consumed: 8)))
     }
 
     @Test func severalDelimitersWithDifferentLastBytes() {
         let decoder = DelimiterDecoder(delimiters: [bytes(";"), bytes("||"), [0]])
-        #expect(lineStep(decoder, bytes("a;b")) == .success(.message(payload: 0..<1, consumed: 2)))
-        #expect(lineStep(decoder, bytes("ab||c;")) == .success(.message(payload: 0..<2, consumed: 4)))
-        #expect(lineStep(decoder, [0x61, 0x62, 0x00, 0x3B]) == .success(.message(payload: 0..<2, consumed: 3)))
-        #expect(lineStep(decoder, bytes("a|b|c")) == .success(.needMoreInput(atLeast: 6)))
-        #expect(lineStep(decoder, bytes("a|")) == .success(.needMoreInput(atLeast: 3)))
+        #expect(decodeStep(decoder, bytes("a;b")) == .success(.message(payload: 0..<1, consumed: 2)))
+        #expect(decodeStep(decoder, bytes("ab||c;")) == .success(.message(payload: 0..<2, consumed: 4)))
+        #expect(decodeStep(decoder, [0x61, 0x62, 0x00, 0x3B]) == .success(.message(payload: 0..<2, consumed: 3)))
+        #expect(decodeStep(decoder, bytes("a|b|c")) == .success(.needMoreInput(atLeast: 6)))
+        #expect(decodeStep(decoder, bytes("a|")) == .success(.needMoreInput(atLeast: 3)))
         // The delimiter that ends first wins, whichever is listed first.
         let ends = DelimiterDecoder(delimiters: [bytes("ABC"), bytes("B")])
-        #expect(lineStep(ends, bytes("xABC")) == .success(.message(payload: 0..<2, consumed: 3)))
+        #expect(decodeStep(ends, bytes("xABC")) == .success(.message(payload: 0..<2, consumed: 3)))
         // Of the delimiters ending at the same byte, the longest wins, whatever the order they are listed in.
         for order in [["C", "BC", "ABC"], ["ABC", "C", "BC"], ["BC", "ABC", "C"]] {
             let decoder = DelimiterDecoder(delimiters: order.map(bytes))
-            #expect(lineStep(decoder, bytes("xxABC")) == .success(.message(payload: 0..<2, consumed: 5)), "\(order)")
-            #expect(lineStep(decoder, bytes("xxBC")) == .success(.message(payload: 0..<2, consumed: 4)), "\(order)")
-            #expect(lineStep(decoder, bytes("xxC")) == .success(.message(payload: 0..<2, consumed: 3)), "\(order)")
+            #expect(decodeStep(decoder, bytes("xxABC")) == .success(.message(payload: 0..<2, consumed: 5)), "\(order)")
+            #expect(decodeStep(decoder, bytes("xxBC")) == .success(.message(payload: 0..<2, consumed: 4)), "\(order)")
+            #expect(decodeStep(decoder, bytes("xxC")) == .success(.message(payload: 0..<2, consumed: 3)), "\(order)")
         }
     }
 
     @Test func lineOfExactlyMaxLengthIsAcceptedAndOneMoreThrows() {
         let lines = DelimiterDecoder.lines(maxLength: 5)
-        #expect(lineStep(lines, bytes("12345\n")) == .success(.message(payload: 0..<5, consumed: 6)))
-        #expect(lineStep(lines, bytes("12345\r\n")) == .success(.message(payload: 0..<5, consumed: 7)))
-        #expect(lineStep(lines, bytes("123456\n")) == .failure(.lineTooLong(limit: 5)))
-        #expect(lineStep(lines, bytes("123456\r\n")) == .failure(.lineTooLong(limit: 5)))
-        #expect(lineStep(lines, bytes("1234567890\n")) == .failure(.lineTooLong(limit: 5)))
+        #expect(decodeStep(lines, bytes("12345\n")) == .success(.message(payload: 0..<5, consumed: 6)))
+        #expect(decodeStep(lines, bytes("12345\r\n")) == .success(.message(payload: 0..<5, consumed: 7)))
+        #expect(decodeStep(lines, bytes("123456\n")) == .failure(.lineTooLong(limit: 5)))
+        #expect(decodeStep(lines, bytes("123456\r\n")) == .failure(.lineTooLong(limit: 5)))
+        #expect(decodeStep(lines, bytes("1234567890\n")) == .failure(.lineTooLong(limit: 5)))
         // The limit excludes the delimiter also when it is kept.
         let kept = DelimiterDecoder.lines(maxLength: 5, stripsDelimiter: false)
-        #expect(lineStep(kept, bytes("12345\r\n")) == .success(.message(payload: 0..<7, consumed: 7)))
-        #expect(lineStep(kept, bytes("123456\n")) == .failure(.lineTooLong(limit: 5)))
+        #expect(decodeStep(kept, bytes("12345\r\n")) == .success(.message(payload: 0..<7, consumed: 7)))
+        #expect(decodeStep(kept, bytes("123456\n")) == .failure(.lineTooLong(limit: 5)))
         // Only the first record counts: a short line before a long one is handed out.
         #expect(
-            lineStep(lines, bytes("ab\n") + [UInt8](repeating: 0x7A, count: 100))
+            decodeStep(lines, bytes("ab\n") + [UInt8](repeating: 0x7A, count: 100))
                 == .success(.message(payload: 0..<2, consumed: 3)))
     }
 
     @Test func tooLongLineThrowsBeforeItsDelimiterArrives() {
         // maxLength 5, longest delimiter 2: 6 bytes could still be 5 + "\r", 7 bytes cannot be a valid line.
         let lines = DelimiterDecoder.lines(maxLength: 5)
-        #expect(lineStep(lines, bytes("12345")) == .success(.needMoreInput(atLeast: 6)))
-        #expect(lineStep(lines, bytes("123456")) == .success(.needMoreInput(atLeast: 7)))
-        #expect(lineStep(lines, bytes("12345\r")) == .success(.needMoreInput(atLeast: 7)))
-        #expect(lineStep(lines, bytes("1234567")) == .failure(.lineTooLong(limit: 5)))
-        #expect(lineStep(lines, bytes("123456\r")) == .failure(.lineTooLong(limit: 5)))
-        #expect(lineStep(lines, [UInt8](repeating: 0x61, count: 10_000)) == .failure(.lineTooLong(limit: 5)))
+        #expect(decodeStep(lines, bytes("12345")) == .success(.needMoreInput(atLeast: 6)))
+        #expect(decodeStep(lines, bytes("123456")) == .success(.needMoreInput(atLeast: 7)))
+        #expect(decodeStep(lines, bytes("12345\r")) == .success(.needMoreInput(atLeast: 7)))
+        #expect(decodeStep(lines, bytes("1234567")) == .failure(.lineTooLong(limit: 5)))
+        #expect(decodeStep(lines, bytes("123456\r")) == .failure(.lineTooLong(limit: 5)))
+        #expect(decodeStep(lines, [UInt8](repeating: 0x61, count: 10_000)) == .failure(.lineTooLong(limit: 5)))
         // With a single 1-byte delimiter, the sixth byte without it is already too many.
         let newline = DelimiterDecoder(delimiters: [[0x0A]], maxLength: 5)
-        #expect(lineStep(newline, bytes("12345")) == .success(.needMoreInput(atLeast: 6)))
-        #expect(lineStep(newline, bytes("123456")) == .failure(.lineTooLong(limit: 5)))
+        #expect(decodeStep(newline, bytes("12345")) == .success(.needMoreInput(atLeast: 6)))
+        #expect(decodeStep(newline, bytes("123456")) == .failure(.lineTooLong(limit: 5)))
         // A 3-byte delimiter: up to 5 + 2 bytes wait for it.
         let end = DelimiterDecoder(delimiters: [bytes("END")], maxLength: 5)
-        #expect(lineStep(end, bytes("12345EN")) == .success(.needMoreInput(atLeast: 8)))
-        #expect(lineStep(end, bytes("12345ENx")) == .failure(.lineTooLong(limit: 5)))
-        #expect(lineStep(end, bytes("12345END")) == .success(.message(payload: 0..<5, consumed: 8)))
+        #expect(decodeStep(end, bytes("12345EN")) == .success(.needMoreInput(atLeast: 8)))
+        #expect(decodeStep(end, bytes("12345ENx")) == .failure(.lineTooLong(limit: 5)))
+        #expect(decodeStep(end, bytes("12345END")) == .success(.message(payload: 0..<5, consumed: 8)))
         // The same through the resuming scan, one byte at a time.
         var input: [UInt8] = []
         var results: [Result<DecodeStep, MessageDecodingError>] = []
         for byte in bytes("1234567") {
             let shown = input.count
             input.append(byte)
-            results.append(lineStep(lines, input, newBytesAt: shown))
+            results.append(decodeStep(lines, input, newBytesAt: shown))
         }
         #expect(results.dropLast().allSatisfy { if case .success(.needMoreInput) = $0 { true } else { false } })
         #expect(results.last == .failure(.lineTooLong(limit: 5)))
@@ -288,22 +183,22 @@ private struct SeededGenerator: RandomNumberGenerator {
     @Test func delimiterSplitAcrossTheNewBytesBoundaryIsFound() {
         let lines = DelimiterDecoder.lines()
         // "\r" was the last old byte, "\n" is the first new one.
-        #expect(lineStep(lines, bytes("abc\r\n"), newBytesAt: 4) == .success(.message(payload: 0..<3, consumed: 5)))
-        #expect(lineStep(lines, bytes("abc\r\nxy"), newBytesAt: 4) == .success(.message(payload: 0..<3, consumed: 5)))
+        #expect(decodeStep(lines, bytes("abc\r\n"), newBytesAt: 4) == .success(.message(payload: 0..<3, consumed: 5)))
+        #expect(decodeStep(lines, bytes("abc\r\nxy"), newBytesAt: 4) == .success(.message(payload: 0..<3, consumed: 5)))
         let end = DelimiterDecoder(delimiters: [bytes("END")])
-        #expect(lineStep(end, bytes("xxEND"), newBytesAt: 4) == .success(.message(payload: 0..<2, consumed: 5)))
-        #expect(lineStep(end, bytes("xxEND"), newBytesAt: 3) == .success(.message(payload: 0..<2, consumed: 5)))
-        #expect(lineStep(end, bytes("xxENDyy"), newBytesAt: 4) == .success(.message(payload: 0..<2, consumed: 5)))
+        #expect(decodeStep(end, bytes("xxEND"), newBytesAt: 4) == .success(.message(payload: 0..<2, consumed: 5)))
+        #expect(decodeStep(end, bytes("xxEND"), newBytesAt: 3) == .success(.message(payload: 0..<2, consumed: 5)))
+        #expect(decodeStep(end, bytes("xxENDyy"), newBytesAt: 4) == .success(.message(payload: 0..<2, consumed: 5)))
         let mixed = DelimiterDecoder(delimiters: [bytes("||"), bytes(";")])
-        #expect(lineStep(mixed, bytes("ab||"), newBytesAt: 3) == .success(.message(payload: 0..<2, consumed: 4)))
+        #expect(decodeStep(mixed, bytes("ab||"), newBytesAt: 3) == .success(.message(payload: 0..<2, consumed: 4)))
     }
 
     @Test func bytesBeforeTheNewOnesAreNotScannedAgain() {
         // The decoder trusts newBytesAt: old bytes were looked at by the call that asked for more. Shown a delimiter
         // it is told it saw already (a lie no loop tells), it does not look back for it.
         let lines = DelimiterDecoder.lines()
-        #expect(lineStep(lines, bytes("a\nbbbbbb"), newBytesAt: 8) == .success(.needMoreInput(atLeast: 9)))
-        #expect(lineStep(lines, bytes("a\nbbbbbb"), newBytesAt: 0) == .success(.message(payload: 0..<1, consumed: 2)))
+        #expect(decodeStep(lines, bytes("a\nbbbbbb"), newBytesAt: 8) == .success(.needMoreInput(atLeast: 9)))
+        #expect(decodeStep(lines, bytes("a\nbbbbbb"), newBytesAt: 0) == .success(.message(payload: 0..<1, consumed: 2)))
     }
 
     @Test func growingPrefixesResumeWhereTheLastScanStopped() {
@@ -330,8 +225,8 @@ private struct SeededGenerator: RandomNumberGenerator {
                     while length < stream.count {
                         length = min(stream.count, length + stepSize)
                         let prefix = Array(stream.prefix(length))
-                        let resumed = lineStep(decoder, prefix, newBytesAt: shown)
-                        let full = lineStep(decoder, prefix)
+                        let resumed = decodeStep(decoder, prefix, newBytesAt: shown)
+                        let full = decodeStep(decoder, prefix)
                         #expect(resumed == full, "\(decoder.delimiters) step \(stepSize) length \(length)")
                         guard case .success(.needMoreInput) = resumed else { break }
                         shown = length
@@ -342,9 +237,10 @@ private struct SeededGenerator: RandomNumberGenerator {
         // A delimiter split by the boundary: the first call sees "...\r", the next the "\n" too.
         let lines = DelimiterDecoder.lines(maxLength: 400)
         let line = long + bytes("\r")
-        #expect(lineStep(lines, line) == .success(.needMoreInput(atLeast: 302)))
+        #expect(decodeStep(lines, line) == .success(.needMoreInput(atLeast: 302)))
         #expect(
-            lineStep(lines, line + bytes("\n"), newBytesAt: 301) == .success(.message(payload: 0..<300, consumed: 302)))
+            decodeStep(lines, line + bytes("\n"), newBytesAt: 301)
+                == .success(.message(payload: 0..<300, consumed: 302)))
     }
 
     // MARK: Differential check against the reference model
@@ -382,23 +278,13 @@ private struct SeededGenerator: RandomNumberGenerator {
                 Bool.random(using: &random) ? 1 : Int.random(in: 1...12, using: &random)
             }
 
-            let expected = model.split(stream)
-            let (actual, problems) = feed(model.decoder, stream, chunkSizes: chunkSizes)
-            // One call on an arbitrary prefix, from scratch: the same answer as the model.
+            // The stream split as the model does, and one call on an arbitrary prefix, from scratch: the same
+            // answer as the model.
             let prefix = Array(stream.prefix(Int.random(in: 0...stream.count, using: &random)))
-            let single = lineStep(model.decoder, prefix)
-            guard problems.isEmpty, actual == expected, single == model.parse(prefix[...]) else {
-                Issue.record(
-                    """
-                    case \(index): \(model)
-                    stream \(stream)
-                    chunks \(chunkSizes.prefix(stream.count))
-                    expected \(expected)
-                    actual \(actual) \(problems)
-                    prefix \(prefix): expected \(model.parse(prefix[...])), got \(single)
-                    """)
-                return
-            }
+            guard
+                let actual = checkAgainstReferenceModel(
+                    model, case: index, stream: stream, chunkSizes: chunkSizes, prefix: prefix)
+            else { return }
             messagesSeen += actual.messages.count
             switch actual.end {
             case .clean: endsSeen["clean", default: 0] += 1
@@ -416,19 +302,13 @@ private struct SeededGenerator: RandomNumberGenerator {
 
 // MARK: - Loopback
 
-/// What the server saw: each line, and why connections closed.
-private final class LineLog: Sendable {
-    let lines = Locked<[[UInt8]]>([])
-    let reasons = Locked<[CloseReason]>([])
-}
-
 /// Answers each record with the record and a newline.
 private struct LineEcho: MessageHandler {
-    let log = LineLog()
+    let log = MessageLog()
 
     func onMessage(_ message: RawSpan, state: inout Void, connection: inout ConnectionContext) {
         let line = message.withUnsafeBytes { Array($0) }
-        log.lines.withLock { $0.append(line) }
+        log.messages.withLock { $0.append(line) }
         connection.write(message)
         connection.write("\n")
     }
@@ -436,6 +316,16 @@ private struct LineEcho: MessageHandler {
     func onClose(_ id: ConnectionID, state: Void?, reason: CloseReason) {
         log.reasons.withLock { $0.append(reason) }
     }
+}
+
+/// Runs `body` with the log of a server whose handler is a ``LineEcho`` behind `decoder`, the server and a client
+/// connected to it.
+private func withLineEcho(
+    _ decoder: DelimiterDecoder,
+    _ body: (MessageLog, Server<Decoded<DelimiterDecoder, LineEcho>>, TestClient) throws -> Void
+) throws {
+    let echo = LineEcho()
+    try withDecodingServer(decoder, echo) { server, client in try body(echo.log, server, client) }
 }
 
 /// True when nothing arrives on `client` (no byte, no FIN) for `milliseconds`.
@@ -447,21 +337,17 @@ private func staysQuiet(_ client: TestClient, milliseconds: Int32) -> Bool {
 extension LoopbackTests {
     @Suite struct DelimiterDecoderLoopback {
         @Test func eachLineIsAnswered() throws {
-            let echo = LineEcho()
-            try withServer(handler: Decoded(DelimiterDecoder.lines(maxLength: 100), echo)) { server, port in
-                let client = try TestClient(port: port, timeoutSeconds: 5)
+            try withLineEcho(.lines(maxLength: 100)) { log, server, client in
                 try client.send(bytes("hello\nworld\r\n\n\r\na\rb\n"))
                 let reply = bytes("hello\nworld\n\n\na\rb\n")
                 #expect(try client.receive(exactly: reply.count) == reply)
-                #expect(echo.log.lines.withLock { $0 } == ["hello", "world", "", "", "a\rb"].map(bytes))
+                #expect(log.messages.withLock { $0 } == ["hello", "world", "", "", "a\rb"].map(bytes))
                 #expect(server.statistics().framesIn == 5)
             }
         }
 
         @Test func delimiterArrivingAcrossReads() throws {
-            let echo = LineEcho()
-            try withServer(handler: Decoded(DelimiterDecoder.lines(maxLength: 100), echo)) { _, port in
-                let client = try TestClient(port: port, timeoutSeconds: 5)
+            try withLineEcho(.lines(maxLength: 100)) { log, _, client in
                 try client.send(bytes("ab"))
                 #expect(staysQuiet(client, milliseconds: 20))
                 try client.send(bytes("c\r"))
@@ -474,28 +360,24 @@ extension LoopbackTests {
                 #expect(staysQuiet(client, milliseconds: 20))
                 try client.send(bytes("\nf\n"))
                 #expect(try client.receive(exactly: 5) == bytes("de\nf\n"))
-                #expect(echo.log.lines.withLock { $0 } == ["abc", "de", "f"].map(bytes))
+                #expect(log.messages.withLock { $0 } == ["abc", "de", "f"].map(bytes))
             }
         }
 
         @Test func lineSentOneBytePerWrite() throws {
-            let echo = LineEcho()
-            try withServer(handler: Decoded(DelimiterDecoder.lines(maxLength: 40), echo)) { _, port in
-                let client = try TestClient(port: port, timeoutSeconds: 5)
+            try withLineEcho(.lines(maxLength: 40)) { log, _, client in
                 let line = bytes("the quick brown fox jumps over the dog")
                 for byte in line + bytes("\r\n") {
                     try client.send([byte])
                     usleep(1000)
                 }
                 #expect(try client.receive(exactly: line.count + 1) == line + [0x0A])
-                #expect(echo.log.lines.withLock { $0 } == [line])
+                #expect(log.messages.withLock { $0 } == [line])
             }
         }
 
         @Test func manyPipelinedLinesInOneSend() throws {
-            let echo = LineEcho()
-            try withServer(handler: Decoded(DelimiterDecoder.lines(maxLength: 200), echo)) { server, port in
-                let client = try TestClient(port: port, timeoutSeconds: 5)
+            try withLineEcho(.lines(maxLength: 200)) { log, server, client in
                 let lines: [[UInt8]] = (0..<2000).map { index in
                     pattern(index % 150, seed: index).map { $0 == 0x0A || $0 == 0x0D ? 0x2E : $0 }
                 }
@@ -504,54 +386,48 @@ extension LoopbackTests {
                 let reply: [UInt8] = lines.flatMap { $0 + [0x0A] }
                 try client.send(request)
                 #expect(try client.receive(exactly: reply.count) == reply)
-                #expect(echo.log.lines.withLock { $0 } == lines)
+                #expect(log.messages.withLock { $0 } == lines)
                 #expect(server.statistics().framesIn == lines.count)
             }
         }
 
         @Test func customDelimiterKeptInTheRecord() throws {
-            let echo = LineEcho()
             let decoder = DelimiterDecoder(delimiters: [bytes("END"), [0]], stripsDelimiter: false, maxLength: 16)
-            try withServer(handler: Decoded(decoder, echo)) { _, port in
-                let client = try TestClient(port: port, timeoutSeconds: 5)
+            try withLineEcho(decoder) { log, _, client in
                 try client.send(bytes("oneENDtwo") + [0] + bytes("EN"))
                 #expect(try client.receive(exactly: 12) == bytes("oneEND\ntwo") + [0, 0x0A])
                 try client.send(bytes("D"))
                 #expect(try client.receive(exactly: 4) == bytes("END\n"))
-                #expect(echo.log.lines.withLock { $0 } == [bytes("oneEND"), bytes("two") + [0], bytes("END")])
+                #expect(log.messages.withLock { $0 } == [bytes("oneEND"), bytes("two") + [0], bytes("END")])
             }
         }
 
         @Test func tooLongLineClosesAfterTheEarlierReplies() throws {
-            let echo = LineEcho()
-            try withServer(handler: Decoded(DelimiterDecoder.lines(maxLength: 8), echo)) { server, port in
-                let client = try TestClient(port: port, timeoutSeconds: 5)
+            try withLineEcho(.lines(maxLength: 8)) { log, server, client in
                 // Exactly the limit (both delimiters), then one byte over it, then a line that is never read.
                 try client.send(bytes("ok\n12345678\n12345678\r\n123456789\nlater\n"))
                 let reply = bytes("ok\n12345678\n12345678\n")
                 #expect(try client.receive(exactly: reply.count) == reply)
                 #expect(client.isClosedByPeer(allowingReset: false), "a FIN after the replies")
-                #expect(eventually { echo.log.reasons.withLock { $0 } == [.decodingFailed(.lineTooLong(limit: 8))] })
-                #expect(echo.log.lines.withLock { $0 } == ["ok", "12345678", "12345678"].map(bytes))
+                #expect(eventually { log.reasons.withLock { $0 } == [.decodingFailed(.lineTooLong(limit: 8))] })
+                #expect(log.messages.withLock { $0 } == ["ok", "12345678", "12345678"].map(bytes))
                 #expect(server.statistics().closed(.decodingFailed) == 1)
             }
         }
 
         @Test func tooLongLineWithoutADelimiterClosesWithoutWaitingForOne() throws {
-            let echo = LineEcho()
-            try withServer(handler: Decoded(DelimiterDecoder.lines(maxLength: 8), echo)) { server, port in
+            try withLineEcho(.lines(maxLength: 8)) { log, server, patient in
                 // 8 + "\r" may still become a line: nothing happens until the "\n".
-                let patient = try TestClient(port: port, timeoutSeconds: 5)
                 try patient.send(bytes("12345678\r"))
                 #expect(staysQuiet(patient, milliseconds: 50))
                 try patient.send(bytes("\n"))
                 #expect(try patient.receive(exactly: 9) == bytes("12345678\n"))
                 // 10 bytes without a delimiter can never be a line of at most 8: closed at once.
-                let client = try TestClient(port: port, timeoutSeconds: 5)
+                let client = try TestClient(port: try #require(server.localAddress).port, timeoutSeconds: 5)
                 try client.send(bytes("good\n0123456789"))
                 #expect(try client.receive(exactly: 5) == bytes("good\n"))
                 #expect(client.isClosedByPeer(allowingReset: false))
-                #expect(eventually { echo.log.reasons.withLock { $0 } == [.decodingFailed(.lineTooLong(limit: 8))] })
+                #expect(eventually { log.reasons.withLock { $0 } == [.decodingFailed(.lineTooLong(limit: 8))] })
                 #expect(server.statistics().closed(.decodingFailed) == 1)
                 // The other connection is unaffected.
                 try patient.send(bytes("still\n"))

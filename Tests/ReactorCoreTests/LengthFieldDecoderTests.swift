@@ -7,17 +7,6 @@ import Testing
 
 // MARK: - Helpers
 
-/// One call of `decoder` over `bytes`, its result or its error.
-private func lengthStep(
-    _ decoder: LengthFieldDecoder, _ bytes: [UInt8], newBytesAt: Int = 0
-) -> Result<DecodeStep, MessageDecodingError> {
-    do {
-        return .success(try decoder.decode(bytes.span.bytes, newBytesAt: newBytesAt))
-    } catch {
-        return .failure(error)
-    }
-}
-
 /// A length field written byte by byte, independently of `LengthFieldPrepender`.
 private func lengthField(_ value: UInt64, width: Int, order: LengthFieldDecoder.ByteOrder) -> [UInt8] {
     var littleEndian: [UInt8] = []
@@ -37,7 +26,7 @@ private func header(_ prepender: LengthFieldPrepender, payloadCount count: Int) 
 }
 
 /// The reference model: the frame format written out as a loop over the bytes with plain integer arithmetic.
-private struct ReferenceLengthField: CustomStringConvertible {
+private struct ReferenceLengthField: DecoderReferenceModel {
     var offset: Int
     var width: Int
     var bigEndian: Bool
@@ -75,98 +64,6 @@ private struct ReferenceLengthField: CustomStringConvertible {
         if bytes.count < frameLength { return .success(.needMoreInput(atLeast: frameLength)) }
         return .success(.message(payload: strip..<frameLength, consumed: frameLength))
     }
-
-    /// Splits a whole stream the way repeated decoding must.
-    func split(_ stream: [UInt8]) -> StreamOutcome {
-        var outcome = StreamOutcome()
-        var position = 0
-        while position < stream.count {
-            switch parse(stream[position...]) {
-            case .failure(let error):
-                outcome.end = .failed(error)
-                return outcome
-            case .success(.needMoreInput(let total)):
-                outcome.end = .pending(buffered: stream.count - position, atLeast: total)
-                return outcome
-            case .success(.message(let payload, let consumed)):
-                outcome.messages.append(
-                    Array(stream[(position + payload.lowerBound)..<(position + payload.upperBound)]))
-                position += consumed
-            }
-        }
-        return outcome
-    }
-}
-
-/// The messages a stream was split into and how it ended.
-private struct StreamOutcome: Equatable {
-    enum End: Equatable {
-        case clean
-        case pending(buffered: Int, atLeast: Int)
-        case failed(MessageDecodingError)
-    }
-    var messages: [[UInt8]] = []
-    var end = End.clean
-}
-
-/// Feeds `stream` to `decoder` in chunks of `chunkSizes` the way the loop does: the decoder is called only once as
-/// many bytes as it asked for are there, with `newBytesAt` the length of the input it asked more for, and after a
-/// message with the rest. Every answer is checked against the protocol's invariants (`problems`).
-private func feed(
-    _ decoder: LengthFieldDecoder, _ stream: [UInt8], chunkSizes: [Int]
-) -> (outcome: StreamOutcome, problems: [String]) {
-    var outcome = StreamOutcome()
-    var problems: [String] = []
-    var buffer: [UInt8] = []
-    var position = 0
-    var chunk = 0
-    var expected = 0
-    var shown = 0
-    while position < stream.count {
-        let size = chunk < chunkSizes.count ? max(1, chunkSizes[chunk]) : stream.count - position
-        chunk += 1
-        let end = min(stream.count, position + size)
-        buffer += stream[position..<end]
-        position = end
-        if buffer.count < expected { continue }
-        decoding: while true {
-            switch lengthStep(decoder, buffer, newBytesAt: shown) {
-            case .failure(let error):
-                outcome.end = .failed(error)
-                return (outcome, problems)
-            case .success(.needMoreInput(let total)):
-                if total <= buffer.count { problems.append("needMoreInput(atLeast: \(total)) with \(buffer.count)") }
-                expected = total
-                shown = buffer.count
-                break decoding
-            case .success(.message(let payload, let consumed)):
-                guard consumed > 0, consumed <= buffer.count, payload.lowerBound >= 0, payload.upperBound <= consumed
-                else {
-                    problems.append("message(payload: \(payload), consumed: \(consumed)) with \(buffer.count)")
-                    return (outcome, problems)
-                }
-                outcome.messages.append(Array(buffer[payload]))
-                buffer.removeFirst(consumed)
-                shown = 0
-                expected = 0
-            }
-        }
-    }
-    outcome.end = buffer.isEmpty ? .clean : .pending(buffered: buffer.count, atLeast: expected)
-    return (outcome, problems)
-}
-
-/// SplitMix64: a small, fixed-seed generator so every run checks the same cases.
-private struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var mixed = state
-        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-        return mixed ^ (mixed >> 31)
-    }
 }
 
 // MARK: - Unit tests
@@ -189,10 +86,10 @@ private struct SeededGenerator: RandomNumberGenerator {
         let decoder = LengthFieldDecoder(lengthFieldLength: width, byteOrder: order, maxFrameLength: Int.max / 2)
         let headerBytes = (1...width).map { UInt8($0) }
         // Only the header: the decoder asks for the whole frame, which spells out the value it read.
-        #expect(lengthStep(decoder, headerBytes) == .success(.needMoreInput(atLeast: width + Int(value))))
+        #expect(decodeStep(decoder, headerBytes) == .success(.needMoreInput(atLeast: width + Int(value))))
         // Some of the body: still asks for all of it.
         let someBody = [UInt8](repeating: 9, count: Int(min(value - 1, 3)))
-        #expect(lengthStep(decoder, headerBytes + someBody) == .success(.needMoreInput(atLeast: width + Int(value))))
+        #expect(decodeStep(decoder, headerBytes + someBody) == .success(.needMoreInput(atLeast: width + Int(value))))
         #expect(decoder.headerLength == width)
     }
 
@@ -200,12 +97,12 @@ private struct SeededGenerator: RandomNumberGenerator {
     func smallFrameInEachWidthAndByteOrder(width: Int, order: LengthFieldDecoder.ByteOrder) {
         let decoder = LengthFieldDecoder(lengthFieldLength: width, byteOrder: order, maxFrameLength: 5)
         let stream = lengthField(5, width: width, order: order) + [10, 11, 12, 13, 14] + [99, 98]
-        #expect(lengthStep(decoder, stream) == .success(.message(payload: width..<(width + 5), consumed: width + 5)))
+        #expect(decodeStep(decoder, stream) == .success(.message(payload: width..<(width + 5), consumed: width + 5)))
         // A value with a high byte set: only the byte order puts it in the right place.
         let wide = LengthFieldDecoder(lengthFieldLength: width, byteOrder: order, maxFrameLength: .max / 2)
         let value: UInt64 = width == 1 ? 0x30 : 0x30 << (8 * UInt64(width - 1)) | 0x07
         #expect(
-            lengthStep(wide, lengthField(value, width: width, order: order))
+            decodeStep(wide, lengthField(value, width: width, order: order))
                 == .success(.needMoreInput(atLeast: width + Int(value))))
     }
 
@@ -269,8 +166,8 @@ private struct SeededGenerator: RandomNumberGenerator {
     func documentedExample(_ example: Example) {
         // The frame, then the start of the next one, which must not be taken.
         let input = example.input + [0x00, 0x01, 0x02]
-        guard case .success(.message(let payload, let consumed)) = lengthStep(example.decoder, input) else {
-            Issue.record("no message: \(lengthStep(example.decoder, input))")
+        guard case .success(.message(let payload, let consumed)) = decodeStep(example.decoder, input) else {
+            Issue.record("no message: \(decodeStep(example.decoder, input))")
             return
         }
         #expect(consumed == example.input.count)
@@ -280,7 +177,7 @@ private struct SeededGenerator: RandomNumberGenerator {
         for count in 0..<example.input.count {
             let wanted = count < headerEnd ? headerEnd : example.input.count
             #expect(
-                lengthStep(example.decoder, Array(example.input.prefix(count)))
+                decodeStep(example.decoder, Array(example.input.prefix(count)))
                     == .success(.needMoreInput(atLeast: wanted)), "prefix of \(count) bytes")
         }
     }
@@ -290,30 +187,30 @@ private struct SeededGenerator: RandomNumberGenerator {
         let stripped = LengthFieldDecoder(lengthFieldOffset: 3, lengthFieldLength: 2)
         #expect(stripped.headerLength == 5)
         #expect(stripped.initialBytesToStrip == 5)
-        #expect(lengthStep(stripped, stream) == .success(.message(payload: 5..<8, consumed: 8)))
+        #expect(decodeStep(stripped, stream) == .success(.message(payload: 5..<8, consumed: 8)))
         let whole = LengthFieldDecoder(lengthFieldOffset: 3, lengthFieldLength: 2, initialBytesToStrip: 0)
-        #expect(lengthStep(whole, stream) == .success(.message(payload: 0..<8, consumed: 8)))
+        #expect(decodeStep(whole, stream) == .success(.message(payload: 0..<8, consumed: 8)))
         // The offset bytes' values do not matter; the truncated header asks for the end of the length field.
-        #expect(lengthStep(whole, [0xFF, 0xFF, 0xFF, 0x00]) == .success(.needMoreInput(atLeast: 5)))
-        #expect(lengthStep(whole, [0xFF, 0xFF, 0xFF, 0x00, 0x03]) == .success(.needMoreInput(atLeast: 8)))
+        #expect(decodeStep(whole, [0xFF, 0xFF, 0xFF, 0x00]) == .success(.needMoreInput(atLeast: 5)))
+        #expect(decodeStep(whole, [0xFF, 0xFF, 0xFF, 0x00, 0x03]) == .success(.needMoreInput(atLeast: 8)))
     }
 
     @Test func negativeAdjustmentForALengthThatCountsTheHeader() {
         let decoder = LengthFieldDecoder(lengthAdjustment: -4)
-        #expect(lengthStep(decoder, [0, 0, 0, 4]) == .success(.message(payload: 4..<4, consumed: 4)))
-        #expect(lengthStep(decoder, [0, 0, 0, 7, 1, 2, 3]) == .success(.message(payload: 4..<7, consumed: 7)))
-        #expect(lengthStep(decoder, [0, 0, 0, 7, 1, 2]) == .success(.needMoreInput(atLeast: 7)))
+        #expect(decodeStep(decoder, [0, 0, 0, 4]) == .success(.message(payload: 4..<4, consumed: 4)))
+        #expect(decodeStep(decoder, [0, 0, 0, 7, 1, 2, 3]) == .success(.message(payload: 4..<7, consumed: 7)))
+        #expect(decodeStep(decoder, [0, 0, 0, 7, 1, 2]) == .success(.needMoreInput(atLeast: 7)))
         // Shorter than the header it counts: invalid, whatever follows.
-        #expect(lengthStep(decoder, [0, 0, 0, 3, 1, 2, 3, 4]) == .failure(.invalidLengthField(value: -1)))
-        #expect(lengthStep(decoder, [0, 0, 0, 0]) == .failure(.invalidLengthField(value: -4)))
+        #expect(decodeStep(decoder, [0, 0, 0, 3, 1, 2, 3, 4]) == .failure(.invalidLengthField(value: -1)))
+        #expect(decodeStep(decoder, [0, 0, 0, 0]) == .failure(.invalidLengthField(value: -4)))
     }
 
     @Test func positiveAdjustmentForALengthThatLeavesOutATrailer() {
         // A 1-byte length of the body, then a 2-byte checksum the length leaves out.
         let decoder = LengthFieldDecoder(lengthFieldLength: 1, lengthAdjustment: 2, initialBytesToStrip: 0)
-        #expect(lengthStep(decoder, [2, 0x61, 0x62, 0xC1, 0xC2, 9]) == .success(.message(payload: 0..<5, consumed: 5)))
-        #expect(lengthStep(decoder, [0, 0xC1, 0xC2]) == .success(.message(payload: 0..<3, consumed: 3)))
-        #expect(lengthStep(decoder, [2, 0x61, 0x62, 0xC1]) == .success(.needMoreInput(atLeast: 5)))
+        #expect(decodeStep(decoder, [2, 0x61, 0x62, 0xC1, 0xC2, 9]) == .success(.message(payload: 0..<5, consumed: 5)))
+        #expect(decodeStep(decoder, [0, 0xC1, 0xC2]) == .success(.message(payload: 0..<3, consumed: 3)))
+        #expect(decodeStep(decoder, [2, 0x61, 0x62, 0xC1]) == .success(.needMoreInput(atLeast: 5)))
     }
 
     @Test func initialBytesToStripNonePartOfTheHeaderTheHeaderAndIntoTheBody() {
@@ -323,23 +220,23 @@ private struct SeededGenerator: RandomNumberGenerator {
         ]
         for (strip, payload) in expected {
             let decoder = LengthFieldDecoder(initialBytesToStrip: strip)
-            #expect(lengthStep(decoder, frame) == .success(.message(payload: payload, consumed: 7)), "strip \(strip)")
+            #expect(decodeStep(decoder, frame) == .success(.message(payload: payload, consumed: 7)), "strip \(strip)")
         }
         // Stripping more than the frame holds cannot describe a frame.
         #expect(
-            lengthStep(LengthFieldDecoder(initialBytesToStrip: 8), frame) == .failure(.invalidLengthField(value: 3)))
+            decodeStep(LengthFieldDecoder(initialBytesToStrip: 8), frame) == .failure(.invalidLengthField(value: 3)))
         #expect(
-            lengthStep(LengthFieldDecoder(initialBytesToStrip: 5), [0, 0, 0, 0])
+            decodeStep(LengthFieldDecoder(initialBytesToStrip: 5), [0, 0, 0, 0])
                 == .failure(.invalidLengthField(value: 0)))
     }
 
     @Test func zeroLengthPayload() {
         let decoder = LengthFieldDecoder()
-        #expect(lengthStep(decoder, [0, 0, 0, 0]) == .success(.message(payload: 4..<4, consumed: 4)))
-        #expect(lengthStep(decoder, [0, 0, 0, 0, 0, 0, 0, 0]) == .success(.message(payload: 4..<4, consumed: 4)))
+        #expect(decodeStep(decoder, [0, 0, 0, 0]) == .success(.message(payload: 4..<4, consumed: 4)))
+        #expect(decodeStep(decoder, [0, 0, 0, 0, 0, 0, 0, 0]) == .success(.message(payload: 4..<4, consumed: 4)))
         let none = LengthFieldDecoder(lengthFieldLength: 1, maxFrameLength: 0)
-        #expect(lengthStep(none, [0]) == .success(.message(payload: 1..<1, consumed: 1)))
-        #expect(lengthStep(none, [1]) == .failure(.frameTooLong(length: 1, limit: 0)))
+        #expect(decodeStep(none, [0]) == .success(.message(payload: 1..<1, consumed: 1)))
+        #expect(decodeStep(none, [1]) == .failure(.frameTooLong(length: 1, limit: 0)))
     }
 
     @Test(arguments: [1, 2, 3, 4, 8], [LengthFieldDecoder.ByteOrder.bigEndian, .littleEndian])
@@ -347,38 +244,38 @@ private struct SeededGenerator: RandomNumberGenerator {
         let limit = width == 1 ? 200 : 1000
         let decoder = LengthFieldDecoder(lengthFieldLength: width, byteOrder: order, maxFrameLength: limit)
         let atLimit = lengthField(UInt64(limit), width: width, order: order)
-        #expect(lengthStep(decoder, atLimit) == .success(.needMoreInput(atLeast: width + limit)))
+        #expect(decodeStep(decoder, atLimit) == .success(.needMoreInput(atLeast: width + limit)))
         let body = [UInt8](repeating: 0x5A, count: limit)
         #expect(
-            lengthStep(decoder, atLimit + body)
+            decodeStep(decoder, atLimit + body)
                 == .success(.message(payload: width..<(width + limit), consumed: width + limit)))
         let overLimit = lengthField(UInt64(limit + 1), width: width, order: order)
-        #expect(lengthStep(decoder, overLimit) == .failure(.frameTooLong(length: limit + 1, limit: limit)))
+        #expect(decodeStep(decoder, overLimit) == .failure(.frameTooLong(length: limit + 1, limit: limit)))
         #expect(
-            lengthStep(decoder, overLimit + body + body) == .failure(.frameTooLong(length: limit + 1, limit: limit)))
+            decodeStep(decoder, overLimit + body + body) == .failure(.frameTooLong(length: limit + 1, limit: limit)))
         // The largest value the field holds.
         let largest = width == 8 ? UInt64(Int.max / 2) : (1 << (8 * UInt64(width))) - 1
         #expect(
-            lengthStep(decoder, lengthField(largest, width: width, order: order))
+            decodeStep(decoder, lengthField(largest, width: width, order: order))
                 == .failure(.frameTooLong(length: Int(largest), limit: limit)))
     }
 
     @Test func limitIsCheckedOnTheAdjustedLength() {
         // Value 104 counting a 4-byte header: 100 bytes follow, exactly the limit.
         let counting = LengthFieldDecoder(lengthAdjustment: -4, maxFrameLength: 100)
-        #expect(lengthStep(counting, [0, 0, 0, 104]) == .success(.needMoreInput(atLeast: 104)))
-        #expect(lengthStep(counting, [0, 0, 0, 105]) == .failure(.frameTooLong(length: 101, limit: 100)))
+        #expect(decodeStep(counting, [0, 0, 0, 104]) == .success(.needMoreInput(atLeast: 104)))
+        #expect(decodeStep(counting, [0, 0, 0, 105]) == .failure(.frameTooLong(length: 101, limit: 100)))
         // A trailer the value leaves out counts against the limit too.
         let trailer = LengthFieldDecoder(lengthFieldLength: 2, lengthAdjustment: 2, maxFrameLength: 100)
-        #expect(lengthStep(trailer, [0, 98]) == .success(.needMoreInput(atLeast: 102)))
-        #expect(lengthStep(trailer, [0, 99]) == .failure(.frameTooLong(length: 101, limit: 100)))
+        #expect(decodeStep(trailer, [0, 98]) == .success(.needMoreInput(atLeast: 102)))
+        #expect(decodeStep(trailer, [0, 99]) == .failure(.frameTooLong(length: 101, limit: 100)))
     }
 
     @Test func needMoreInputAsksForTheHeaderThenForTheWholeFrame() {
         let decoder = LengthFieldDecoder(lengthFieldOffset: 2, lengthFieldLength: 3, initialBytesToStrip: 0)
         let frame: [UInt8] = [0x10, 0x20, 0x00, 0x00, 0x06] + [1, 2, 3, 4, 5, 6]
         for count in 0...frame.count {
-            let step = lengthStep(decoder, Array(frame.prefix(count)))
+            let step = decodeStep(decoder, Array(frame.prefix(count)))
             switch count {
             case 0..<5: #expect(step == .success(.needMoreInput(atLeast: 5)), "\(count) bytes")
             case 5..<11: #expect(step == .success(.needMoreInput(atLeast: 11)), "\(count) bytes")
@@ -391,9 +288,9 @@ private struct SeededGenerator: RandomNumberGenerator {
         let decoder = LengthFieldDecoder(lengthFieldLength: 2)
         let frame: [UInt8] = [0, 3, 7, 8, 9, 0, 1]
         for count in 0...frame.count {
-            let reference = lengthStep(decoder, Array(frame.prefix(count)))
+            let reference = decodeStep(decoder, Array(frame.prefix(count)))
             for newBytesAt in 0...count {
-                #expect(lengthStep(decoder, Array(frame.prefix(count)), newBytesAt: newBytesAt) == reference)
+                #expect(decodeStep(decoder, Array(frame.prefix(count)), newBytesAt: newBytesAt) == reference)
             }
         }
     }
@@ -406,13 +303,13 @@ private struct SeededGenerator: RandomNumberGenerator {
             let half = UInt64(Int.max / 2)
             for value in [half + 1, UInt64(Int.max), UInt64(Int.max) + 1, .max] {
                 let field = lengthField(value, width: 8, order: order)
-                #expect(lengthStep(decoder, field) == .failure(.frameTooLong(length: .max, limit: limit)), "\(value)")
-                #expect(lengthStep(unlimited, field) == .failure(.frameTooLong(length: .max, limit: .max)), "\(value)")
+                #expect(decodeStep(decoder, field) == .failure(.frameTooLong(length: .max, limit: limit)), "\(value)")
+                #expect(decodeStep(unlimited, field) == .failure(.frameTooLong(length: .max, limit: .max)), "\(value)")
             }
             // Half of Int.max itself is a length like any other: too long for 1 MiB, awaited without a limit.
             let field = lengthField(half, width: 8, order: order)
-            #expect(lengthStep(decoder, field) == .failure(.frameTooLong(length: Int(half), limit: limit)))
-            #expect(lengthStep(unlimited, field) == .success(.needMoreInput(atLeast: 8 + Int(half))))
+            #expect(decodeStep(decoder, field) == .failure(.frameTooLong(length: Int(half), limit: limit)))
+            #expect(decodeStep(unlimited, field) == .success(.needMoreInput(atLeast: 8 + Int(half))))
         }
     }
 
@@ -461,7 +358,7 @@ private struct SeededGenerator: RandomNumberGenerator {
                     "width \(width) adjustment \(adjustment) count \(count)")
                 let payload = (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ count) }
                 let stream = written + payload + [0xAB]
-                guard case .success(.message(let range, let consumed)) = lengthStep(decoder, stream) else {
+                guard case .success(.message(let range, let consumed)) = decodeStep(decoder, stream) else {
                     Issue.record("no message for width \(width) adjustment \(adjustment) count \(count)")
                     continue
                 }
@@ -545,23 +442,14 @@ private struct SeededGenerator: RandomNumberGenerator {
                 Bool.random(using: &random) ? 1 : Int.random(in: 1...12, using: &random)
             }
 
-            let expected = model.split(stream)
-            let (actual, problems) = feed(model.decoder, stream, chunkSizes: chunkSizes)
-            // One call on an arbitrary prefix, with an arbitrary newBytesAt: the same answer as the model.
+            // The stream split as the model does, and one call on an arbitrary prefix, with an arbitrary
+            // newBytesAt: the same answer as the model.
             let prefix = Array(stream.prefix(Int.random(in: 0...stream.count, using: &random)))
-            let single = lengthStep(model.decoder, prefix, newBytesAt: Int.random(in: 0...prefix.count, using: &random))
-            guard problems.isEmpty, actual == expected, single == model.parse(prefix[...]) else {
-                Issue.record(
-                    """
-                    case \(index): \(model)
-                    stream \(stream)
-                    chunks \(chunkSizes.prefix(stream.count))
-                    expected \(expected)
-                    actual \(actual) \(problems)
-                    prefix \(prefix): expected \(model.parse(prefix[...])), got \(single)
-                    """)
-                return
-            }
+            guard
+                let actual = checkAgainstReferenceModel(
+                    model, case: index, stream: stream, chunkSizes: chunkSizes, prefix: prefix,
+                    newBytesAt: Int.random(in: 0...prefix.count, using: &random))
+            else { return }
             messagesSeen += actual.messages.count
             switch actual.end {
             case .clean: endsSeen.insert("clean")
@@ -579,16 +467,10 @@ private struct SeededGenerator: RandomNumberGenerator {
 
 // MARK: - Loopback
 
-/// What the server saw: each message's payload, and why connections closed.
-private final class FrameLog: Sendable {
-    let messages = Locked<[[UInt8]]>([])
-    let reasons = Locked<[CloseReason]>([])
-}
-
 /// Answers each message with its payload: as it is (`prepender` nil) or framed by `prepender`.
 private struct FrameEcho: MessageHandler {
     let prepender: LengthFieldPrepender?
-    let log = FrameLog()
+    let log = MessageLog()
 
     func onMessage(_ message: RawSpan, state: inout Void, connection: inout ConnectionContext) {
         let bytes = message.withUnsafeBytes { Array($0) }
@@ -620,8 +502,7 @@ extension LoopbackTests {
             let decoder = LengthFieldDecoder(
                 lengthFieldOffset: 1, lengthFieldLength: 2, byteOrder: .littleEndian, initialBytesToStrip: 0)
             let echo = FrameEcho(prepender: nil)
-            try withServer(handler: Decoded(decoder, echo)) { server, port in
-                let client = try TestClient(port: port, timeoutSeconds: 5)
+            try withDecodingServer(decoder, echo) { server, client in
                 let stream = Self.typedFrames.flatMap { $0 }
                 #expect(stream.count == 40)
                 for byte in stream {
@@ -640,8 +521,7 @@ extension LoopbackTests {
             let echo = FrameEcho(prepender: LengthFieldPrepender(matching: decoder))
             let payloads: [[UInt8]] = [pattern(9, seed: 1), [], pattern(1, seed: 2), pattern(14, seed: 3)]
             let stream = payloads.flatMap { lengthField(UInt64($0.count + 4), width: 4, order: .bigEndian) + $0 }
-            try withServer(handler: Decoded(decoder, echo)) { _, port in
-                let client = try TestClient(port: port, timeoutSeconds: 5)
+            try withDecodingServer(decoder, echo) { _, client in
                 for split in 1..<stream.count {
                     try client.send(Array(stream[..<split]))
                     usleep(2000)
@@ -661,8 +541,7 @@ extension LoopbackTests {
             let payloads = [0, 1, 255, 256, 300, 4000, 65535].map { pattern($0, seed: $0) }
             let stream = payloads.flatMap { lengthField(UInt64($0.count), width: 2, order: .littleEndian) + $0 }
             #expect(lengthField(300, width: 2, order: .littleEndian) == [0x2C, 0x01])
-            try withServer(handler: Decoded(decoder, echo)) { server, port in
-                let client = try TestClient(port: port, timeoutSeconds: 5)
+            try withDecodingServer(decoder, echo) { server, client in
                 try client.send(stream)
                 #expect(try client.receive(exactly: stream.count) == stream)
                 #expect(echo.log.messages.withLock { $0 } == payloads)
@@ -674,8 +553,7 @@ extension LoopbackTests {
             let decoder = LengthFieldDecoder(maxFrameLength: 100)
             let echo = FrameEcho(prepender: .standard)
             let payloads = [pattern(100, seed: 1), [], pattern(7, seed: 2)]
-            try withServer(handler: Decoded(decoder, echo)) { server, port in
-                let client = try TestClient(port: port, timeoutSeconds: 5)
+            try withDecodingServer(decoder, echo) { server, client in
                 // Valid frames, then a header over the limit with no body at all: nothing to wait for.
                 try client.send(payloads.flatMap(frame) + [0, 0, 0, 101])
                 for payload in payloads { #expect(try client.receiveFrame() == payload) }
@@ -689,8 +567,7 @@ extension LoopbackTests {
         @Test func overLimitHeaderWithItsBodyClosesToo() throws {
             let decoder = LengthFieldDecoder(lengthFieldLength: 1, maxFrameLength: 3)
             let echo = FrameEcho(prepender: LengthFieldPrepender(lengthFieldLength: 1))
-            try withServer(handler: Decoded(decoder, echo)) { server, port in
-                let client = try TestClient(port: port, timeoutSeconds: 5)
+            try withDecodingServer(decoder, echo) { server, client in
                 try client.send([3, 0x61, 0x62, 0x63, 4, 1, 2, 3, 4, 2, 0x78, 0x79])
                 #expect(try client.receive(exactly: 4) == [3, 0x61, 0x62, 0x63])
                 #expect(client.isClosedByPeer(allowingReset: false))
@@ -703,16 +580,14 @@ extension LoopbackTests {
         @Test func zeroLengthFramesInBothFormats() throws {
             let counting = LengthFieldDecoder(lengthAdjustment: -4)
             let countingEcho = FrameEcho(prepender: LengthFieldPrepender(matching: counting))
-            try withServer(handler: Decoded(counting, countingEcho)) { _, port in
-                let client = try TestClient(port: port, timeoutSeconds: 5)
+            try withDecodingServer(counting, countingEcho) { _, client in
                 let stream: [UInt8] = [0, 0, 0, 4, 0, 0, 0, 4, 0, 0, 0, 6, 0x68, 0x69, 0, 0, 0, 4]
                 try client.send(stream)
                 #expect(try client.receive(exactly: stream.count) == stream)
                 #expect(countingEcho.log.messages.withLock { $0 } == [[], [], [0x68, 0x69], []])
             }
             let plainEcho = FrameEcho(prepender: .standard)
-            try withServer(handler: Decoded(LengthFieldDecoder(), plainEcho)) { _, port in
-                let client = try TestClient(port: port, timeoutSeconds: 5)
+            try withDecodingServer(LengthFieldDecoder(), plainEcho) { _, client in
                 try client.send([UInt8](repeating: 0, count: 4 * 50))
                 #expect(try client.receive(exactly: 4 * 50) == [UInt8](repeating: 0, count: 4 * 50))
                 #expect(plainEcho.log.messages.withLock { $0 } == Array(repeating: [], count: 50))
@@ -722,8 +597,7 @@ extension LoopbackTests {
         @Test func invalidLengthFieldClosesWithDecodingFailed() throws {
             let decoder = LengthFieldDecoder(lengthAdjustment: -4)
             let echo = FrameEcho(prepender: LengthFieldPrepender(matching: decoder))
-            try withServer(handler: Decoded(decoder, echo)) { server, port in
-                let client = try TestClient(port: port, timeoutSeconds: 5)
+            try withDecodingServer(decoder, echo) { server, client in
                 try client.send([0, 0, 0, 6, 0x6F, 0x6B, 0, 0, 0, 2, 0x6E, 0x6F])
                 #expect(try client.receive(exactly: 6) == [0, 0, 0, 6, 0x6F, 0x6B])
                 #expect(client.isClosedByPeer(allowingReset: false))

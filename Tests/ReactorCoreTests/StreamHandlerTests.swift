@@ -67,8 +67,7 @@ extension LoopbackTests {
 
         @Test func bytesLeftUnconsumedAreShownAgainFollowedByTheNewOnes() throws {
             let handler = ConsumesAtTen()
-            try withServer(testConfiguration(subReactors: 1), handler: handler) { _, port in
-                let client = try TestClient(port: port)
+            try withServerAndClient(testConfiguration(subReactors: 1), handler: handler) { _, client in
                 try client.send([1, 2, 3, 4])
                 #expect(eventually { handler.record.callCount == 1 })
                 try client.send([5, 6, 7])
@@ -120,8 +119,7 @@ extension LoopbackTests {
 
         @Test func aPartialRecordIsCarriedToTheNextCall() throws {
             let handler = ThreeByteRecords()
-            try withServer(testConfiguration(subReactors: 1), handler: handler) { _, port in
-                let client = try TestClient(port: port)
+            try withServerAndClient(testConfiguration(subReactors: 1), handler: handler) { _, client in
                 try client.send([1, 2, 3, 4])
                 #expect(try client.receive(exactly: 3) == [3, 2, 1])
                 try client.send([5, 6, 7, 8, 9])
@@ -167,8 +165,7 @@ extension LoopbackTests {
             var configuration = testConfiguration(subReactors: 1)
             configuration.limits.maxFrameLength = 2 << 20
             configuration.limits.maxBufferedInput = 2 << 20
-            try withServer(configuration, handler: handler) { server, port in
-                let client = try TestClient(port: port)
+            try withServerAndClient(configuration, handler: handler) { server, client in
                 let length = 1 << 20
                 let payload = pattern(length, seed: 3)
                 try client.send(bigEndianBytes(UInt32(length)))
@@ -194,8 +191,7 @@ extension LoopbackTests {
         /// the call with the whole message must be 4, however many reads the message took.
         @Test func afterAnExpectTheNewBytesOffsetCountsOnlyTheBytesTheHandlerWasShown() throws {
             let handler = ChecksumsMessages()
-            try withServer(testConfiguration(subReactors: 1), handler: handler) { server, port in
-                let client = try TestClient(port: port)
+            try withServerAndClient(testConfiguration(subReactors: 1), handler: handler) { server, client in
                 let payload = pattern(20, seed: 5)
                 try client.send(bigEndianBytes(20))
                 #expect(eventually { handler.record.callCount == 1 })
@@ -252,8 +248,7 @@ extension LoopbackTests {
 
         @Test func skipDropsBytesInViewAndBytesNotReceivedYet() throws {
             let handler = SkipsThenEchoes()
-            try withServer(testConfiguration(subReactors: 1), handler: handler) { server, port in
-                let client = try TestClient(port: port)
+            try withServerAndClient(testConfiguration(subReactors: 1), handler: handler) { server, client in
                 let filler: UInt8 = 0xEE
                 func header(skip: Int, echo: Int) -> [UInt8] {
                     bigEndianBytes(UInt32(skip)) + bigEndianBytes(UInt32(echo))
@@ -371,12 +366,11 @@ extension LoopbackTests {
         func theHandlerSeesTheLeftoverBytesWhenThePeerEndsItsInput(consumesLeftover: Bool) throws {
             var handler = ThreeByteRecords()
             handler.consumesLeftover = consumesLeftover
-            try withServer(testConfiguration(subReactors: 1), handler: handler) { _, port in
-                let client = try TestClient(port: port)
+            try withServerAndClient(testConfiguration(subReactors: 1), handler: handler) { _, client in
                 try client.send([1, 2, 3, 4, 5])
                 #expect(try client.receive(exactly: 3) == [3, 2, 1])
                 client.shutdownWrite()
-                #expect(try receiveUntilEndOfStream(client) == Array("END".utf8) + [4, 5])
+                #expect(try client.receiveUntilEndOfStream() == Array("END".utf8) + [4, 5])
                 #expect(eventually { handler.record.closes.withLock { $0.count } == 1 })
                 #expect(handler.record.endings.withLock { $0 } == [Call([4, 5], newBytesOffset: 2)])
                 let expected: CloseReason = consumesLeftover ? .peerClosed : .truncatedFrame(bufferedBytes: 2)
@@ -386,12 +380,11 @@ extension LoopbackTests {
 
         @Test func endOfInputWithNothingLeftClosesAsPeerClosed() throws {
             let handler = ThreeByteRecords()
-            try withServer(testConfiguration(subReactors: 1), handler: handler) { _, port in
-                let client = try TestClient(port: port)
+            try withServerAndClient(testConfiguration(subReactors: 1), handler: handler) { _, client in
                 try client.send([1, 2, 3])
                 #expect(try client.receive(exactly: 3) == [3, 2, 1])
                 client.shutdownWrite()
-                #expect(try receiveUntilEndOfStream(client) == Array("END".utf8))
+                #expect(try client.receiveUntilEndOfStream() == Array("END".utf8))
                 #expect(eventually { handler.record.closes.withLock { $0 } == [.peerClosed] })
                 #expect(handler.record.endings.withLock { $0 } == [Call([], newBytesOffset: 0)])
             }
@@ -418,15 +411,14 @@ extension LoopbackTests {
             let handler = NeverConsumes()
             var configuration = testConfiguration(subReactors: 1)
             configuration.limits.maxBufferedInput = 8192
-            try withServer(configuration, handler: handler) { server, port in
-                let client = try TestClient(port: port)
+            try withServerAndClient(configuration, handler: handler) { server, client in
                 let sent = pattern(10_000, seed: 11)
                 try client.send(Array(sent[..<5000]))
                 #expect(eventually { handler.record.callCount == 1 })
                 #expect(handler.record.closes.withLock { $0.isEmpty }, "5000 bytes are under the limit")
                 try client.send(Array(sent[5000...]))
                 // Both replies arrive (the first still unread when the limit is passed), then a FIN, not a reset.
-                #expect(try receiveUntilEndOfStream(client) == sent)
+                #expect(try client.receiveUntilEndOfStream() == sent)
                 #expect(eventually { handler.record.closes.withLock { $0.count } == 1 })
                 #expect(
                     handler.record.closes.withLock { $0 } == [
@@ -472,8 +464,7 @@ extension LoopbackTests {
 
         @Test func aGreetingWrittenInOnOpenArrivesFirst() throws {
             let handler = GreetsAndRecordsAddresses()
-            try withServer(testConfiguration(subReactors: 1), handler: handler) { _, port in
-                let client = try TestClient(port: port)
+            try withServerAndClient(testConfiguration(subReactors: 1), handler: handler) { _, client in
                 // Sent at once, before the greeting was read: the echo still comes after it.
                 try client.send(Array("ping\n".utf8))
                 #expect(try client.receive(exactly: 11) == Array("hello\nping\n".utf8))
@@ -495,21 +486,6 @@ private func fnv1a<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> UInt32 {
         hash = hash &* 16_777_619
     }
     return hash
-}
-
-/// Reads until the peer's FIN; throws on a reset, an error or the client's receive timeout.
-private func receiveUntilEndOfStream(_ client: TestClient, limit: Int = 64 << 20) throws -> [UInt8] {
-    var result: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 65536)
-    while result.count <= limit {
-        let received = buffer.withUnsafeMutableBytes { recv(client.fd, $0.baseAddress!, $0.count, 0) }
-        if received == 0 { return result }
-        if received < 0 {
-            throw TestClient.Failure(description: "recv: errno \(errno) after \(result.count) bytes")
-        }
-        result += buffer[..<received]
-    }
-    throw TestClient.Failure(description: "more than \(limit) bytes before the end of the stream")
 }
 
 /// The local port of the socket `fd` (`getsockname`).

@@ -137,8 +137,7 @@ extension LoopbackTests {
         )
             throws
         {
-            try withServer(testConfiguration(subReactors: 1), handler: Writer()) { _, port in
-                let client = try TestClient(port: port)
+            try withServerAndClient(testConfiguration(subReactors: 1), handler: Writer()) { _, client in
                 try client.send(Array(commands.utf8) + Array("z".utf8))
                 let received = try client.receive(exactly: expected.count + 1)
                 #expect(received == expected + Array("Z".utf8), sourceLocation: sourceLocation)
@@ -181,8 +180,7 @@ extension LoopbackTests {
         }
 
         @Test func aLargeReservationFromALoopTimerFormatsStraightIntoTheOutboundBytes() throws {
-            try withServer(testConfiguration(subReactors: 1), handler: Writer()) { _, port in
-                let client = try TestClient(port: port)
+            try withServerAndClient(testConfiguration(subReactors: 1), handler: Writer()) { _, client in
                 try client.send(Array("t".utf8))
                 let received = try client.receive(exactly: Writer.timerWritten + 1)
                 #expect(received == filled(Writer.timerWritten, seed: 3) + Array("Z".utf8))
@@ -193,58 +191,74 @@ extension LoopbackTests {
         }
 
         @Test func aLargeReservationFromATaskOnTheLoopThroughWithContext() throws {
-            try withServer(testConfiguration(subReactors: 1), handler: Writer()) { _, port in
-                let client = try TestClient(port: port)
+            try Self.checkReservationFromATask(testConfiguration(subReactors: 1))
+        }
+
+        /// Sends `x` to a ``Writer`` on a server with `configuration`: the reservation a task posted to the loop
+        /// makes (``Writer/taskReservation`` bytes) arrives, then the sentinel.
+        static func checkReservationFromATask(
+            _ configuration: ServerConfiguration, sourceLocation: SourceLocation = #_sourceLocation
+        ) throws {
+            try withServerAndClient(configuration, handler: Writer()) { _, client in
                 try client.send(Array("x".utf8))
                 let received = try client.receive(exactly: Writer.taskReservation + 1)
-                #expect(received == filled(Writer.taskReservation, seed: 4) + Array("Z".utf8))
+                #expect(
+                    received == filled(Writer.taskReservation, seed: 4) + Array("Z".utf8),
+                    sourceLocation: sourceLocation)
             }
+        }
+
+        /// A check run in a child process of its own (see ``ChildProcess``): if a write traps, only the child dies.
+        enum ChildCheck: String, Codable, Sendable {
+            /// The child of ``aReservationLargerThanTheLargestPooledChunkIsWritten()``.
+            case threeMebibyteReservation
+            /// The child of ``aReservationOutsideTheReadBatchIsWrittenWhenMaxBufferedInputIsSmall()``.
+            case reservationFromATaskWithASmallPool
+
+            /// Runs in the child.
+            func run() throws {
+                switch self {
+                case .threeMebibyteReservation:
+                    try withServerAndClient(testConfiguration(subReactors: 1), handler: Writer()) { _, client in
+                        try client.send(Array("Hz".utf8))
+                        let received = try client.receive(exactly: (3 << 20) + 1)
+                        #expect(received == filled(3 << 20, seed: 5) + Array("Z".utf8))
+                    }
+                case .reservationFromATaskWithASmallPool:
+                    var configuration = testConfiguration(subReactors: 1)
+                    configuration.limits.maxBufferedInput = 8192
+                    try WriteAPI.checkReservationFromATask(configuration)
+                }
+            }
+        }
+
+        /// Runs `check` in a child process (with a 60 s watchdog) and expects it to exit successfully; if it does
+        /// not, what the child wrote to standard error is recorded too.
+        func expectSuccessInAChildProcess(
+            _ check: ChildCheck, sourceLocation: SourceLocation = #_sourceLocation
+        ) async {
+            let standardError = ChildProcess.makeStandardErrorFile()
+            let result = await #expect(processExitsWith: .success, sourceLocation: sourceLocation) {
+                [standardError = standardError as String, check = check as ChildCheck] in
+                ChildProcess.prepare(standardErrorPath: standardError, watchdogSeconds: 60)
+                try check.run()
+            }
+            ChildProcess.finish(
+                standardErrorPath: standardError, childSucceeded: result != nil, sourceLocation: sourceLocation)
         }
 
         /// A reservation is only bounded by the hard cap on unsent bytes (16 MiB by default): 3 MiB is more than
         /// the largest pooled chunk (the class holding `maxBufferedInput`, 2 MiB by default). Run in a child
         /// process: if the reservation traps, only the child dies.
         @Test func aReservationLargerThanTheLargestPooledChunkIsWritten() async {
-            let standardError = ChildProcess.makeStandardErrorFile()
-            let result = await #expect(processExitsWith: .success) { [standardError = standardError as String] in
-                ChildProcess.prepare(standardErrorPath: standardError, watchdogSeconds: 60)
-                try LoopbackTests.WriteAPI.writeAThreeMebibyteReservation()
-            }
-            ChildProcess.finish(standardErrorPath: standardError, childSucceeded: result != nil)
-        }
-
-        /// The child of ``aReservationLargerThanTheLargestPooledChunkIsWritten()``.
-        static func writeAThreeMebibyteReservation() throws {
-            try withServer(testConfiguration(subReactors: 1), handler: Writer()) { _, port in
-                let client = try TestClient(port: port)
-                try client.send(Array("Hz".utf8))
-                let received = try client.receive(exactly: (3 << 20) + 1)
-                #expect(received == filled(3 << 20, seed: 5) + Array("Z".utf8))
-            }
+            await expectSuccessInAChildProcess(.threeMebibyteReservation)
         }
 
         /// With `maxBufferedInput` at 8 KiB the pool's largest chunk is the 16 KiB outbound chunk: a 40 000-byte
         /// reservation made outside the read batch (from a task on the loop) must still be written. In a child
         /// process, like the test above.
         @Test func aReservationOutsideTheReadBatchIsWrittenWhenMaxBufferedInputIsSmall() async {
-            let standardError = ChildProcess.makeStandardErrorFile()
-            let result = await #expect(processExitsWith: .success) { [standardError = standardError as String] in
-                ChildProcess.prepare(standardErrorPath: standardError, watchdogSeconds: 60)
-                try LoopbackTests.WriteAPI.writeAReservationFromATaskWithASmallPool()
-            }
-            ChildProcess.finish(standardErrorPath: standardError, childSucceeded: result != nil)
-        }
-
-        /// The child of ``aReservationOutsideTheReadBatchIsWrittenWhenMaxBufferedInputIsSmall()``.
-        static func writeAReservationFromATaskWithASmallPool() throws {
-            var configuration = testConfiguration(subReactors: 1)
-            configuration.limits.maxBufferedInput = 8192
-            try withServer(configuration, handler: Writer()) { _, port in
-                let client = try TestClient(port: port)
-                try client.send(Array("x".utf8))
-                let received = try client.receive(exactly: Writer.taskReservation + 1)
-                #expect(received == filled(Writer.taskReservation, seed: 4) + Array("Z".utf8))
-            }
+            await expectSuccessInAChildProcess(.reservationFromATaskWithASmallPool)
         }
 
         @Test func framesWithTheStandardAndATwoByteLittleEndianHeader() throws {
@@ -256,10 +270,9 @@ extension LoopbackTests {
 
         /// The documentation of ``ConnectionContext``: "writes after ``close()`` are dropped".
         @Test func aWriteAfterCloseIsDropped() throws {
-            try withServer(testConfiguration(subReactors: 1), handler: Writer()) { _, port in
-                let client = try TestClient(port: port)
+            try withServerAndClient(testConfiguration(subReactors: 1), handler: Writer()) { _, client in
                 try client.send(Array("c".utf8))
-                let received = try receiveAll(client)
+                let received = try client.receiveUntilEndOfStream()
                 #expect(received == Array("A".utf8), "\(String(decoding: received, as: UTF8.self))")
             }
         }
@@ -275,8 +288,7 @@ extension LoopbackTests {
         }
 
         @Test func aFrameHandlerWritingAFrameStillWritesALengthPrefixedFrame() throws {
-            try withServer(testConfiguration(subReactors: 1), handler: FrameEcho()) { _, port in
-                let client = try TestClient(port: port)
+            try withServerAndClient(testConfiguration(subReactors: 1), handler: FrameEcho()) { _, client in
                 try client.send([0, 0, 0, 3, 7, 8, 9] + [0, 0, 0, 0] + frame(pattern(70_000, seed: 6)))
                 #expect(try client.receive(exactly: 7) == [0, 0, 0, 3, 7, 8, 9])
                 #expect(try client.receive(exactly: 4) == [0, 0, 0, 0])
@@ -298,18 +310,4 @@ private func filled(_ count: Int, seed: Int) -> [UInt8] {
 
 private func byte(at index: Int, seed: Int) -> UInt8 {
     UInt8(truncatingIfNeeded: index &* 7 &+ seed &* 13 &+ (index >> 9))
-}
-
-/// Reads until the peer's FIN; throws on a reset, an error or the client's receive timeout.
-private func receiveAll(_ client: TestClient) throws -> [UInt8] {
-    var result: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let received = buffer.withUnsafeMutableBytes { recv(client.fd, $0.baseAddress!, $0.count, 0) }
-        if received == 0 { return result }
-        if received < 0 {
-            throw TestClient.Failure(description: "recv: errno \(errno) after \(result.count) bytes")
-        }
-        result += buffer[..<received]
-    }
 }

@@ -51,6 +51,12 @@ final class ReactorGroup<Handler: StreamHandler>: @unchecked Sendable {
         reactors[id.loop].withConnection(id, body)
     }
 
+    /// A handle on `id` (which may have closed: the handle then reports it), or nil if `id` names no loop of this group.
+    func handle(for id: ConnectionID) -> ConnectionHandle? {
+        guard reactors.indices.contains(id.loop) else { return nil }
+        return ConnectionHandle(id: id, io: reactors[id.loop].io)
+    }
+
     /// True when called on one of the group's loop threads.
     var isCalledFromALoop: Bool { reactors.contains { $0.loop.inEventLoop } }
 

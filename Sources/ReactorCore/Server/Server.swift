@@ -104,6 +104,13 @@ public final class Server<Handler: StreamHandler>: Sendable {
         closed.leave()
     }
 
+    /// A ``ConnectionHandle`` on `id`, to write to or close it from any thread, or (on its loop, for example in a
+    /// ``LoopTimer`` action) to get its ``ConnectionContext`` at once with ``ConnectionHandle/withContext(_:)``.
+    /// Nil unless running or if `id` names no loop of this group; a handle on a closed connection reports it.
+    public func handle(for id: ConnectionID) -> ConnectionHandle? {
+        runningGroup?.handle(for: id)
+    }
+
     /// True while `id` names an open connection. Lock-free: reads the connection registry, never waits for a loop.
     public func isOpen(_ id: ConnectionID) -> Bool {
         guard let group = runningGroup else { return false }

@@ -78,6 +78,19 @@ final class TestClient: @unchecked Sendable {  // used by one thread at a time, 
         return try receive(exactly: length)
     }
 
+    /// Reads until the peer's FIN; throws on a reset, an error, the receive timeout or more than `limit` bytes.
+    func receiveUntilEndOfStream(limit: Int = 64 << 20) throws -> [UInt8] {
+        var result: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while result.count <= limit {
+            let received = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
+            if received == 0 { return result }
+            if received < 0 { throw Failure(description: "recv: errno \(errno) after \(result.count) bytes") }
+            result += buffer[..<received]
+        }
+        throw Failure(description: "more than \(limit) bytes before the end of the stream")
+    }
+
     /// True when the server closed the connection (EOF, or a reset unless `allowingReset` is false) before any more
     /// bytes arrived; with `discardingData`, bytes still in flight are read and dropped first.
     func isClosedByPeer(discardingData: Bool = false, allowingReset: Bool = true) -> Bool {

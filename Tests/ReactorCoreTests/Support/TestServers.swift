@@ -45,6 +45,19 @@ func withServer<Handler: StreamHandler, Result>(
     return try body(server, server.localAddress!.port)
 }
 
+/// Runs `body` against a started server and a client connected to it (receive and send timeouts of
+/// `clientTimeoutSeconds`); always stops the server, after the client is closed.
+func withServerAndClient<Handler: StreamHandler, Result>(
+    _ configuration: ServerConfiguration = testConfiguration(),
+    handler: Handler,
+    clientTimeoutSeconds: Int = 10,
+    _ body: (Server<Handler>, TestClient) throws -> Result
+) throws -> Result {
+    try withServer(configuration, handler: handler) { server, port in
+        try body(server, TestClient(port: port, timeoutSeconds: clientTimeoutSeconds))
+    }
+}
+
 /// Polls `condition` every 10 ms for up to `seconds`; returns whether it became true.
 func eventually(seconds: Double = 5, _ condition: () -> Bool) -> Bool {
     let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
