@@ -1,6 +1,6 @@
 import Dispatch
 import Foundation
-import ReactorCore
+@_spi(Benchmarks) import ReactorCore
 import Testing
 
 #if canImport(Glibc)
@@ -64,6 +64,26 @@ extension LoopbackTests {
         ) throws {
             try withServerAndClient(testConfiguration(subReactors: 1), handler: handler) { _, client in
                 try body(client, try handler.record.handle())
+            }
+        }
+
+        @Test func theServerGivesAHandleForAConnectionID() throws {
+            let handler = KeepsHandles()
+            try withServerAndClient(testConfiguration(subReactors: 1), handler: handler) { server, client in
+                let id = try handler.record.handle().id
+                let handle = try #require(server.handle(for: id))
+                #expect(handle == (try handler.record.handle()))
+                #expect(handle.write(Array("by id".utf8)))
+                #expect(try client.receive(exactly: 5) == Array("by id".utf8))
+                // On the loop (a timer action), the same id gives the context at once.
+                let wrote = Locked<Bool?>(nil)
+                _ = handle.eventLoop.schedule(after: .milliseconds(1)) {
+                    let done: Void? = server.handle(for: id)?.withContext { $0.write("!" as StaticString) }
+                    wrote.withLock { $0 = done != nil }
+                }
+                #expect(eventually { wrote.withLock { $0 } == true })
+                #expect(try client.receive(exactly: 1) == Array("!".utf8))
+                #expect(server.handle(for: ConnectionID(loop: 7, fd: id.fd, generation: id.generation)) == nil)
             }
         }
 

@@ -30,7 +30,15 @@ struct OutboundBuffer {
     @inline(__always) private static func setNext(_ chunk: UnsafeMutableRawPointer, _ next: UnsafeMutableRawPointer?) {
         chunk.storeBytes(of: next, as: UnsafeMutableRawPointer?.self)
     }
+    /// Set in a referenced chunk's class word: the chunk is someone else's memory (bytes after its end may be
+    /// unconsumed input), never appended into.
+    private static let referencedBit = 1 << 62
+
     @inline(__always) private static func sizeClass(_ chunk: UnsafeMutableRawPointer) -> Int {
+        chunk.load(fromByteOffset: 8, as: Int.self) & ~referencedBit
+    }
+    /// The class word as stored: equal to a size class only for a chunk of the queue's own that can take more bytes.
+    @inline(__always) private static func classWord(_ chunk: UnsafeMutableRawPointer) -> Int {
         chunk.load(fromByteOffset: 8, as: Int.self)
     }
     @inline(__always) private static func start(_ chunk: UnsafeMutableRawPointer) -> Int {
@@ -69,7 +77,7 @@ struct OutboundBuffer {
         var remaining = count
         while remaining > 0 {
             var last = tail
-            if last == nil || Self.sizeClass(last!) != sizeClass || Self.end(last!) == chunkSize {
+            if last == nil || Self.classWord(last!) != sizeClass || Self.end(last!) == chunkSize {
                 let chunk = pool.get(sizeClass: sizeClass)
                 chunk.storeBytes(of: sizeClass, toByteOffset: 8, as: Int.self)
                 Self.setStart(chunk, Self.headerSize)
@@ -93,7 +101,7 @@ struct OutboundBuffer {
     /// that) and goes back to the pool once written.
     mutating func appendReference(_ chunk: UnsafeMutableRawPointer, sizeClass: Int, from: Int, to: Int) {
         precondition(from >= Self.headerSize && to >= from, "a referenced chunk needs room for the header")
-        chunk.storeBytes(of: sizeClass, toByteOffset: 8, as: Int.self)
+        chunk.storeBytes(of: sizeClass | Self.referencedBit, toByteOffset: 8, as: Int.self)
         Self.setStart(chunk, from)
         Self.setEnd(chunk, to)
         link(chunk)

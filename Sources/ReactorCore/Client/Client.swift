@@ -66,7 +66,15 @@ public final class Client<Handler: StreamHandler>: Sendable {
             if case .running(let group) = state { return group }
             return nil
         }
-        guard let group else { preconditionFailure("Client.connect(to:) before start() or after stop()") }
+        guard let group else {
+            // Before start() it is a programming error; while stopping or after stop() it is a race with stop().
+            let started = lifecycle.withLock { state -> Bool in
+                if case .idle = state { return false }
+                return true
+            }
+            precondition(started, "Client.connect(to:) before start()")
+            throw SystemError(syscall: "connect", errno: Errno(rawValue: ECANCELED))
+        }
         let fd = try Posix.socket(domain: address.family)
         do {
             try Posix.setNoDelay(fd)

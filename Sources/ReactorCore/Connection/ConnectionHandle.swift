@@ -9,9 +9,10 @@
 /// Ordering: writes issued through handles from one thread go out in the order issued (the loop runs posted tasks
 /// first in, first out), after whatever the connection had queued when the task runs.
 ///
-/// Results: each write and ``close()`` returns whether the connection was open when called. A connection can still
-/// close before its loop runs the posted task; the bytes are then dropped with it, the handler's `onClose` reports
-/// the close, and `whenQueued` (if given) is called with `false`.
+/// Results: called on the owning loop, each write says whether its bytes were queued. Called elsewhere, it says
+/// whether the connection was open (and its loop running) when called; the connection can still close, or start
+/// closing, before its loop runs the posted task: the bytes are then dropped, and `whenQueued` (if given) is
+/// called with `false`, so nothing is dropped silently.
 public struct ConnectionHandle: Sendable, Hashable, CustomStringConvertible {
     /// The connection's identity.
     public let id: ConnectionID
@@ -33,27 +34,42 @@ public struct ConnectionHandle: Sendable, Hashable, CustomStringConvertible {
     public var isWritable: Bool { io.registry.isWritable(id) ?? true }
 
     /// Queues `bytes` as they are. Returns false (and does nothing) if the connection is closed.
-    /// `whenQueued`, if given, runs on the owning loop with whether the bytes were queued.
+    /// `whenQueued`, if given, runs on the owning loop with whether the bytes were queued: false if by then the
+    /// connection had closed or was closing (after a `close()`, the peer's FIN, a decoding error or a drain: the
+    /// FIN follows what was queued before, nothing after), or if the bytes would have passed the hard cap.
     public func write(_ bytes: some Collection<UInt8>, whenQueued: (@Sendable (Bool) -> Void)? = nil) -> Bool {
         let copy = Array(bytes)
-        return run(whenQueued) { $0.write(copy) }
+        return run(whenQueued) { context in
+            guard context.acceptsWrites else { return false }
+            context.write(copy)
+            return context.acceptsWrites
+        }
     }
 
     /// Queues one length-prefixed frame with `payload` (see ``ConnectionContext/writeFrame(_:using:)-(RawSpan,_)``).
-    /// Returns false (and does nothing) if the connection is closed.
+    /// Returns false (and does nothing) if the connection is closed or `payload` does not fit `prepender`'s length
+    /// field; `whenQueued` as for ``write(_:whenQueued:)``.
     public func writeFrame(
         _ payload: some Collection<UInt8>, using prepender: LengthFieldPrepender = .standard,
         whenQueued: (@Sendable (Bool) -> Void)? = nil
     ) -> Bool {
         let copy = Array(payload)
-        return run(whenQueued) { $0.writeFrame(copy, using: prepender) }
+        guard prepender.canEncode(payloadCount: copy.count) else { return false }
+        return run(whenQueued) { context in
+            guard context.acceptsWrites else { return false }
+            context.writeFrame(copy, using: prepender)
+            return context.acceptsWrites
+        }
     }
 
     /// Closes the connection after its queued bytes are written (as ``ConnectionContext/close()``). Returns false
     /// if it was already closed.
     @discardableResult
     public func close() -> Bool {
-        run(nil) { $0.close() }
+        run(nil) { context in
+            context.close()
+            return true
+        }
     }
 
     /// Runs `body` with the connection's context at once, on the owning loop's thread (for example in a
@@ -67,23 +83,23 @@ public struct ConnectionHandle: Sendable, Hashable, CustomStringConvertible {
         return try body(&context)
     }
 
-    /// Runs `body` with the context on the owning loop (now if already there, else through a task).
+    /// Runs `body` with the context on the owning loop (now if already there, else through a task). Returns false
+    /// if the connection is known to be closed (or its loop stopped), else what `body` returned when run here, or
+    /// true when posted.
     private func run(
-        _ whenQueued: (@Sendable (Bool) -> Void)?, _ body: @escaping @Sendable (inout ConnectionContext) -> Void
+        _ whenQueued: (@Sendable (Bool) -> Void)?, _ body: @escaping @Sendable (inout ConnectionContext) -> Bool
     ) -> Bool {
-        let io = io
         guard io.registry.isOpen(id) != false else { return false }
         if io.loop.inEventLoop {
-            let done = withContext(body) != nil
+            let done = withContext(body) ?? false
             whenQueued?(done)
             return done
         }
         let handle = self
-        io.loop.execute {
-            let done = handle.withContext(body) != nil
+        return io.loop.execute {
+            let done = handle.withContext(body) ?? false
             whenQueued?(done)
         }
-        return true
     }
 
     public var description: String { "handle(\(id))" }

@@ -6,10 +6,11 @@ public struct ConnectionLimits: Sendable, Hashable {
     /// The most unconsumed input a connection may hold between two handler calls (a message still arriving, or
     /// bytes a handler declined to consume). Past it the connection closes with
     /// ``CloseReason/bufferedInputTooLarge(bufferedBytes:limit:)``. Buffered memory only grows with bytes that
-    /// arrived: an ``InboundBytes/expect(atLeast:)`` beyond this is never allocated. Default: ``maxFrameLength`` + 4
-    /// (one default frame with its header), following ``maxFrameLength`` unless set.
+    /// arrived: an ``InboundBytes/expect(atLeast:)`` beyond this is never allocated, and reads are cut so that no
+    /// connection ever holds more. Default: ``maxFrameLength`` + 64 (one frame with room for any length-field
+    /// header: up to 8 length bytes after an offset), following ``maxFrameLength`` unless set.
     public var maxBufferedInput: Int {
-        get { explicitMaxBufferedInput ?? maxFrameLength + 4 }
+        get { explicitMaxBufferedInput ?? maxFrameLength + 64 }
         set { explicitMaxBufferedInput = newValue }
     }
     private var explicitMaxBufferedInput: Int?

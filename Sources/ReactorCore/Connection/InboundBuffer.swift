@@ -48,10 +48,12 @@ struct InboundBuffer {
         count > readBufferSize / 2 || expected - count >= readBufferSize / 2
     }
 
-    /// True when `pointer ..< pointer + byteCount` lies in this buffer's bytes and the chunk can be handed off.
+    /// True when `pointer ..< pointer + byteCount` lies in this buffer's bytes, fills at least half the chunk, and
+    /// the chunk can be handed off. (The queue counts only the referenced bytes against the watermarks and the hard
+    /// cap, so the rule bounds what a handed-off chunk pins to twice what is counted.)
     @inline(__always)
     func canHandOff(_ pointer: UnsafeRawPointer, count byteCount: Int) -> Bool {
-        guard let chunk, !handedOff else { return false }
+        guard let chunk, !handedOff, byteCount * 2 >= capacity else { return false }
         let start = UnsafeRawPointer(chunk) + Self.reserved
         return pointer >= start && pointer + byteCount <= start + count
     }
@@ -62,7 +64,7 @@ struct InboundBuffer {
     mutating func handOff() -> (chunk: UnsafeMutableRawPointer, sizeClass: Int) {
         handedOff = true
         handedOffSinceRead = true
-        predictedMessage = max(predictedMessage, count)
+        predictedMessage = count
         return (chunk.unsafelyUnwrapped, sizeClass)
     }
 

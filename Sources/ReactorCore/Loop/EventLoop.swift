@@ -34,8 +34,10 @@ public final class EventLoop: @unchecked Sendable {
         }
     }
 
-    /// Runs `task` on this loop's thread, soon. Safe to call from any thread.
-    public func execute(_ task: @escaping @Sendable () -> Void) {
+    /// Runs `task` on this loop's thread, soon. Safe to call from any thread. Returns false (and drops `task`) once
+    /// the loop has stopped for good.
+    @discardableResult
+    public func execute(_ task: @escaping @Sendable () -> Void) -> Bool {
         tasks.post(task)
     }
 

@@ -9,7 +9,13 @@ final class TaskQueue: Sendable {
     /// A unit of cross-thread work.
     typealias Task = @Sendable () -> Void
 
-    private let pending = Lock<[Task]>([])
+    private struct State {
+        var tasks: [Task] = []
+        /// Set by ``close()``: the eventfd is gone and posts are refused.
+        var closed = false
+    }
+
+    private let state = Lock(State())
     private let wakeupPending = Atomic<Bool>(false)
     /// The eventfd the owning loop's epoll watches.
     let eventFD: CInt
@@ -18,14 +24,29 @@ final class TaskQueue: Sendable {
         self.eventFD = try EventFD.create()
     }
 
-    /// Posts `task` and wakes the loop if it is not already being woken.
-    func post(_ task: @escaping Task) {
-        pending.withLock { $0.append(task) }
-        wake()
+    /// Posts `task` and wakes the loop if it is not already being woken. Returns false, dropping the task (and
+    /// what it captured), once the queue is closed: the loop has stopped for good.
+    ///
+    /// The signal is written under the lock, so it can never reach a closed eventfd (or a descriptor that reused
+    /// its number). The lock is held for one short `write` only when no wakeup is pending (coalesced).
+    @discardableResult
+    func post(_ task: @escaping Task) -> Bool {
+        state.withLock { state in
+            guard !state.closed else { return false }
+            state.tasks.append(task)
+            signalIfNeeded()
+            return true
+        }
     }
 
-    /// Wakes the loop (coalesced).
+    /// Wakes the loop (coalesced); a no-op once closed.
     func wake() {
+        state.withLock { state in
+            if !state.closed { signalIfNeeded() }
+        }
+    }
+
+    private func signalIfNeeded() {
         if !wakeupPending.exchange(true, ordering: .sequentiallyConsistent) {
             // EAGAIN (counter saturated) still leaves the eventfd readable, which is all we need.
             try? EventFD.signal(eventFD)
@@ -42,17 +63,20 @@ final class TaskQueue: Sendable {
     func takeAll(into batch: inout [Task]) {
         try? EventFD.drain(eventFD)
         wakeupPending.store(false, ordering: .sequentiallyConsistent)
-        pending.withLock { swap(&$0, &batch) }
+        state.withLock { swap(&$0.tasks, &batch) }
     }
 
     /// After the loop thread has exited (its eventfd may be closed already): moves whatever was posted too late into
     /// `batch`, so the caller can run it and no task (and the references it captured) is left behind.
     func takeRemaining(into batch: inout [Task]) {
-        pending.withLock { swap(&$0, &batch) }
+        state.withLock { swap(&$0.tasks, &batch) }
     }
 
-    /// Closes the eventfd. Call once, after the loop stopped.
+    /// Refuses further posts and closes the eventfd. Call once, after the loop stopped.
     func close() {
-        Posix.close(eventFD)
+        state.withLock { state in
+            state.closed = true
+            Posix.close(eventFD)
+        }
     }
 }

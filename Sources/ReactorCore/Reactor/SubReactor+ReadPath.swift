@@ -31,7 +31,7 @@ extension SubReactor {
             let kept = connection.inbound.count
             let seen = connection.inbound.seen
             // A connection echoing large messages by reference reads the next one straight into a chunk too.
-            let predicted = kept == 0 ? connection.inbound.predictedMessage : 0
+            let predicted = kept == 0 && connection.inbound.skipping == 0 ? connection.inbound.predictedMessage : 0
             let intoChunk =
                 predicted > 0 || (kept > 0 && connection.inbound.readsDirectly(readBufferSize: scratchSize))
             let destination: UnsafeMutableRawPointer
@@ -42,7 +42,8 @@ extension SubReactor {
                     return
                 }
                 destination = connection.inbound.data + kept
-                room = connection.inbound.capacity - kept
+                // Never past the limit: what a connection buffers does not depend on how its reads were cut.
+                room = min(connection.inbound.capacity, limit) - kept
             } else {
                 destination = scratch + kept
                 room = scratchSize - kept
@@ -137,7 +138,12 @@ extension SubReactor {
             connection.inbound.reset(pool: io.pool)  // nothing more is delivered, so nothing is kept
             return
         }
-        if !inChunk { keep(start, count: count, on: connection) }
+        if !inChunk {
+            keep(start, count: count, on: connection)
+        } else if count > io.limits.maxBufferedInput {
+            refuseInput(connection, buffered: count)
+            return
+        }
         connection.inbound.seen = min(seen, connection.inbound.count)  // the new bytes are still unseen
     }
 
@@ -207,7 +213,7 @@ extension SubReactor {
             let kept = connection.inbound.count
             var input = InboundBytes(
                 base: UnsafeRawPointer(kept > 0 ? connection.inbound.data : io.readBuffer.baseAddress!), count: kept,
-                newBytesOffset: kept, maxFrameLength: io.limits.maxFrameLength)
+                newBytesOffset: connection.inbound.seen, maxFrameLength: io.limits.maxFrameLength)
             var context = ConnectionContext(connection: connection, io: io)
             handler.onInputEnded(
                 &input,

@@ -82,13 +82,19 @@ final class SubReactor<Handler: StreamHandler>: @unchecked Sendable {
 
     /// Hands a freshly accepted descriptor to this loop. Called from the main reactor's thread.
     func adopt(_ fd: CInt) {
-        loop.execute { [self] in register(fd, connecting: false) }
+        if !loop.execute({ [self] in register(fd, connecting: false) }) {
+            admission.open.subtract(1, ordering: .relaxed)  // the loop is gone: nobody will register it
+            Posix.close(fd)
+        }
     }
 
     /// Hands this loop a client socket whose non-blocking connect is in progress. Any thread.
     /// `registered` runs on the loop with the connection's handle once it is registered (nil if it could not be).
     func adoptConnecting(_ fd: CInt, registered: @escaping @Sendable (ConnectionHandle?) -> Void) {
-        loop.execute { [self] in registered(register(fd, connecting: true)) }
+        if !loop.execute({ [self] in registered(register(fd, connecting: true)) }) {
+            Posix.close(fd)
+            registered(nil)
+        }
     }
 
     /// Runs `body` on the loop with `id`'s context if the connection is still open there (the generation check

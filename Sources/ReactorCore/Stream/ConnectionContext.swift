@@ -57,6 +57,10 @@ public struct ConnectionContext: ~Copyable {
     /// The local address the connection arrived on (`getsockname`). Nil if it cannot be read.
     public var localAddress: SocketAddress? { try? Posix.localAddress(connection.fd) }
 
+    /// False once writes are dropped: the connection is closing (after ``close()``, the peer's FIN, a decoding
+    /// error or a drain) or closed, or a write passed the hard cap.
+    public var acceptsWrites: Bool { connection.flags.isDisjoint(with: .notWritable) }
+
     /// False while unsent bytes are above the high watermark (reading is paused until they drain).
     public var isWritable: Bool { !connection.flags.contains(.readPaused) }
 

@@ -75,12 +75,12 @@ public struct InboundBytes: ~Copyable {
     }
 
     /// Drops the next `count` bytes of the stream, including ones not received yet: what is in the view now
-    /// leaves it at once, the rest is discarded as it arrives, without being shown to the handler.
+    /// leaves it at once, the rest is discarded as it arrives, without being shown to the handler. Calls add up.
     @inlinable
     public mutating func skip(_ count: Int) {
         precondition(count >= 0, "skip(\(count)) of a negative count")
         let now = min(count, total - consumed)
         consumed += now
-        skipBeyond = count - now
+        skipBeyond += count - now
     }
 }

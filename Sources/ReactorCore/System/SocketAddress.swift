@@ -4,7 +4,7 @@ import CEpoll
     import Glibc
 #endif
 
-/// An IPv4 or IPv6 socket address (numeric host and port).
+/// An IPv4 or IPv6 socket address (numeric host and port), or, read back from a Unix-domain socket, its path.
 public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
     /// Why an address could not be parsed.
     public struct ParseError: Error, Hashable, Sendable, CustomStringConvertible {
@@ -44,21 +44,30 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
         self.length = length
     }
 
-    /// `AF_INET` or `AF_INET6`.
+    /// `AF_INET`, `AF_INET6` or `AF_UNIX`.
     var family: CInt {
-        bytes.withUnsafeBytes { CInt($0.load(as: sockaddr.self).sa_family) }
+        bytes.withUnsafeBytes { $0.count >= 2 ? CInt($0.loadUnaligned(as: sa_family_t.self)) : CInt(AF_UNSPEC) }
     }
 
-    /// The port in host byte order.
+    /// The path of a Unix-domain address (`AF_UNIX`); nil for IP addresses. An unnamed socket has an empty path.
+    public var unixPath: String? {
+        guard family == AF_UNIX else { return nil }
+        let path = bytes.dropFirst(MemoryLayout<sa_family_t>.size).prefix { $0 != 0 }
+        return String(decoding: path, as: UTF8.self)
+    }
+
+    /// The port in host byte order (0 for a Unix-domain address).
     public var port: Int {
-        bytes.withUnsafeBytes { raw in
+        guard family == AF_INET || family == AF_INET6 else { return 0 }
+        return bytes.withUnsafeBytes { raw in
             if family == AF_INET6 { return Int(UInt16(bigEndian: raw.load(as: sockaddr_in6.self).sin6_port)) }
             return Int(UInt16(bigEndian: raw.load(as: sockaddr_in.self).sin_port))
         }
     }
 
-    /// The numeric host, for example `"127.0.0.1"`.
+    /// The numeric host, for example `"127.0.0.1"` (for a Unix-domain address, its path).
     public var host: String {
+        if let path = unixPath { return path }
         var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
         bytes.withUnsafeBytes { raw in
             if family == AF_INET6 {
@@ -72,7 +81,10 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
         return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    public var description: String { family == AF_INET6 ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    public var description: String {
+        if let path = unixPath { return "unix:\(path)" }
+        return family == AF_INET6 ? "[\(host)]:\(port)" : "\(host):\(port)"
+    }
 
     /// Calls `body` with a `sockaddr` pointer and length for this address.
     func withSockAddr<Result, Failure: Error>(
