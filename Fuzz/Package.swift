@@ -6,6 +6,7 @@ import PackageDescription
 // passes `-sanitize=fuzzer,address -parse-as-library` (a build without `-sanitize=fuzzer` does not link: nothing
 // defines `LLVMFuzzerRunDriver`). See README.md.
 let swiftSettings: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+let reactorCore: Target.Dependency = .product(name: "ReactorCore", package: "swift-reactor")
 
 let package = Package(
     name: "swift-reactor-fuzz",
@@ -15,17 +16,26 @@ let package = Package(
     targets: [
         // The declaration of libFuzzer's `LLVMFuzzerRunDriver` (the toolchain ships no header for it).
         .target(name: "CLibFuzzer", path: "CLibFuzzer"),
-        // The libFuzzer entry helper, the input reader, the random generator and the reference frame parser.
-        .target(name: "FuzzSupport", dependencies: ["CLibFuzzer"], path: "FuzzSupport", swiftSettings: swiftSettings),
+        // The libFuzzer entry helper, the input reader, the random generator, the reference frame parser and the
+        // engine-style decode loop the decoder targets share.
+        .target(
+            name: "FuzzSupport", dependencies: ["CLibFuzzer", reactorCore], path: "FuzzSupport",
+            swiftSettings: swiftSettings),
         .executableTarget(
-            name: "DecoderFuzzer",
-            dependencies: ["FuzzSupport", .product(name: "ReactorCore", package: "swift-reactor")],
-            path: "DecoderFuzzer",
+            name: "LengthFieldDecoderFuzzer",
+            dependencies: ["FuzzSupport", reactorCore],
+            path: "LengthFieldDecoderFuzzer",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "DelimiterDecoderFuzzer",
+            dependencies: ["FuzzSupport", reactorCore],
+            path: "DelimiterDecoderFuzzer",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "ReadPathFuzzer",
-            dependencies: ["FuzzSupport", .product(name: "ReactorCore", package: "swift-reactor")],
+            dependencies: ["FuzzSupport", reactorCore],
             path: "ReadPathFuzzer",
             swiftSettings: swiftSettings
         ),

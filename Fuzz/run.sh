@@ -6,6 +6,7 @@
 #     bash Fuzz/run.sh                      # 30 s per target
 #     bash Fuzz/run.sh 600 -runs=5000000    # extra arguments go to libFuzzer (here: stop after 5M inputs)
 #     FUZZ_TARGETS=ReadPathFuzzer bash Fuzz/run.sh 60
+#     FUZZ_KNOWN_BUGS=new-bytes-offset bash Fuzz/run.sh 60   # skip the checks for known, unfixed bugs (README.md)
 #
 # A crashing input is saved under Fuzz/.build-fuzz/crashes/<target>/; replay it with
 #     SWIFT_BACKTRACE=enable=no FUZZ_VERBOSE=1 Fuzz/.build-fuzz/release/<target> <file>
@@ -14,7 +15,7 @@ cd "$(dirname "$0")"
 
 seconds=${1:-30}
 shift || true
-targets=${FUZZ_TARGETS:-DecoderFuzzer ReadPathFuzzer}
+targets=${FUZZ_TARGETS:-LengthFieldDecoderFuzzer DelimiterDecoderFuzzer ReadPathFuzzer}
 scratch=.build-fuzz
 
 # Swift's crash handler and ASan's both want the fatal signal; with Swift's, ASan reports nothing.
@@ -36,6 +37,7 @@ if ! swift build "${flags[@]}" >"$work/build.log" 2>&1; then
 fi
 grep -E 'warning:|error:' "$work/build.log" || true
 echo "built in $((SECONDS - started)) s"
+if [ -n "${FUZZ_KNOWN_BUGS:-}" ]; then echo "skipping the checks for known bugs: $FUZZ_KNOWN_BUGS"; fi
 bin=$(swift build "${flags[@]}" --show-bin-path)
 
 failed=0
@@ -55,7 +57,8 @@ for target in $targets; do
     grep -v -e '^#[0-9]' -e '^"' -e '^INFO:' -e '^###### ' -e 'NEW_FUNC' "$log" | grep -v '^$' || true
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
-    coverage=$(grep -o 'cov: [0-9]* ft: [0-9]* corp: [0-9/a-zA-Z]*' "$log" | tail -n 1)
+    # No coverage line at all when a seed crashes while the corpus loads (grep fails; that must not end the script).
+    coverage=$(grep -o 'cov: [0-9]* ft: [0-9]* corp: [0-9/a-zA-Z]*' "$log" | tail -n 1 || true)
     if [ "$status" -ne 0 ]; then
         failed=1
         tail -n 60 "$log"

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Writes the handcrafted seed inputs in DecoderFuzzer/ and ReadPathFuzzer/ (committed; rerun after changing an input
-# layout). The layouts are documented in DecoderCheck.swift and ReadPathCheck.swift.
+# Writes the handcrafted seed inputs in LengthFieldDecoderFuzzer/, DelimiterDecoderFuzzer/ and ReadPathFuzzer/
+# (committed; rerun after changing an input layout). The layouts are documented in LengthFieldCheck.swift,
+# DelimiterCheck.swift and ReadPathCheck.swift.
 set -euo pipefail
 cd "$(dirname "$0")"
 
+# b HEX...: the bytes given in hex.
+b() { for x in "$@"; do printf "\\x$x"; done; }
 # u32 N: a 4-byte big-endian length prefix.
 u32() { printf "\\x$(printf %02x $(($1 >> 24 & 255)))\\x$(printf %02x $(($1 >> 16 & 255)))\\x$(printf %02x $(($1 >> 8 & 255)))\\x$(printf %02x $(($1 & 255)))"; }
 # frame TEXT: one frame carrying TEXT.
@@ -14,29 +17,63 @@ frames() { for _ in $(seq "$1"); do u32 "$2"; filled "$2" 61; done; }
 filled() { head -c "$1" /dev/zero | tr '\0' "\\$(printf %03o $((16#$2)))"; }
 seed() { printf '\x00\x00\x00\x00\x00\x00\x00\x2a'; }
 
-# DecoderFuzzer: mode (bits 0-1 limit range, bits 2-3 direct-read chance), limit (2 bytes), piece shift, threshold/8,
-# stop (0 or frame index + 1), seed (8 bytes), stream.
-d=DecoderFuzzer
+# LengthFieldDecoderFuzzer: field (bits 0-2 width index of [1, 2, 3, 4, 8], bit 3 little endian, bits 4-6 offset),
+# adjustment (n % 17 - 8: 08 is 0, 04 is -4, 00 is -8), strip (40: the default; bit 7 clear: n % (header + 1); bit 7
+# set: header + 1 + n % 4), mode (bits 0-1 limit range 0-16 / 0-255 / 0-65535 / large: n % 7 of [2^20, 2^32 - 2,
+# 2^32 - 1, 2^32, 2^40, 2^61, Int.max], bits 2-5 piece shift),
+# limit (2 bytes), seed (8 bytes), stream.
+d=LengthFieldDecoderFuzzer
 rm -rf "$d" && mkdir "$d"
-dec() { printf "\\x$1\\x$2\\x$3\\x$4\\x$5\\x$6"; seed; }
-{ dec 01 00 64 0c 00 00; u32 0; } >"$d/empty-frame"
-{ dec 01 00 40 02 00 00; frame hello; u32 0; frame 'world!'; } >"$d/several-frames"
-{ dec 01 00 40 00 00 00; frame abc; frame defgh; } >"$d/split-header-one-byte-pieces"
-{ dec 00 00 08 0c 00 00; frame abc; u32 9; printf 123456789; } >"$d/oversized-prefix"
-{ dec 01 10 00 0c 00 00; frame ok; printf '\xff\xff\xff\xff'; } >"$d/4gib-prefix"
-{ dec 00 00 00 0c 00 00; u32 0; u32 0; u32 1; printf x; } >"$d/limit-zero"
-{ dec 0e 0b b8 09 01 00; u32 2500; filled 2500 61; frame tail; } >"$d/direct-read-large-frame"
-{ dec 0f 86 a0 0a 00 00; u32 100000; filled 700 62; } >"$d/large-class-pending"
-{ dec 01 00 40 03 00 02; frame one; frame two; frame three; frame four; } >"$d/stop-after-second-frame"
-{ dec 01 00 40 02 00 00; frame one; printf '\x00\x00'; } >"$d/truncated-header"
-{ dec 01 01 00 05 00 00; u32 200; filled 150 63; } >"$d/truncated-body"
+lf() { b "$@"; seed; }
+{ lf 03 08 40 0a 04 00; frame hello; u32 0; frame 'world!'; } >"$d/default-format-several-frames"
+{ lf 03 08 40 02 04 00; frame abc; frame defgh; } >"$d/default-format-one-byte-pieces"
+{ lf 09 08 02 0a 04 00; b 02 00; printf hi; b 05 00; printf there; } >"$d/two-byte-little-endian-strip-2"
+{ lf 03 04 04 0a 04 00; b 00 00 00 06; printf hi; b 00 00 00 04; } >"$d/length-counts-header-adjust-minus-4"
+{ lf 13 08 00 0a 04 00; b 07 00 00 00 02; printf hi; b 08 00 00 00 00; } >"$d/type-byte-offset-1-strip-0"
+{ lf 02 08 40 0a 04 00; b 00 00 02; printf xy; b 00 00 03; printf abc; } >"$d/three-byte-big-endian"
+{ lf 0a 08 40 0a 04 00; b 02 00 00; printf xy; b 03 00 00; printf ab; } >"$d/three-byte-little-endian-truncated"
+{ lf 04 08 40 0b 00 04; b 00 00 00 00 00 00 00 02; printf hi; b ff ff ff ff ff ff ff ff; } >"$d/eight-byte-huge-length"
+{ lf 0c 08 40 0b 00 02; b 03 00 00 00 00 00 00 00; printf abc; b 00 00 00 00 00 00 00 40; } >"$d/eight-byte-little-endian-beyond-int62"
+{ lf 03 08 40 0b 00 01; printf '\xff\xff\xff\xfe'; printf partial; } >"$d/length-at-limit-uint32-max-minus-1-pending"
+{ lf 03 08 40 0b 00 01; printf '\xff\xff\xff\xff'; } >"$d/length-uint32-max-one-over-limit"
+{ lf 04 08 40 0b 00 06; b 3f ff ff ff ff ff ff f0; printf tail; } >"$d/no-limit-eight-byte-length-pending"
+{ lf 04 08 40 0b 00 06; b 00 00 00 00 00 00 00 01; printf x; b 40 00 00 00 00 00 00 00; } >"$d/no-limit-eight-byte-past-int62"
+{ lf 00 00 40 0a 04 00; b 08 0a; printf xy; b 03; } >"$d/negative-adjusted-length"
+{ lf 01 08 83 0a 04 00; b 00 01; printf x; b 00 00; } >"$d/strip-past-header-invalid"
+{ lf 03 08 40 00 00 08; frame abc; u32 9; printf 123456789; } >"$d/frame-too-long"
+{ lf 03 08 40 00 00 00; u32 0; u32 0; u32 1; printf x; } >"$d/limit-zero"
+{ lf 03 10 40 0a 04 00; b 00 00 00 01; printf 'a12345678'; b 00 00; } >"$d/adjust-plus-8-truncated-header"
+{ lf 43 08 40 26 ff ff; b 00 01 02 03; u32 3000; filled 3000 62; b 09 09 09 09; u32 0; } >"$d/offset-4-large-frame-large-pieces"
+
+# DelimiterDecoderFuzzer: mode (bits 0-1 delimiters - 1 (n % 3), bit 2 strip, bit 3 map the stream onto
+# \n \r a \0 x, bits 4-5 maxLength range 0-8 / 0-64 / 0-1024 / 0-65535, bits 6-7 both set: Int.max - n % 4),
+# maxLength (2 bytes), three delimiters
+# (length - 1, then the letters two bits each from the low end: 0 \n, 1 \r, 2 a, 3 \0), piece shift, seed, stream.
+d=DelimiterDecoderFuzzer
+rm -rf "$d" && mkdir "$d"
+dl() { b "$@"; seed; }
+lines() { dl "$1" 00 "$2" 00 00 01 01 00 00 "$3"; }
+{ lines 15 40 04; printf 'abc\r\nde\nf\r\n\n'; } >"$d/lines-stripped"
+{ lines 11 40 04; printf 'abc\r\nde\nf\r\n\nrest'; } >"$d/lines-kept-with-tail"
+{ lines 15 40 00; printf 'ab\r\ncd\r\n\r\n'; } >"$d/lines-one-byte-pieces-split-crlf"
+{ lines 05 04 0c; printf 'abcd\nabcde\n'; } >"$d/line-of-max-then-too-long"
+{ lines 05 04 0c; printf 'abcdefgh'; } >"$d/no-delimiter-within-limit"
+{ lines 05 05 0c; printf 'abcde\r\nabcde\r'; } >"$d/crlf-at-limit-then-cr-only"
+{ lines 05 00 0c; printf '\n\r\n\n'; } >"$d/max-zero-empty-records"
+{ dl 04 00 20 00 03 00 00 00 00 0c; printf 'one\0two\0\0three'; } >"$d/nul-terminated"
+{ dl 0d 00 06 01 0a 02 2a 00 00 03; printf 'xaxaaxaaaxaaaa'; } >"$d/overlapping-aa-aaa-mapped"
+{ dl 06 00 10 01 32 00 01 03 00 0c; printf 'ab\0cd\rxy\n\n\n\nz\r'; } >"$d/three-delimiters-different-last-bytes"
+{ dl 2d 00 40 01 01 00 03 00 00 04; for i in $(seq 600); do b "$(printf %02x $(((i * 37 + i * i * 11) % 256)))"; done; } >"$d/mapped-random-stream"
+{ dl 31 10 00 00 00 00 00 00 00 08; filled 3000 61; printf '\n'; filled 200 62; printf '\n'; } >"$d/long-line-large-pieces"
+{ lines c5 00 08; printf 'abc\r\n'; filled 3000 61; } >"$d/lines-no-limit-int-max"
 
 # ReadPathFuzzer: limits (bits 0-2 maxFrameLength index of [0, 1, 16, 255, 1000, 2048, 4096, 10000], bits 3-4
-# style), socket buffers (bits 0-1 reactor end, 2-3 peer end: default, minimum, 8 KiB, 64 KiB), close after frame
+# style), byte 1 (bits 0-1 reactor SO_SNDBUF, 2-3 peer SO_SNDBUF: default, minimum, 8 KiB, 64 KiB; bit 4 the record
+# mode; bit 5 wait for a header; bits 6-7 the record wait: none, exact, beyond, mixed), close after frame or record
 # (0: never), piece shift, replies (bits 0-2 drain chance n/8, bits 3-4 replies per frame 1/2/4/8), seed, stream.
 r=ReadPathFuzzer
 rm -rf "$r" && mkdir "$r"
-rp() { printf "\\x$1\\x$2\\x$3\\x$4\\x$5"; seed; }
+rp() { b "$@"; seed; }
 { rp 1c 00 00 0c 07; frame hello; u32 0; frame 'world!'; } >"$r/echo-several-frames"
 { rp 00 00 00 0c 07; u32 0; u32 0; u32 0; } >"$r/limit-zero-empty-frames"
 { rp 02 00 00 0c 07; frame abc; u32 17; filled 17 61; } >"$r/oversized-prefix"
@@ -50,3 +87,55 @@ rp() { printf "\\x$1\\x$2\\x$3\\x$4\\x$5"; seed; }
 { rp 0e 01 00 04 00; frames 30 100; } >"$r/pause-and-resume-reading"
 { rp 0e 01 00 04 10; frames 16 200; } >"$r/four-replies-partial-flush"
 { rp 0e 01 00 04 18; frames 30 100; } >"$r/eight-replies-write-buffer-overflow"
+# Found by the fuzzer when the lingering close came in (the check then expected the close at the peer's end of stream).
+b 1c 01 07 00 00 00 00 00 00 00 00 00 00 00 00 00 01 07 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 08 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 >"$r/handler-close-lingers-on-unread-input"
+
+# Record mode. Records: rec0 N (1-byte header, N < 64 payload bytes), rec1 N (2-byte header, N < 16384), skip N (a
+# 2-byte skip header; the N skipped bytes follow separately), strm N (a 2-byte stream header and N payload bytes).
+rec0() { b "$(printf %02x "$1")"; filled "$1" 61; }
+rec1() { b "$(printf %02x $((64 | $1 >> 8)))" "$(printf %02x $(($1 & 255)))"; filled "$1" 62; }
+skip() { b "$(printf %02x $((128 | $1 >> 8)))" "$(printf %02x $(($1 & 255)))"; }
+strm() { b "$(printf %02x $((192 | $1 >> 8)))" "$(printf %02x $(($1 & 255)))"; filled "$1" 63; }
+{ rp 1f 10 00 06 07; rec0 0; rec0 5; rec1 100; skip 20; filled 20 78; strm 30; strm 0; rec0 3; } >"$r/records-every-kind"
+{ rp 1f 50 00 03 07; rec0 2; skip 3000; filled 3000 78; rec0 4; rec1 700; } >"$r/records-skip-past-input-small-pieces"
+{ rp 02 10 00 08 07; rec0 3; strm 5000; rec0 1; } >"$r/records-stream-record-over-buffer-limit"
+{ rp 1f 70 00 02 07; rec1 300; rec0 63; rec1 1000; } >"$r/records-exact-wait-small-pieces"
+{ rp 1c b0 00 05 07; rec0 10; rec1 40; rec0 0; } >"$r/records-beyond-wait-done-at-input-end"
+# 2,052 bytes of a 2,053-byte record (one over maxBufferedInput 2,052), then the end: held in the chunk, refused.
+{ rp 05 10 00 08 07; rec0 1; b 48 03; filled 2050 62; } >"$r/records-refused-one-over-buffer-limit"
+{ rp 02 90 00 0c 07; rec0 4; rec1 300; rec0 4; } >"$r/records-refused-long-record"
+{ rp 1f d0 02 0c 07; rec0 1; strm 4; rec0 2; rec0 3; } >"$r/records-handler-closes-after-two"
+{ rp 1f 30 00 0c 07; rec0 3; b 41; } >"$r/records-truncated-header-waited-for"
+{ rp 1f 10 00 0c 07; rec0 3; rec1 20; b 45 00; printf abc; } >"$r/records-truncated-data-record"
+{ rp 15 15 00 0c 18; rec1 1500; rec1 1500; rec0 5; } >"$r/records-write-buffer-overflow"
+{ rp 0e 15 00 04 08; for _ in $(seq 20); do rec1 200; done; } >"$r/records-pause-and-resume-reading"
+# newBytesOffset after bytes were withheld (count < expected) and then shown by onRead: fixed in 25346b3.
+b 1c 52 00 00 03 00 00 00 00 00 ff ff ff 06 ff ff ff ff 62 63 00 00 00 05 64 65 66 67 68 00 00 00 00 \
+    >"$r/records-new-bytes-offset-after-withheld-read"
+# Inputs that show known bugs (README.md, "Known bugs"): they fail until the bug is fixed.
+# new-bytes-offset: stream 02 86, the 86 withheld, then the end: onInputEnded is told both bytes were shown.
+b 1c 52 00 00 03 00 00 00 02 86 00 00 00 02 86 >"$r/bug-new-bytes-offset-counts-withheld-bytes-on-input-ended"
+# overflow-reason: 8 replies of a 302-byte record (or a 304-byte frame) pass the 2 KiB cap, then close():
+# closedByHandler is reported, with the replies discarded.
+{ rp 17 10 01 0c 18; rec1 300; } >"$r/bug-overflow-reason-overwritten-by-close-records"
+{ rp 17 00 01 0c 18; u32 300; filled 300 61; } >"$r/bug-overflow-reason-overwritten-by-close-frames"
+# overflow-reason at the end of the input (onInputEnded writes past the cap; peerClosed is reported). Fails on
+# new-bytes-offset first (a record is only left for onInputEnded when bytes were withheld).
+{ b 17 90 00 07 18 00 00 00 00 00 00 00 01; rec1 300; } >"$r/bug-overflow-reason-overwritten-at-input-end"
+# The fuzzer's own input for overflow-reason (minimised).
+b 10 10 10 10 10 10 10 10 10 ac 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 0d 0d \
+    0d 0d 0d 0d 0d 0d 0d 0d 0d 0d 0d 0d 0d 0d 0d 0d 0d 1f d0 02 0c 07 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 \
+    10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 0d 0d 0d 0d 0d 0d 0d 0d 0d 0d 0d 0d 0d 0d 0d 0e 15 00 04 08 00 \
+    00 00 00 00 00 00 2a 40 c8 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 \
+    62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 \
+    62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 65 90 00 00 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 \
+    62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 01 00 00 00 00 00 00 11 62 62 62 62 62 62 62 62 \
+    62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 00 00 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 \
+    62 62 62 62 62 62 d0 02 75 72 62 62 62 62 62 62 62 62 62 62 62 62 62 62 40 c8 62 62 62 62 62 62 62 62 62 62 62 \
+    62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 \
+    62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 ff ff ff ff ff ff ff ff 62 62 62 62 \
+    62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 \
+    62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 \
+    62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 \
+    62 62 62 01 00 00 00 00 00 00 11 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 \
+    >"$r/bug-overflow-reason-overwritten-by-close-found"

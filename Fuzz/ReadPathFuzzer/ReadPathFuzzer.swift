@@ -14,6 +14,7 @@ nonisolated(unsafe) private let harnesses: [ReadPathHarness] = (0..<ReadPathChec
 }
 /// The reference model and the reply buffers, kept across inputs for their capacity.
 nonisolated(unsafe) private var reference = ReferenceFrames()
+nonisolated(unsafe) private var records = ReferenceRecords()
 nonisolated(unsafe) private var replies: [UInt8] = []
 nonisolated(unsafe) private var expectedEcho: [UInt8] = []
 /// Inputs run so far, and the process's descriptors after the first (when every harness exists and its connection
@@ -29,7 +30,7 @@ func readPathFuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutable
         var input = FuzzInput(data: data, size: size)
         var check = ReadPathCheck(input: &input)
         check.run(
-            harness: harnesses[check.harnessIndex], reference: &reference, replies: &replies,
+            harness: harnesses[check.harnessIndex], reference: &reference, records: &records, replies: &replies,
             expectedEcho: &expectedEcho)
         inputs += 1
         if inputs == 1 {

@@ -182,7 +182,7 @@ extension SubReactor {
     /// ``CloseReason/bufferedInputTooLarge(bufferedBytes:limit:)``.
     func refuseInput(_ connection: Connection, buffered: Int) {
         connection.inbound.reset(pool: io.pool)
-        if !connection.flags.contains(.closeAfterFlush) {
+        if connection.flags.isDisjoint(with: .notTakingInput) {
             connection.flags.insert(.closeAfterFlush)
             connection.pendingCloseReason = .bufferedInputTooLarge(
                 bufferedBytes: buffered, limit: io.limits.maxBufferedInput)
@@ -221,7 +221,7 @@ extension SubReactor {
                     .pointee, connection: &context)
             let remaining = kept - input.consumed
             connection.inbound.reset(pool: io.pool)
-            if !connection.flags.contains(.closeAfterFlush) {
+            if connection.flags.isDisjoint(with: .notTakingInput) {
                 connection.pendingCloseReason = remaining > 0 ? .truncatedFrame(bufferedBytes: remaining) : .peerClosed
                 connection.flags.insert(.closeAfterFlush)
             }

@@ -198,10 +198,10 @@ public struct ConnectionContext: ~Copyable {
 
     private func closeGracefully(reason: CloseReason) {
         withIO { io, connection in
-            if !connection.flags.contains(.closeAfterFlush) {
-                connection.flags.insert(.closeAfterFlush)
-                connection.pendingCloseReason = reason
-            }
+            // The first reason stands: a close after an overflow (which closes at the next flush) or after another
+            // close must not rename it.
+            if connection.flags.isDisjoint(with: .notTakingInput) { connection.pendingCloseReason = reason }
+            connection.flags.insert(.closeAfterFlush)
             io.markDirty(connection)
         }
     }
