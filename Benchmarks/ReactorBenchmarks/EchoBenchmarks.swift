@@ -15,10 +15,10 @@ struct EchoHandler: FrameHandler {
 }
 
 /// The 2-byte little-endian length-field echo: `Decoded(LengthFieldDecoder(2, LE), handler)` decodes, the handler
-/// writes each payload back behind a header from the matching `LengthFieldPrepender`.
+/// writes each payload back behind a header from the matching `LengthFieldEncoder`.
 struct LittleEndian16EchoHandler: MessageHandler {
     static let decoder = LengthFieldDecoder(lengthFieldLength: 2, byteOrder: .littleEndian)
-    static let prepender = LengthFieldPrepender(lengthFieldLength: 2, byteOrder: .littleEndian)
+    static let prepender = LengthFieldEncoder(lengthFieldLength: 2, byteOrder: .littleEndian)
 
     func onMessage(_ message: RawSpan, state: inout Void, connection: inout ConnectionContext) {
         connection.writeFrame(message, using: Self.prepender)

@@ -7,7 +7,7 @@ import Testing
 
 // MARK: - Helpers
 
-/// A length field written byte by byte, independently of `LengthFieldPrepender`.
+/// A length field written byte by byte, independently of `LengthFieldEncoder`.
 private func lengthField(_ value: UInt64, width: Int, order: LengthFieldDecoder.ByteOrder) -> [UInt8] {
     var littleEndian: [UInt8] = []
     var remaining = value
@@ -19,7 +19,7 @@ private func lengthField(_ value: UInt64, width: Int, order: LengthFieldDecoder.
 }
 
 /// The header `prepender` writes for a payload of `count` bytes.
-private func header(_ prepender: LengthFieldPrepender, payloadCount count: Int) -> [UInt8] {
+private func header(_ prepender: LengthFieldEncoder, payloadCount count: Int) -> [UInt8] {
     var bytes = [UInt8](repeating: 0xEE, count: prepender.lengthFieldLength)
     bytes.withUnsafeMutableBytes { prepender.storeHeader(payloadCount: count, at: $0.baseAddress!) }
     return bytes
@@ -324,27 +324,27 @@ private struct ReferenceLengthField: DecoderReferenceModel {
         #expect(LengthFieldDecoder(lengthFieldOffset: 2, lengthFieldLength: 8).initialBytesToStrip == 10)
     }
 
-    // MARK: LengthFieldPrepender
+    // MARK: LengthFieldEncoder
 
     @Test func standardPrependerIsTheDefaultFormat() {
-        #expect(LengthFieldPrepender.standard == LengthFieldPrepender(lengthFieldLength: 4, byteOrder: .bigEndian))
+        #expect(LengthFieldEncoder.standard == LengthFieldEncoder(lengthFieldLength: 4, byteOrder: .bigEndian))
         #expect(header(.standard, payloadCount: 0x0102_0304) == [1, 2, 3, 4])
         #expect(header(.standard, payloadCount: 0) == [0, 0, 0, 0])
-        let matching = LengthFieldPrepender(
+        let matching = LengthFieldEncoder(
             matching: LengthFieldDecoder(
                 lengthFieldOffset: 3, lengthFieldLength: 3, byteOrder: .littleEndian, lengthAdjustment: -5,
                 initialBytesToStrip: 1))
-        #expect(matching == LengthFieldPrepender(lengthFieldLength: 3, byteOrder: .littleEndian, lengthAdjustment: -5))
+        #expect(matching == LengthFieldEncoder(lengthFieldLength: 3, byteOrder: .littleEndian, lengthAdjustment: -5))
     }
 
     @Test(arguments: [1, 2, 3, 4, 8], [LengthFieldDecoder.ByteOrder.bigEndian, .littleEndian])
     func prependerHeaderBytesAndRoundTrip(width: Int, order: LengthFieldDecoder.ByteOrder) {
         for adjustment in [0, -width, -(width + 3), 2, 7] {
-            let prepender = LengthFieldPrepender(
+            let prepender = LengthFieldEncoder(
                 lengthFieldLength: width, byteOrder: order, lengthAdjustment: adjustment)
             let decoder = LengthFieldDecoder(
                 lengthFieldLength: width, byteOrder: order, lengthAdjustment: adjustment, maxFrameLength: 1 << 17)
-            #expect(LengthFieldPrepender(matching: decoder) == prepender)
+            #expect(LengthFieldEncoder(matching: decoder) == prepender)
             for count in [0, 1, 2, 7, 200, 255 + adjustment, 256 + adjustment, 300, 70_000] where count >= 0 {
                 guard prepender.canEncode(payloadCount: count) else {
                     // Refused exactly when the value does not fit the field.
@@ -371,26 +371,26 @@ private struct ReferenceLengthField: DecoderReferenceModel {
     @Test func canEncodeFollowsTheWidthAndTheAdjustment() {
         let widths: [(width: Int, largest: Int)] = [(1, 0xFF), (2, 0xFFFF), (3, 0xFF_FFFF), (4, 0xFFFF_FFFF)]
         for (width, largest) in widths {
-            let plain = LengthFieldPrepender(lengthFieldLength: width)
+            let plain = LengthFieldEncoder(lengthFieldLength: width)
             #expect(plain.canEncode(payloadCount: 0))
             #expect(plain.canEncode(payloadCount: largest))
             #expect(!plain.canEncode(payloadCount: largest + 1))
             // The value counts a 4-byte header: 4 less payload fits.
-            let counting = LengthFieldPrepender(lengthFieldLength: width, lengthAdjustment: -4)
+            let counting = LengthFieldEncoder(lengthFieldLength: width, lengthAdjustment: -4)
             #expect(counting.canEncode(payloadCount: largest - 4))
             #expect(!counting.canEncode(payloadCount: largest - 3))
             // The value leaves out a 2-byte trailer: the payload must hold it.
-            let trailer = LengthFieldPrepender(lengthFieldLength: width, lengthAdjustment: 2)
+            let trailer = LengthFieldEncoder(lengthFieldLength: width, lengthAdjustment: 2)
             #expect(!trailer.canEncode(payloadCount: 1))
             #expect(trailer.canEncode(payloadCount: 2))
             #expect(trailer.canEncode(payloadCount: largest + 2))
             #expect(!trailer.canEncode(payloadCount: largest + 3))
         }
-        let wide = LengthFieldPrepender(lengthFieldLength: 8)
+        let wide = LengthFieldEncoder(lengthFieldLength: 8)
         #expect(wide.canEncode(payloadCount: 0))
         #expect(wide.canEncode(payloadCount: 1 << 40))
         #expect(wide.canEncode(payloadCount: .max))
-        #expect(!LengthFieldPrepender(lengthFieldLength: 8, lengthAdjustment: 1).canEncode(payloadCount: 0))
+        #expect(!LengthFieldEncoder(lengthFieldLength: 8, lengthAdjustment: 1).canEncode(payloadCount: 0))
     }
 
     // MARK: Differential check against the reference model
@@ -469,7 +469,7 @@ private struct ReferenceLengthField: DecoderReferenceModel {
 
 /// Answers each message with its payload: as it is (`prepender` nil) or framed by `prepender`.
 private struct FrameEcho: MessageHandler {
-    let prepender: LengthFieldPrepender?
+    let prepender: LengthFieldEncoder?
     let log = MessageLog()
 
     func onMessage(_ message: RawSpan, state: inout Void, connection: inout ConnectionContext) {
@@ -518,7 +518,7 @@ extension LoopbackTests {
         @Test func streamSplitInTwoAtEveryByteIsReassembled() throws {
             // The length counts its own 4 bytes; replies use the matching prepender, so they equal the requests.
             let decoder = LengthFieldDecoder(lengthAdjustment: -4)
-            let echo = FrameEcho(prepender: LengthFieldPrepender(matching: decoder))
+            let echo = FrameEcho(prepender: LengthFieldEncoder(matching: decoder))
             let payloads: [[UInt8]] = [pattern(9, seed: 1), [], pattern(1, seed: 2), pattern(14, seed: 3)]
             let stream = payloads.flatMap { lengthField(UInt64($0.count + 4), width: 4, order: .bigEndian) + $0 }
             try withDecodingServer(decoder, echo) { _, client in
@@ -535,7 +535,7 @@ extension LoopbackTests {
 
         @Test func twoByteLittleEndianHeaderBothWays() throws {
             let decoder = LengthFieldDecoder(lengthFieldLength: 2, byteOrder: .littleEndian)
-            let prepender = LengthFieldPrepender(lengthFieldLength: 2, byteOrder: .littleEndian)
+            let prepender = LengthFieldEncoder(lengthFieldLength: 2, byteOrder: .littleEndian)
             let echo = FrameEcho(prepender: prepender)
             // 300 = 0x012C: little endian on the wire is 2C 01 (big endian would announce 11,265 bytes).
             let payloads = [0, 1, 255, 256, 300, 4000, 65535].map { pattern($0, seed: $0) }
@@ -566,7 +566,7 @@ extension LoopbackTests {
 
         @Test func overLimitHeaderWithItsBodyClosesToo() throws {
             let decoder = LengthFieldDecoder(lengthFieldLength: 1, maxFrameLength: 3)
-            let echo = FrameEcho(prepender: LengthFieldPrepender(lengthFieldLength: 1))
+            let echo = FrameEcho(prepender: LengthFieldEncoder(lengthFieldLength: 1))
             try withDecodingServer(decoder, echo) { server, client in
                 try client.send([3, 0x61, 0x62, 0x63, 4, 1, 2, 3, 4, 2, 0x78, 0x79])
                 #expect(try client.receive(exactly: 4) == [3, 0x61, 0x62, 0x63])
@@ -579,7 +579,7 @@ extension LoopbackTests {
 
         @Test func zeroLengthFramesInBothFormats() throws {
             let counting = LengthFieldDecoder(lengthAdjustment: -4)
-            let countingEcho = FrameEcho(prepender: LengthFieldPrepender(matching: counting))
+            let countingEcho = FrameEcho(prepender: LengthFieldEncoder(matching: counting))
             try withDecodingServer(counting, countingEcho) { _, client in
                 let stream: [UInt8] = [0, 0, 0, 4, 0, 0, 0, 4, 0, 0, 0, 6, 0x68, 0x69, 0, 0, 0, 4]
                 try client.send(stream)
@@ -596,7 +596,7 @@ extension LoopbackTests {
 
         @Test func invalidLengthFieldClosesWithDecodingFailed() throws {
             let decoder = LengthFieldDecoder(lengthAdjustment: -4)
-            let echo = FrameEcho(prepender: LengthFieldPrepender(matching: decoder))
+            let echo = FrameEcho(prepender: LengthFieldEncoder(matching: decoder))
             try withDecodingServer(decoder, echo) { server, client in
                 try client.send([0, 0, 0, 6, 0x6F, 0x6B, 0, 0, 0, 2, 0x6E, 0x6F])
                 #expect(try client.receive(exactly: 6) == [0, 0, 0, 6, 0x6F, 0x6B])

@@ -89,7 +89,7 @@ extension LoopbackTests {
                 case UInt8(ascii: "l"):
                     connection.writeFrame(
                         Self.littleEndianPayload,
-                        using: LengthFieldPrepender(lengthFieldLength: 2, byteOrder: .littleEndian))
+                        using: LengthFieldEncoder(lengthFieldLength: 2, byteOrder: .littleEndian))
                 case UInt8(ascii: "t"):
                     // From a timer on the connection's loop: outside the read batch, no staging buffer.
                     let handle = connection.handle

@@ -47,7 +47,7 @@ public struct LengthFieldDecoder: MessageDecoder, Hashable {
         initialBytesToStrip: Int? = nil,
         maxFrameLength: Int = 1 << 20
     ) {
-        precondition(LengthFieldPrepender.isValidWidth(lengthFieldLength), "lengthFieldLength must be 1, 2, 3, 4 or 8")
+        precondition(LengthFieldEncoder.isValidWidth(lengthFieldLength), "lengthFieldLength must be 1, 2, 3, 4 or 8")
         precondition(lengthFieldOffset >= 0, "lengthFieldOffset must not be negative")
         precondition(maxFrameLength >= 0, "maxFrameLength must not be negative")
         let strip = initialBytesToStrip ?? (lengthFieldOffset + lengthFieldLength)
@@ -106,9 +106,10 @@ public struct LengthFieldDecoder: MessageDecoder, Hashable {
 }
 
 /// Writes the length field a ``LengthFieldDecoder`` with the same width, byte order and adjustment reads: the
-/// encoder half of the length-field codec (Netty's `LengthFieldPrepender`). Used by
-/// ``ConnectionContext/writeFrame(_:using:)-(RawSpan,_)`` and friends; the only place a length header is formatted.
-public struct LengthFieldPrepender: Hashable, Sendable {
+/// encoder half of the length-field codec (what Netty and NIOExtras call `LengthFieldPrepender`; named apart so both
+/// modules can be imported together). Used by ``ConnectionContext/writeFrame(_:using:)-(RawSpan,_)`` and friends, the
+/// one place a length header is formatted (besides the loop's fast path for the standard 4-byte big-endian header).
+public struct LengthFieldEncoder: Hashable, Sendable {
     /// Width of the length field in bytes: 1, 2, 3, 4 or 8.
     public let lengthFieldLength: Int
     /// Byte order of the length field.
@@ -118,8 +119,8 @@ public struct LengthFieldPrepender: Hashable, Sendable {
     public let lengthAdjustment: Int
 
     /// The framework's own frame header: 4 bytes, big endian, the payload length.
-    public static var standard: LengthFieldPrepender {
-        LengthFieldPrepender(validLength: 4, byteOrder: .bigEndian, lengthAdjustment: 0)
+    public static var standard: LengthFieldEncoder {
+        LengthFieldEncoder(validLength: 4, byteOrder: .bigEndian, lengthAdjustment: 0)
     }
 
     @inlinable

@@ -50,7 +50,7 @@ public struct ConnectionHandle: Sendable, Hashable, CustomStringConvertible {
     /// Returns false (and does nothing) if the connection is closed or `payload` does not fit `prepender`'s length
     /// field; `whenQueued` as for ``write(_:whenQueued:)``.
     public func writeFrame(
-        _ payload: some Collection<UInt8>, using prepender: LengthFieldPrepender = .standard,
+        _ payload: some Collection<UInt8>, using prepender: LengthFieldEncoder = .standard,
         whenQueued: (@Sendable (Bool) -> Void)? = nil
     ) -> Bool {
         let copy = Array(payload)

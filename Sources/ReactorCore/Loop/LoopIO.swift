@@ -137,7 +137,7 @@ extension LoopIO {
     /// Queues one length-prefixed frame: `prepender`'s header for `count` bytes, then the bytes at `payload`.
     @inline(__always)
     func writeFrame(
-        _ payload: UnsafeRawPointer?, count: Int, prepender: LengthFieldPrepender, to connection: Connection
+        _ payload: UnsafeRawPointer?, count: Int, prepender: LengthFieldEncoder, to connection: Connection
     ) {
         let headerLength = prepender.lengthFieldLength
         guard admits(headerLength + count, on: connection) else { return }

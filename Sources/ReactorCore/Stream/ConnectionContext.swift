@@ -141,16 +141,16 @@ public struct ConnectionContext: ~Copyable {
 
     /// Queues one frame: `prepender`'s length header for `payload`, then `payload` (default: 4-byte big-endian
     /// length, the framework's own format). The payload must fit the header (see
-    /// ``LengthFieldPrepender/canEncode(payloadCount:)``).
+    /// ``LengthFieldEncoder/canEncode(payloadCount:)``).
     @inline(__always)
-    public mutating func writeFrame(_ payload: RawSpan, using prepender: LengthFieldPrepender = .standard) {
+    public mutating func writeFrame(_ payload: RawSpan, using prepender: LengthFieldEncoder = .standard) {
         payload.withUnsafeBytes { writeFrame($0, using: prepender) }
     }
 
     /// Queues one frame with `payload` (see ``writeFrame(_:using:)-(RawSpan,_)``).
     @inline(__always)
     public mutating func writeFrame(
-        _ payload: UnsafeRawBufferPointer, using prepender: LengthFieldPrepender = .standard
+        _ payload: UnsafeRawBufferPointer, using prepender: LengthFieldEncoder = .standard
     ) {
         precondition(
             prepender.canEncode(payloadCount: payload.count),
@@ -162,7 +162,7 @@ public struct ConnectionContext: ~Copyable {
 
     /// Queues one frame with `payload` (contiguous collections are copied without an intermediate buffer).
     public mutating func writeFrame(
-        _ payload: some Collection<UInt8>, using prepender: LengthFieldPrepender = .standard
+        _ payload: some Collection<UInt8>, using prepender: LengthFieldEncoder = .standard
     ) {
         let done: Void? = payload.withContiguousStorageIfAvailable {
             writeFrame(UnsafeRawBufferPointer($0), using: prepender)
