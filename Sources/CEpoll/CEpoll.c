@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <linux/sockios.h>
 #include <pthread.h>
 #include <unistd.h>
 
@@ -78,6 +79,11 @@ int CEpoll_tcp_nodelay(int fd, int on) { return setsockopt(fd, IPPROTO_TCP, TCP_
 int CEpoll_bytes_readable(int fd) {
     int count = 0;
     return ioctl(fd, FIONREAD, &count) < 0 ? -1 : count;
+}
+
+int CEpoll_bytes_unsent(int fd) {
+    int count = 0;
+    return ioctl(fd, SIOCOUTQ, &count) < 0 ? -1 : count;
 }
 
 int CEpoll_set_thread_name(const char *name) {

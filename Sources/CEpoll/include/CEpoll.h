@@ -80,6 +80,8 @@ static const int CEpoll_SO_SNDBUF = SO_SNDBUF;
 int CEpoll_tcp_nodelay(int fd, int on);
 /// Bytes waiting in the socket's receive queue (`ioctl(FIONREAD)`), or -1 with errno set.
 int CEpoll_bytes_readable(int fd);
+/// SIOCOUTQ: bytes in the socket's send queue (not yet sent, or sent and not yet acknowledged); -1 on error.
+int CEpoll_bytes_unsent(int fd);
 
 // MARK: threads
 /// Names the calling thread (at most 15 characters are kept), for ps/top/gdb.

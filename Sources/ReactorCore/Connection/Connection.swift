@@ -30,6 +30,9 @@
         /// Writability came back while unconsumed input was kept: offer it to the handler again at the next flush,
         /// since the peer may be waiting for replies and send nothing that would trigger a read.
         static let redeliverInput = Flags(rawValue: 1 << 9)
+        /// Lingering, and the peer sent input after our close began: wait for its FIN (or the linger timeout), as a
+        /// reset could reach a peer whose stack drops unread data on a reset.
+        static let lingerSawInput = Flags(rawValue: 1 << 10)
 
         // Combinations the hot path tests, spelled with `rawValue` so they fold to constants even in debug builds
         // (an array literal there would allocate on every test).
@@ -58,6 +61,8 @@
     /// When the unconsumed input now buffered began waiting (restarted whenever the handler consumes); 0 when none.
     @exclusivity(unchecked) final var partialFrameSince: UInt64 = 0
     final var timerDeadline: UInt64 = 0
+    /// While lingering: when the close happens whatever the peer does (loop time, nanoseconds).
+    final var lingerDeadline: UInt64 = 0
     final var timerIndex = -1
     /// Where the handler's state is stored inline (``StatefulConnection``), computed once: the hot path hands the
     /// state `inout` through this address instead of unwrapping the generic optional, which costs runtime calls

@@ -75,7 +75,7 @@ extension SubReactor {
     private func connectionTimerFired(_ connection: Connection) {
         if connection.flags.contains(.closed) { return }
         if connection.flags.contains(.lingering) {
-            close(connection, reason: connection.pendingCloseReason)
+            lingerTimerFired(connection)
             return
         }
         var next = UInt64.max

@@ -62,6 +62,11 @@ enum Posix {
         max(0, Int(CEpoll_bytes_readable(fd)))
     }
 
+    /// Bytes in `fd`'s send queue that the peer has not acknowledged yet (`SIOCOUTQ`); 0 on error.
+    static func bytesUnacknowledged(_ fd: CInt) -> Int {
+        max(0, Int(CEpoll_bytes_unsent(fd)))
+    }
+
     /// Reads and clears the socket's pending error (`SO_ERROR`), as after a non-blocking connect.
     static func pendingError(_ fd: CInt) throws(SystemError) -> CInt {
         var value: CInt = 0
