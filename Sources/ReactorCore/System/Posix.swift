@@ -102,23 +102,24 @@ enum Posix {
 
     /// The local address `fd` is bound to.
     static func localAddress(_ fd: CInt) throws(SystemError) -> SocketAddress {
-        var storage = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        _ = try withUnsafeMutablePointer(to: &storage) { (pointer) throws(SystemError) in
-            try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { (address) throws(SystemError) in
-                try syscallValue("getsockname") { getsockname(fd, address, &length) }
-            }
-        }
-        return SocketAddress(storage: storage, length: length)
+        try address(of: fd, syscall: "getsockname", getsockname)
     }
 
     /// The address of `fd`'s peer.
     static func peerAddress(_ fd: CInt) throws(SystemError) -> SocketAddress {
+        try address(of: fd, syscall: "getpeername", getpeername)
+    }
+
+    /// A socket address read with `getsockname` or `getpeername`.
+    private static func address(
+        of fd: CInt, syscall name: StaticString,
+        _ call: (CInt, UnsafeMutablePointer<sockaddr>, UnsafeMutablePointer<socklen_t>) -> CInt
+    ) throws(SystemError) -> SocketAddress {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         _ = try withUnsafeMutablePointer(to: &storage) { (pointer) throws(SystemError) in
             try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { (address) throws(SystemError) in
-                try syscallValue("getpeername") { getpeername(fd, address, &length) }
+                try syscallValue(name) { call(fd, address, &length) }
             }
         }
         return SocketAddress(storage: storage, length: length)
