@@ -33,8 +33,6 @@ uint64_t CEpoll_event_data(const struct epoll_event *events, int index) { return
 
 uint32_t CEpoll_event_mask(const struct epoll_event *events, int index) { return events[index].events; }
 
-int CEpoll_event_size(void) { return (int)sizeof(struct epoll_event); }
-
 int CEpoll_eventfd_create(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }
 
 int CEpoll_eventfd_signal(int fd) {
@@ -71,8 +69,6 @@ ssize_t CEpoll_sendv(int fd, const struct iovec *iov, int iovcnt) {
 }
 
 ssize_t CEpoll_send(int fd, const void *buf, size_t len) { return send(fd, buf, len, MSG_NOSIGNAL); }
-
-ssize_t CEpoll_readv(int fd, const struct iovec *iov, int iovcnt) { return readv(fd, iov, iovcnt); }
 
 int CEpoll_tcp_nodelay(int fd, int on) { return setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)); }
 

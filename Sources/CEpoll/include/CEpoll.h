@@ -22,14 +22,10 @@ static const uint32_t CEpoll_EPOLLOUT = EPOLLOUT;
 static const uint32_t CEpoll_EPOLLERR = EPOLLERR;
 static const uint32_t CEpoll_EPOLLHUP = EPOLLHUP;
 static const uint32_t CEpoll_EPOLLRDHUP = EPOLLRDHUP;
-static const uint32_t CEpoll_EPOLLET = EPOLLET;
 
 static const int CEpoll_CTL_ADD = EPOLL_CTL_ADD;
 static const int CEpoll_CTL_MOD = EPOLL_CTL_MOD;
 static const int CEpoll_CTL_DEL = EPOLL_CTL_DEL;
-
-/// The kernel's limit on iovecs per writev/sendmsg (UIO_MAXIOV).
-static const int CEpoll_IOV_MAX = 1024;
 
 // MARK: epoll
 /// epoll_create1(EPOLL_CLOEXEC).
@@ -42,8 +38,6 @@ int CEpoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout
 uint64_t CEpoll_event_data(const struct epoll_event *events, int index);
 /// The event mask of events[index].
 uint32_t CEpoll_event_mask(const struct epoll_event *events, int index);
-/// sizeof(struct epoll_event), for allocating the events array from Swift.
-int CEpoll_event_size(void);
 
 // MARK: eventfd
 /// eventfd(0, EFD_NONBLOCK|EFD_CLOEXEC).
@@ -66,17 +60,10 @@ int CEpoll_getsockopt_int(int fd, int level, int name, int *value);
 ssize_t CEpoll_sendv(int fd, const struct iovec *iov, int iovcnt);
 /// send(fd, buf, len, MSG_NOSIGNAL).
 ssize_t CEpoll_send(int fd, const void *buf, size_t len);
-/// readv(fd, iov, iovcnt).
-ssize_t CEpoll_readv(int fd, const struct iovec *iov, int iovcnt);
 
 // MARK: socket option names (macros in C)
 static const int CEpoll_SOL_SOCKET = SOL_SOCKET;
-static const int CEpoll_SO_REUSEADDR = SO_REUSEADDR;
-static const int CEpoll_SO_REUSEPORT = SO_REUSEPORT;
 static const int CEpoll_SO_ERROR = SO_ERROR;
-static const int CEpoll_SO_LINGER = SO_LINGER;
-static const int CEpoll_SO_RCVBUF = SO_RCVBUF;
-static const int CEpoll_SO_SNDBUF = SO_SNDBUF;
 int CEpoll_tcp_nodelay(int fd, int on);
 /// Bytes waiting in the socket's receive queue (`ioctl(FIONREAD)`), or -1 with errno set.
 int CEpoll_bytes_readable(int fd);
