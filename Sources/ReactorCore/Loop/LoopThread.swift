@@ -42,7 +42,4 @@ final class LoopThread: @unchecked Sendable {
         let result = pthread_join(handle, nil)
         precondition(result == 0, "pthread_join failed: \(Errno(rawValue: result))")
     }
-
-    /// The calling thread's id, for "am I on this loop?" checks.
-    static var current: pthread_t { pthread_self() }
 }

@@ -334,12 +334,6 @@ final class SubReactor<Handler: StreamHandler>: @unchecked Sendable {
             close(connection, reason: .ioError(error))
         }
     }
-
-    /// The handler context for `connection`.
-    @inline(__always)
-    func context(for connection: Connection) -> ConnectionContext {
-        ConnectionContext(connection: connection, io: io)
-    }
 }
 
 /// A handler stored with one extra byte. A handler without stored properties has size zero, and a zero-sized stored

@@ -26,8 +26,6 @@ final class Acceptor: @unchecked Sendable {
     private var exhaustionLogged = false
     /// `acceptErrors` when the current exhaustion episode began.
     private var exhaustionStartErrors = 0
-    /// Connections accepted and handed over (read by tests and statistics after join, or racily for display).
-    let acceptedCount = Atomic<Int>(0)
     let acceptErrors = Atomic<Int>(0)
     /// Connections accepted and closed at once because `maxConnections` were already open.
     let rejectedCount = Atomic<Int>(0)
@@ -139,7 +137,6 @@ final class Acceptor: @unchecked Sendable {
                 continue
             }
             admission.open.add(1, ordering: .relaxed)
-            acceptedCount.add(1, ordering: .relaxed)
             handOff[next](fd)
             next += 1
             if next == handOff.count { next = 0 }
