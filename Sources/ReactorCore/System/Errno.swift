@@ -21,18 +21,8 @@ public struct Errno: RawRepresentable, Hashable, Sendable, CustomStringConvertib
         return "\(String(cString: text)) (errno \(rawValue))"
     }
 
-    /// `ECONNRESET`: the peer reset the connection.
-    public static let connectionReset = Errno(rawValue: ECONNRESET)
-    /// `EPIPE`: the peer closed its read side; the write cannot be delivered.
-    public static let brokenPipe = Errno(rawValue: EPIPE)
-    /// `EMFILE`: the process has no free file descriptors.
-    public static let tooManyOpenFiles = Errno(rawValue: EMFILE)
-    /// `ENFILE`: the system has no free file descriptors.
-    public static let tooManyOpenFilesInSystem = Errno(rawValue: ENFILE)
     /// `ECONNREFUSED`: nobody listens at the address.
     public static let connectionRefused = Errno(rawValue: ECONNREFUSED)
-    /// `EINPROGRESS`: a non-blocking connect has started.
-    public static let inProgress = Errno(rawValue: EINPROGRESS)
     /// `ETIMEDOUT`: the connection timed out.
     public static let timedOut = Errno(rawValue: ETIMEDOUT)
 }
