@@ -1,5 +1,4 @@
 import Dispatch
-import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -22,14 +21,7 @@ public final class Client<Handler: StreamHandler>: Sendable {
     /// The configuration the client was created with.
     public let configuration: ClientConfiguration
     private let handler: Handler
-    private let lifecycle = Lock<Lifecycle>(.idle)
-
-    private enum Lifecycle: @unchecked Sendable {
-        case idle
-        case running(ReactorGroup<Handler>)
-        case stopping
-        case stopped(ReactorStatistics)
-    }
+    private let lifecycle = ReactorGroupLifecycle<Handler, Void>(name: "Client")
 
     /// Creates a client; no thread runs until ``start()``.
     public init(configuration: ClientConfiguration, handler: Handler) {
@@ -42,13 +34,12 @@ public final class Client<Handler: StreamHandler>: Sendable {
 
     /// Starts the loop threads.
     public func start() throws {
-        try lifecycle.withLock { state in
-            guard case .idle = state else { preconditionFailure("Client.start() called twice") }
+        try lifecycle.start {
             let group = try ReactorGroup(
                 count: configuration.loops, threadName: "client", handler: handler, limits: configuration.limits,
                 logger: configuration.logger)
             try group.start()
-            state = .running(group)
+            return (group, ())
         }
     }
 
@@ -62,17 +53,9 @@ public final class Client<Handler: StreamHandler>: Sendable {
     /// at once, or the client is stopping. Not on one of the client's own loops (it would wait for itself).
     @discardableResult
     public func connect(to address: SocketAddress, from source: SocketAddress? = nil) throws -> ConnectionHandle {
-        let group: ReactorGroup<Handler>? = lifecycle.withLock { state in
-            if case .running(let group) = state { return group }
-            return nil
-        }
-        guard let group else {
+        guard let group = lifecycle.running?.group else {
             // Before start() it is a programming error; while stopping or after stop() it is a race with stop().
-            let started = lifecycle.withLock { state -> Bool in
-                if case .idle = state { return false }
-                return true
-            }
-            precondition(started, "Client.connect(to:) before start()")
+            precondition(lifecycle.hasStarted, "Client.connect(to:) before start()")
             throw SystemError(syscall: "connect", errno: Errno(rawValue: ECANCELED))
         }
         let fd = try Posix.socket(domain: address.family)
@@ -101,59 +84,35 @@ public final class Client<Handler: StreamHandler>: Sendable {
     /// Flushes what is queued (up to the drain timeout), closes every connection and joins every thread.
     /// Safe to call more than once; not from the client's own loops.
     public func stop() {
-        let group: ReactorGroup<Handler>? = lifecycle.withLock { state in
-            guard case .running(let group) = state else { return nil }
-            state = .stopping
-            return group
-        }
-        guard let group else { return }
-        let statistics = group.shutdown(drainTimeout: configuration.drainTimeout)
-        lifecycle.withLock { $0 = .stopped(statistics) }
+        _ = lifecycle.stop(drainTimeout: configuration.drainTimeout)
     }
 
     /// A ``ConnectionHandle`` on `id`, to write to or close it from any thread, or (on its loop, for example in a
     /// ``LoopTimer`` action) to get its ``ConnectionContext`` at once with ``ConnectionHandle/withContext(_:)``.
     /// Nil unless running or if `id` names no loop of this group; a handle on a closed connection reports it.
     public func handle(for id: ConnectionID) -> ConnectionHandle? {
-        runningGroup?.handle(for: id)
+        lifecycle.handle(for: id)
     }
 
     /// True while `id` names an open connection. Lock-free: reads the connection registry, never waits for a loop.
     public func isOpen(_ id: ConnectionID) -> Bool {
-        guard let group = runningGroup else { return false }
-        return group.registry.isOpen(id) ?? true
+        lifecycle.isOpen(id)
     }
 
     /// Queues one frame with `payload` on `id` from any thread; dropped if the connection has closed by the time
     /// its loop runs the task. Copies `payload` and posts a task, so this is for occasional pushes, not the hot
     /// path (inside a handler, write to the ``ConnectionContext`` instead).
     public func write(_ payload: [UInt8], to id: ConnectionID) {
-        runningGroup?.withConnection(id) { $0.writeFrame(payload) }
+        lifecycle.write(payload, to: id)
     }
 
     /// Closes `id` after its queued replies are written, from any thread; a no-op if it already closed.
     public func close(_ id: ConnectionID) {
-        runningGroup?.withConnection(id) { $0.close() }
-    }
-
-    private var runningGroup: ReactorGroup<Handler>? {
-        lifecycle.withLock { state in
-            if case .running(let group) = state { return group }
-            return nil
-        }
+        lifecycle.close(id)
     }
 
     /// Counters summed over the loops (taken on each loop while running; final after ``stop()``).
     public func statistics() -> ReactorStatistics {
-        let current: ReactorGroup<Handler>?
-        let final: ReactorStatistics?
-        (current, final) = lifecycle.withLock { state in
-            switch state {
-            case .running(let group): return (group, nil)
-            case .stopped(let statistics): return (nil, statistics)
-            case .idle, .stopping: return (nil, nil)
-            }
-        }
-        return final ?? current?.statistics() ?? ReactorStatistics()
+        lifecycle.statistics()
     }
 }

@@ -21,15 +21,15 @@ public final class Server<Handler: StreamHandler>: Sendable {
     /// The configuration the server was created with.
     public let configuration: ServerConfiguration
     private let handler: Handler
-    private let lifecycle = Lock<Lifecycle>(.idle)
+    // The acceptor stops before the loops drain, so no connection arrives while they do; its counters belong in
+    // every snapshot, the final one included.
+    private let lifecycle = ReactorGroupLifecycle<Handler, Acceptor>(
+        name: "Server", stopFront: { $0.stop() },
+        addFrontCounters: { acceptor, statistics in
+            statistics.acceptErrors = acceptor.acceptErrors.load(ordering: .relaxed)
+            statistics.connectionsRejected = acceptor.rejectedCount.load(ordering: .relaxed)
+        })
     private let closed = DispatchGroup()
-
-    private enum Lifecycle: @unchecked Sendable {
-        case idle
-        case running(acceptor: Acceptor, group: ReactorGroup<Handler>)
-        case stopping
-        case stopped(ReactorStatistics)
-    }
 
     /// Creates a server; nothing is bound until ``start()``.
     public init(configuration: ServerConfiguration, handler: Handler) {
@@ -42,8 +42,7 @@ public final class Server<Handler: StreamHandler>: Sendable {
 
     /// Binds, listens and starts the reactor threads. Throws if the address cannot be bound.
     public func start() throws {
-        try lifecycle.withLock { state in
-            guard case .idle = state else { preconditionFailure("Server.start() called twice") }
+        try lifecycle.start {
             let address = try SocketAddress(host: configuration.host, port: configuration.port)
             let group = try ReactorGroup(
                 count: configuration.subReactors, threadName: "reactor", handler: handler, limits: configuration.limits,
@@ -67,7 +66,7 @@ public final class Server<Handler: StreamHandler>: Sendable {
                 throw error
             }
             closed.enter()
-            state = .running(acceptor: acceptor, group: group)
+            return (group, acceptor)
         }
         configuration.logger.info(
             "server started", metadata: ["address": "\(localAddress!)", "sub-reactors": "\(configuration.subReactors)"])
@@ -75,31 +74,18 @@ public final class Server<Handler: StreamHandler>: Sendable {
 
     /// The bound address (with the real port when the configuration asked for 0); nil unless running.
     public var localAddress: SocketAddress? {
-        lifecycle.withLock { state in
-            if case .running(let acceptor, _) = state { return acceptor.localAddress }
-            return nil
-        }
+        lifecycle.running?.front.localAddress
     }
 
     /// Stops gracefully: stops accepting, answers every frame the peers had finished sending, flushes every reply,
     /// closes every connection (whatever is left at the drain timeout is closed anyway) and joins every thread. When it returns no descriptor or thread of the server is left.
     /// Safe to call more than once and from any thread except the server's own loop threads.
     public func stop() {
-        let running: (Acceptor, ReactorGroup<Handler>)? = lifecycle.withLock { state in
-            guard case .running(let acceptor, let group) = state else { return nil }
-            state = .stopping
-            return (acceptor, group)
-        }
-        guard let (acceptor, group) = running else {
+        guard lifecycle.stop(drainTimeout: configuration.drainTimeout) else {
+            // Never started (returns at once), or another call is stopping it: return when that one has finished.
             waitUntilClosed()
             return
         }
-        precondition(!group.isCalledFromALoop, "Server.stop() called on one of its own loops")
-        acceptor.stop()
-        var statistics = group.shutdown(drainTimeout: configuration.drainTimeout)
-        statistics.acceptErrors = acceptor.acceptErrors.load(ordering: .relaxed)
-        statistics.connectionsRejected = acceptor.rejectedCount.load(ordering: .relaxed)
-        lifecycle.withLock { $0 = .stopped(statistics) }
         configuration.logger.info("server stopped")
         closed.leave()
     }
@@ -108,32 +94,24 @@ public final class Server<Handler: StreamHandler>: Sendable {
     /// ``LoopTimer`` action) to get its ``ConnectionContext`` at once with ``ConnectionHandle/withContext(_:)``.
     /// Nil unless running or if `id` names no loop of this group; a handle on a closed connection reports it.
     public func handle(for id: ConnectionID) -> ConnectionHandle? {
-        runningGroup?.handle(for: id)
+        lifecycle.handle(for: id)
     }
 
     /// True while `id` names an open connection. Lock-free: reads the connection registry, never waits for a loop.
     public func isOpen(_ id: ConnectionID) -> Bool {
-        guard let group = runningGroup else { return false }
-        return group.registry.isOpen(id) ?? true
+        lifecycle.isOpen(id)
     }
 
     /// Queues one frame with `payload` on `id` from any thread; dropped if the connection has closed by the time
     /// its loop runs the task. Copies `payload` and posts a task, so this is for occasional pushes, not the hot
     /// path (inside a handler, write to the ``ConnectionContext`` instead).
     public func write(_ payload: [UInt8], to id: ConnectionID) {
-        runningGroup?.withConnection(id) { $0.writeFrame(payload) }
+        lifecycle.write(payload, to: id)
     }
 
     /// Closes `id` after its queued replies are written, from any thread; a no-op if it already closed.
     public func close(_ id: ConnectionID) {
-        runningGroup?.withConnection(id) { $0.close() }
-    }
-
-    private var runningGroup: ReactorGroup<Handler>? {
-        lifecycle.withLock { state in
-            if case .running(_, let group) = state { return group }
-            return nil
-        }
+        lifecycle.close(id)
     }
 
     /// Blocks until the server has stopped (returns at once if it never started).
@@ -144,21 +122,7 @@ public final class Server<Handler: StreamHandler>: Sendable {
     /// A snapshot of the counters. While running, each loop takes its own snapshot on its thread (so this blocks
     /// briefly, and must not be called from a loop thread); after ``stop()`` it returns the final figures.
     public func statistics() -> ReactorStatistics {
-        let current: (Acceptor, ReactorGroup<Handler>)?
-        let final: ReactorStatistics?
-        (current, final) = lifecycle.withLock { state in
-            switch state {
-            case .running(let acceptor, let group): return ((acceptor, group), nil)
-            case .stopped(let statistics): return (nil, statistics)
-            case .idle, .stopping: return (nil, nil)
-            }
-        }
-        if let final { return final }
-        guard let (acceptor, group) = current else { return ReactorStatistics() }
-        var statistics = group.statistics()
-        statistics.acceptErrors = acceptor.acceptErrors.load(ordering: .relaxed)
-        statistics.connectionsRejected = acceptor.rejectedCount.load(ordering: .relaxed)
-        return statistics
+        lifecycle.statistics()
     }
 }
 
