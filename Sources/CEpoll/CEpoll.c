@@ -8,7 +8,9 @@
 #include <stddef.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <linux/sockios.h>
 #include <pthread.h>
 #include <unistd.h>
@@ -97,5 +99,45 @@ int CEpoll_set_thread_name_of(pthread_t thread, const char *name) {
 }
 
 int CEpoll_get_thread_name(char *buffer, size_t size) { return pthread_getname_np(pthread_self(), buffer, size); }
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CEPOLL_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define CEPOLL_ASAN 1
+#endif
+
+void *CEpoll_pages_map(size_t size, size_t alignment) {
+#ifdef CEPOLL_ASAN
+    return aligned_alloc(alignment, size);
+#else
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    if (alignment <= page) {
+        void *pages = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        return pages == MAP_FAILED ? NULL : pages;
+    }
+    // Map enough to contain an aligned run of `size` bytes, then give back the slack on both sides.
+    size_t span = size + alignment;
+    char *raw = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (raw == MAP_FAILED) return NULL;
+    uintptr_t start = ((uintptr_t)raw + alignment - 1) & ~(uintptr_t)(alignment - 1);
+    size_t head = start - (uintptr_t)raw;
+    size_t tail = span - head - size;
+    if (head > 0) munmap(raw, head);
+    if (tail > 0) munmap((char *)start + size, tail);
+    return (void *)start;
+#endif
+}
+
+void CEpoll_pages_unmap(void *pages, size_t size) {
+#ifdef CEPOLL_ASAN
+    (void)size;
+    free(pages);
+#else
+    munmap(pages, size);
+#endif
+}
 
 #endif // __linux__

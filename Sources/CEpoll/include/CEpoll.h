@@ -78,5 +78,14 @@ int CEpoll_set_thread_name_of(pthread_t thread, const char *name);
 /// Copies the calling thread's name into `buffer` (16 bytes are enough). Does not allocate.
 int CEpoll_get_thread_name(char *buffer, size_t size);
 
+// MARK: memory
+/// Maps `size` bytes (a multiple of the page size) of private read-write memory whose start is a multiple of
+/// `alignment` (a power of two), or returns NULL with errno set. Memory mapped here goes back to the system at
+/// CEpoll_pages_unmap, unlike freed heap memory, which glibc may keep. Under AddressSanitizer it is aligned_alloc
+/// and free instead, so ASan still sees overflows past a mapping and leaks of one.
+void *CEpoll_pages_map(size_t size, size_t alignment);
+/// Gives back a mapping made by CEpoll_pages_map with the same `size`.
+void CEpoll_pages_unmap(void *pages, size_t size);
+
 #endif // __linux__
 #endif // CEPOLL_H

@@ -14,6 +14,9 @@ public struct PoolStatistics: Sendable, Hashable {
 
     /// Every class, smallest first.
     public var classes: [SizeClass]
+    /// Bytes the pool has given back to the system since it was made (slabs and large chunks it unmapped once they
+    /// were no longer needed).
+    public var bytesReturned = 0
 
     /// Bytes in chunks currently handed out.
     public var bytesInUse: Int { classes.reduce(0) { $0 + $1.chunkSize * $1.chunksInUse } }
@@ -24,6 +27,7 @@ public struct PoolStatistics: Sendable, Hashable {
 
     /// Adds another loop's figures class by class.
     mutating func merge(_ other: PoolStatistics) {
+        bytesReturned += other.bytesReturned
         if classes.isEmpty {
             classes = other.classes
             return

@@ -48,6 +48,8 @@ final class SubReactor<Handler: StreamHandler>: @unchecked Sendable {
     let timeouts: Timeouts
     private var thread: LoopThread?
     private let threadName: String
+    /// Gives the buffer pool's unneeded memory back every ``SlabPool/trimInterval`` while the loop runs.
+    private var poolTrimTimer: LoopTimer?
 
     init(
         index: Int, threadName: String, handler: Handler, limits: ConnectionLimits, registry: ConnectionRegistry,
@@ -126,6 +128,16 @@ final class SubReactor<Handler: StreamHandler>: @unchecked Sendable {
         loop.bindToCurrentThread()
         var batch: [TaskQueue.Task] = []
         batch.reserveCapacity(64)
+        let poolTrimTimer = LoopTimer(on: loop) { [self] in
+            io.pool.trim()
+            self.poolTrimTimer?.schedule(after: SlabPool.trimInterval)
+        }
+        self.poolTrimTimer = poolTrimTimer
+        poolTrimTimer.schedule(after: SlabPool.trimInterval)
+        defer {  // the timer's action holds the reactor
+            poolTrimTimer.cancel()
+            self.poolTrimTimer = nil
+        }
         let poller = loop.poller
         while true {
             let count: Int
