@@ -113,5 +113,32 @@ extension LoopbackTests {
                 #expect(handler.record.reasons.withLock { $0 } == [.truncatedFrame(bufferedBytes: 6)])
             }
         }
+
+        /// A length a peer declares costs memory only as its bytes arrive: 100 peers that each declare a 1 MiB frame
+        /// and send one byte of it hold a 4 KiB chunk each, not 1 MiB (the largest frame is still checked up front).
+        /// One of them then sends the rest in pieces, and its frame is echoed whole.
+        @Test func aDeclaredLengthReservesNothingUntilItsBytesArrive() throws {
+            let peers = 100
+            let length = 1 << 20
+            try withServer(handler: RecordingEcho()) { server, port in
+                let clients = try (0..<peers).map { _ in try TestClient(port: port) }
+                let payload = pattern(length, seed: 3)
+                let message = frame(payload)
+                for client in clients { try client.send(Array(message.prefix(5))) }
+                #expect(eventually { server.statistics().bytesIn == peers * 5 })
+                let held = server.statistics().pool.bytesInUse
+                #expect(held <= peers * 4096, "\(held) bytes of pooled chunks for \(peers) peers that sent 5 bytes")
+
+                // The rest, in pieces of 100,000 bytes: the chunk grows a class at a time and the frame comes back.
+                var offset = 5
+                while offset < message.count {
+                    let end = min(offset + 100_000, message.count)
+                    try clients[0].send(Array(message[offset..<end]))
+                    offset = end
+                }
+                #expect(try clients[0].receiveFrame() == payload)
+                #expect(eventually { server.statistics().pool.bytesInUse <= (peers - 1) * 4096 })
+            }
+        }
     }
 }

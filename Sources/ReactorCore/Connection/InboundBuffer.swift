@@ -3,9 +3,11 @@
 ///
 /// Most reads never touch it: the loop reads into its shared read buffer and the handler consumes everything there.
 /// Only a tail the handler left is copied here, once. A large remainder (more than half the read buffer kept, or
-/// an ``InboundBytes/expect(atLeast:)`` that far ahead) is read straight into the chunk, sized once for what is
-/// expected, so a big message is not copied piece by piece. An empty buffer holds no chunk: idle connections cost
-/// nothing here. Loop thread only.
+/// an ``InboundBytes/expect(atLeast:)`` that far ahead) is read straight into the chunk, so a big message is not
+/// copied through the read buffer. The chunk grows with the bytes that arrive, a size class at a time (doubling,
+/// so a message is copied about once in all), never ahead of them to what the handler expects: a peer that declares
+/// a large message and sends a few bytes of it holds a few KiB, not the message's size. An empty buffer holds no
+/// chunk: idle connections cost nothing here. Loop thread only.
 ///
 /// Every chunk keeps ``OutboundBuffer/headerSize`` bytes free at its start, so that a large message received into it
 /// can be written back by reference: the chunk is handed to the outbound queue whole (``handOff()``), sent with
@@ -68,13 +70,15 @@ struct InboundBuffer {
         return (chunk.unsafelyUnwrapped, sizeClass)
     }
 
-    /// Makes room to read into the chunk: at least what is expected, and at least 4 KiB or the bytes kept so far
-    /// (doubling). Never grows past the class holding `limit`; returns false when `count` already reached `limit`.
+    /// Makes room to read into the chunk: at least 4 KiB free and a capacity of at least `minimum` (a predicted
+    /// message, whose size earlier messages showed). When it grows, it grows to twice the bytes kept (or by 4 KiB),
+    /// but not past what is expected: memory follows the bytes that arrived, not a length a peer declared. Never
+    /// grows past the class holding `limit`; returns false when `count` already reached `limit`.
     @inline(__always)
     mutating func makeRoom(limit: Int, pool: SlabPool, atLeast minimum: Int = 0) -> Bool {
         if count >= limit { return false }
-        if capacity - count >= 4096 && capacity >= expected && capacity >= minimum { return true }
-        var wanted = max(expected, count * 2, count + 4096, minimum)
+        if capacity - count >= 4096 && capacity >= minimum { return true }
+        var wanted = max(min(expected, count * 2), count + 4096, minimum)
         wanted = min(wanted, limit, pool.largestChunkSize - Self.reserved)
         if wanted <= capacity { return capacity > count }
         resize(to: wanted, pool: pool)
@@ -82,11 +86,12 @@ struct InboundBuffer {
     }
 
     /// Stores the `byteCount` bytes at `source` (a tail the handler left in the read buffer, or in a chunk it
-    /// handed off) as the whole content, in a chunk sized for them and for what is expected (capped at `limit`).
+    /// handed off) as the whole content, in a chunk with room for as many again if more are expected (capped at
+    /// `limit`): like ``makeRoom(limit:pool:atLeast:)``, it does not size the chunk for a declared length.
     @inline(__always)
     mutating func keep(_ source: UnsafeRawPointer, count byteCount: Int, limit: Int, pool: SlabPool) {
         forgetHandedOff()
-        let wanted = min(max(byteCount, min(expected, limit)), pool.largestChunkSize - Self.reserved)
+        let wanted = min(max(byteCount, min(expected, limit, byteCount * 2)), pool.largestChunkSize - Self.reserved)
         if chunk == nil || capacity < byteCount || capacity > 4 * max(wanted, 4096) {
             release(pool: pool)
             let newClass = pool.sizeClass(for: max(byteCount, wanted) + Self.reserved)

@@ -9,8 +9,9 @@ extension SubReactor {
     /// Where a read goes: with nothing kept, into the loop's read buffer (the handler usually consumes all of it in
     /// place and nothing is copied). With a small tail kept, also into the read buffer, behind a copy of the tail,
     /// so the handler still sees one contiguous run. With a large tail kept, or a large message announced by
-    /// ``InboundBytes/expect(atLeast:)``, straight into the connection's chunk, sized once for the message. Whatever
-    /// the handler leaves in the read buffer is copied into the chunk once.
+    /// ``InboundBytes/expect(atLeast:)``, straight into the connection's chunk, which grows with the bytes that
+    /// arrive (a size class at a time, never ahead of them to a declared length). Whatever the handler leaves in the
+    /// read buffer is copied into the chunk once.
     ///
     /// Epoll is level-triggered, so stopping before `EAGAIN` is safe: unread bytes report the socket ready again
     /// on the next wait, after the other connections had their turn.

@@ -66,9 +66,10 @@ public struct InboundBytes: ~Copyable {
     }
 
     /// Asks not to be called again before at least `total` unconsumed bytes are there (counted from the first
-    /// unconsumed byte when this call returns), or the input ends. The loop sizes the connection's buffer for
-    /// them once and reads a large remainder straight into it, skipping the read buffer. Bounded by
-    /// ``ConnectionLimits/maxBufferedInput``: bytes beyond it are never buffered, whatever is expected.
+    /// unconsumed byte when this call returns), or the input ends. The loop reads a large remainder straight into
+    /// the connection's buffer, skipping the read buffer; the buffer grows with the bytes that arrive (a size class
+    /// at a time), not to `total` at once, so a length a peer declares costs memory only as its bytes come. Bounded
+    /// by ``ConnectionLimits/maxBufferedInput``: bytes beyond it are never buffered, whatever is expected.
     @inlinable
     public mutating func expect(atLeast total: Int) {
         expected = max(0, total)
