@@ -85,6 +85,8 @@ extension LoopbackTests {
         @Test func aPeerThatNeverReadsCannotHoldTheDrainPastItsTimeout() throws {
             var configuration = testConfiguration(subReactors: 1)
             configuration.drainTimeout = .milliseconds(500)
+            // Longer than the drain: the drain timeout, not the peer's silence, ends the wait.
+            configuration.limits.lingerTimeout = .seconds(10)
             let handler = AmplifyingEcho(copies: 1, respectWritability: false)
             let server = Server(configuration: configuration, handler: handler)
             try server.start()
@@ -101,6 +103,35 @@ extension LoopbackTests {
             let statistics = server.statistics()
             #expect(statistics.closed(.shutdown) == 1)
             #expect(statistics.pool.bytesInUse == 0)
+        }
+
+        /// The drain keeps backpressure: a connection paused because its peer does not read its replies is not read
+        /// again during the drain (before, the drain read everything the kernel held for it: about 11 MiB more for 8
+        /// such peers). Its queued replies still get until the drain timeout to go out.
+        @Test func stopKeepsReadingPausedForPeersThatDoNotRead() throws {
+            let peers = 4
+            var configuration = testConfiguration(subReactors: 1)
+            configuration.drainTimeout = .milliseconds(500)
+            configuration.limits.lingerTimeout = .seconds(10)  // as above
+            let server = Server(
+                configuration: configuration, handler: AmplifyingEcho(copies: 1, respectWritability: false))
+            try server.start()
+            // Each sends for 2 s: the server pauses reading it at its high watermark and the kernel's buffers fill.
+            let hogs = try (0..<peers).map { _ in
+                HogSender(try TestClient(port: server.localAddress!.port, timeoutSeconds: 1))
+            }
+            for hog in hogs { hog.start(bytes: 64 << 20, for: .seconds(2)) }
+            while !hogs.allSatisfy(\.isFinished) { usleep(10_000) }
+            let before = server.statistics().bytesIn
+            server.stop()
+            let statistics = server.statistics()
+            let readDuringDrain = statistics.bytesIn - before
+            #expect(
+                readDuringDrain <= peers * ConnectionLimits().maxReadBytesPerWakeup,
+                "the drain read \(readDuringDrain) bytes from \(peers) paused connections")
+            #expect(statistics.closed(.shutdown) == peers, "\(statistics.closed)")
+            #expect(statistics.pool.bytesInUse == 0)
+            for hog in hogs { hog.close() }
         }
     }
 }

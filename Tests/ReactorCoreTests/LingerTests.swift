@@ -62,6 +62,29 @@ extension LoopbackTests {
                 #expect(server.statistics().connectionsOpen == 0)
             }
         }
+
+        /// Every reply left our queue (the kernel took it), but the peer reads none of it, so its receive window
+        /// stays full and the kernel's send queue unacknowledged: at the linger timeout the close is reported as
+        /// ``CloseReason/peerStoppedReading(unsentBytes:closingFor:)`` with what the peer never acknowledged.
+        @Test func repliesNeverAcknowledgedAtTheLingerTimeoutAreReported() throws {
+            var configuration = testConfiguration(subReactors: 1)
+            configuration.limits.lingerTimeout = .milliseconds(300)
+            let handler = CloseOnMarkerEcho()
+            try withServer(configuration, handler: handler) { server, port in
+                let client = try TestClient(unconnectedWithTimeout: 5)
+                var small: CInt = 4096  // a small receive window, so the 128 KiB reply cannot all be acknowledged
+                setsockopt(client.fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<CInt>.size))
+                try client.connect(port: port)
+                try client.send(frame([0xC1] + pattern(128 * 1024)))
+                #expect(eventually { server.statistics().connectionsClosed == 1 })
+                let reasons = handler.reasons.withLock { $0 }
+                #expect(reasons.map(\.kind) == [.peerStoppedReading], "\(reasons)")
+                if case .peerStoppedReading(let unacknowledged, let closingFor) = reasons.first {
+                    #expect(closingFor == .closedByHandler)
+                    #expect(unacknowledged > 64 * 1024, "most of the reply was never acknowledged")
+                }
+            }
+        }
     }
 }
 
@@ -89,8 +112,13 @@ extension LoopbackTests.Linger {
             let client = try TestClient(port: port)
             try client.send(frame([1]))
             // Reads nothing: most of the 4 MiB stays queued on the server, and the close is waiting for it.
-            #expect(eventually { server.statistics().closed(.idleTimeout) == 1 })
-            #expect(eventually { handler.reasons.withLock { $0 } == [.idleTimeout] })
+            #expect(eventually { server.statistics().closed(.peerStoppedReading) == 1 })
+            let reasons = handler.reasons.withLock { $0 }
+            #expect(reasons.map(\.kind) == [.peerStoppedReading])
+            if case .peerStoppedReading(let unsent, let closingFor) = reasons.first {
+                #expect(closingFor == .closedByHandler)
+                #expect(unsent > 0, "most of the 4 MiB was still queued")
+            }
             #expect(server.statistics().pool.bytesInUse == 0, "its queued replies went back to the pool")
             #expect(client.isClosedByPeer(discardingData: true))
         }

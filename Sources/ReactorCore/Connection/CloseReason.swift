@@ -26,6 +26,10 @@ public enum CloseReason: Sendable, Hashable, CustomStringConvertible {
     case closedByHandler
     /// The server or client was stopped.
     case shutdown
+    /// The connection was closing gracefully (for `closingFor`), but the peer stopped reading: it took none of the
+    /// replies still queued for ``ConnectionLimits/lingerTimeout``, or, once all were written, had not acknowledged
+    /// them when the linger ended. `unsentBytes` were dropped (our queue, or the kernel's send queue).
+    case peerStoppedReading(unsentBytes: Int, closingFor: Kind)
     /// A client connection could not be established (refused, unreachable, timed out).
     case connectFailed(SystemError)
     /// An unexpected socket error.
@@ -45,6 +49,7 @@ public enum CloseReason: Sendable, Hashable, CustomStringConvertible {
         case .readTimeout: return .readTimeout
         case .closedByHandler: return .closedByHandler
         case .shutdown: return .shutdown
+        case .peerStoppedReading: return .peerStoppedReading
         case .connectFailed: return .connectFailed
         case .ioError: return .ioError
         }
@@ -54,6 +59,7 @@ public enum CloseReason: Sendable, Hashable, CustomStringConvertible {
     public enum Kind: Int, Sendable, Hashable, CaseIterable, CustomStringConvertible {
         case peerClosed, truncatedFrame, peerReset, frameTooLong, writeBufferOverflow, idleTimeout, readTimeout
         case closedByHandler, shutdown, connectFailed, ioError, bufferedInputTooLarge, decodingFailed
+        case peerStoppedReading
 
         public var description: String {
             switch self {
@@ -70,6 +76,7 @@ public enum CloseReason: Sendable, Hashable, CustomStringConvertible {
             case .ioError: return "ioError"
             case .bufferedInputTooLarge: return "bufferedInputTooLarge"
             case .decodingFailed: return "decodingFailed"
+            case .peerStoppedReading: return "peerStoppedReading"
             }
         }
     }
@@ -89,6 +96,8 @@ public enum CloseReason: Sendable, Hashable, CustomStringConvertible {
         case .readTimeout(let bytes): return "read timeout (frame incomplete, \(bytes) bytes of it buffered)"
         case .closedByHandler: return "closed by handler"
         case .shutdown: return "shutdown"
+        case .peerStoppedReading(let bytes, let closingFor):
+            return "peer stopped reading while closing (\(closingFor)): \(bytes) bytes unsent"
         case .connectFailed(let error): return "connect failed: \(error)"
         case .ioError(let error): return "I/O error: \(error)"
         }

@@ -42,6 +42,8 @@
         static let backpressuredOrClosing = Flags(rawValue: notTakingInput.rawValue | readPaused.rawValue)
         /// Reading is off: everything above, or the peer's input has ended.
         static let notReading = Flags(rawValue: backpressuredOrClosing.rawValue | inputClosed.rawValue)
+        /// Closed, or not reading for any of the reasons above.
+        static let closedOrNotReading = Flags(rawValue: notReading.rawValue | closed.rawValue)
         /// Writes are dropped: closed, overflowed, or closing (after ``ConnectionContext/close()``, a decoding
         /// error, the peer's FIN or a drain: the FIN follows the bytes queued before, nothing after them).
         static let notWritable = Flags(rawValue: closed.rawValue | overflowed.rawValue | closeAfterFlush.rawValue)

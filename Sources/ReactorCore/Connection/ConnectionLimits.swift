@@ -40,9 +40,11 @@ public struct ConnectionLimits: Sendable, Hashable {
 
     /// Bounds a graceful close (after ``ConnectionContext/close()`` or during a drain) twice over. While replies
     /// are still going out, a peer that takes none of them for this long gets the connection closed with
-    /// ``CloseReason/idleTimeout``. Once they are out, if the peer sent input that will never be read, the loop sends
-    /// its FIN and reads and drops input until the peer's FIN for at most this long before closing: closing a socket
-    /// with unread input sends a reset, which can destroy replies the peer has not read yet. `.zero` turns both off
+    /// ``CloseReason/peerStoppedReading(unsentBytes:closingFor:)``. Once they are out, unless the peer already
+    /// acknowledged them all and sent nothing unread, the loop sends its FIN and reads and drops input until the
+    /// peer's FIN (or, if it sent nothing more, until it acknowledged every byte) for at most this long before
+    /// closing: closing a socket with unread input, or receiving input after the close, sends a reset, which can
+    /// destroy replies the peer has not read yet. Replies still unacknowledged then are reported the same way. `.zero` turns both off
     /// (close at once once flushed; no bound on the flush but the drain timeout). Default 2 s.
     public var lingerTimeout: Duration = .seconds(2)
 

@@ -19,7 +19,7 @@ struct CloseLog {
         case .peerClosed, .closedByHandler, .shutdown: return nil
         case .peerReset, .idleTimeout: return .debug
         case .truncatedFrame, .frameTooLong, .writeBufferOverflow, .readTimeout, .bufferedInputTooLarge,
-            .decodingFailed:
+            .decodingFailed, .peerStoppedReading:
             return .notice
         case .connectFailed, .ioError: return .warning
         }

@@ -50,7 +50,12 @@ extension SubReactor {
     func lingerTimerFired(_ connection: Connection) {
         let reason = connection.pendingCloseReason
         if now >= connection.lingerDeadline {
-            close(connection, reason: reason)
+            // Replies the peer has not acknowledged by now are lost with the close: say so.
+            let unacknowledged = Posix.bytesUnacknowledged(connection.fd)
+            close(
+                connection,
+                reason: unacknowledged > 0
+                    ? .peerStoppedReading(unsentBytes: unacknowledged, closingFor: reason.kind) : reason)
             return
         }
         if !connection.flags.contains(.lingerSawInput) && Posix.bytesUnacknowledged(connection.fd) == 0

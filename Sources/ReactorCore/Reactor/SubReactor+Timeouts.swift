@@ -83,7 +83,10 @@ extension SubReactor {
             // Closing, with replies still going out: the peer must keep taking them.
             let due = connection.lastActivity &+ timeouts.linger
             if now >= due {
-                close(connection, reason: .idleTimeout)
+                close(
+                    connection,
+                    reason: .peerStoppedReading(
+                        unsentBytes: connection.outbound.pendingBytes, closingFor: connection.pendingCloseReason.kind))
                 return
             }
             next = due
@@ -117,8 +120,9 @@ extension SubReactor {
         if next != .max { connectionTimers.schedule(connection, at: next) }
     }
 
-    /// A connection closing gracefully still has replies to send: it is closed with ``CloseReason/idleTimeout`` if
-    /// its peer takes none of them for the linger timeout, so a close never waits on a peer that stopped reading.
+    /// A connection closing gracefully still has replies to send: it is closed with
+    /// ``CloseReason/peerStoppedReading(unsentBytes:closingFor:)`` if its peer takes none of them for the linger
+    /// timeout, so a close never waits on a peer that stopped reading.
     func boundClosingFlush(_ connection: Connection) {
         guard timeouts.linger != 0 else { return }
         let due = connection.lastActivity &+ timeouts.linger

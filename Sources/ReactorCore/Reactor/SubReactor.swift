@@ -286,8 +286,9 @@ final class SubReactor<Handler: StreamHandler>: @unchecked Sendable {
         if !connection.outbound.isEmpty || connection.flags.contains(.closeAfterFlush) { io.markDirty(connection) }
     }
 
-    /// Graceful drain: every frame a peer finished sending before now is answered, every reply is flushed, then
-    /// each connection closes with ``CloseReason/shutdown``. A timer closes whatever is left at `deadline`.
+    /// Graceful drain: every frame a peer finished sending before now is answered (as far as backpressure allows:
+    /// not past a connection's high watermark), every reply is flushed, then each connection closes with
+    /// ``CloseReason/shutdown``. A timer closes whatever is left at `deadline`.
     private func startDraining(deadline: UInt64) {
         guard case .running = state else { return }
         state = .draining
@@ -313,10 +314,11 @@ final class SubReactor<Handler: StreamHandler>: @unchecked Sendable {
 
     /// Reads and answers the bytes the kernel had already received for `connection` when the drain began (read
     /// budget aside, exactly what the next wakeups would have read). A frame still incomplete after them is dropped.
+    /// Backpressure holds: nothing is read from a connection paused at its high watermark (its peer is not reading
+    /// the replies queued already), and reading stops as soon as the replies reach it.
     private func answerReceivedFrames(_ connection: Connection) {
-        let stopped: Connection.Flags = [.closed, .inputClosed, .closeAfterFlush, .overflowed]
         var remaining = Posix.bytesReadable(connection.fd)
-        while remaining > 0 && connection.flags.isDisjoint(with: stopped) {
+        while remaining > 0 && connection.flags.isDisjoint(with: .closedOrNotReading) {
             let before = io.counters.bytesIn
             readable(connection)
             let read = io.counters.bytesIn - before
