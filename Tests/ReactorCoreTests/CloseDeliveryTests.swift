@@ -50,5 +50,24 @@ extension LoopbackTests {
             #expect(received == frame(payload))
             #expect(eventually { stopped.withLock { $0 } })
         }
+
+        /// The read timeout closes gracefully too: a peer that sent a large frame and then half a header, and sends
+        /// more after the timeout fired (before reading), still receives the whole reply, then a FIN.
+        @Test func aReadTimeoutStillDeliversTheWholeReply() throws {
+            var configuration = testConfiguration(subReactors: 1)
+            configuration.limits.readTimeout = .milliseconds(200)
+            let handler = RecordingEcho()
+            try withServer(configuration, handler: handler) { _, port in
+                let client = try TestClient(port: port)
+                let payload = pattern(200_000, seed: 9)
+                try client.send(frame(payload) + [0x00, 0x00])  // half a header, then silence
+                usleep(600_000)  // the read timeout fires 200 to 400 ms after the half header
+                try client.send([0x01, 0x00, 0x78])  // late bytes, after the timeout
+                let received = try client.receiveUntilEndOfStream()
+                #expect(received.count == 200_004, "the whole reply, then a FIN (not a reset)")
+                #expect(received == frame(payload))
+                #expect(eventually { handler.record.reasons.withLock { $0 }.map(\.kind) == [.readTimeout] })
+            }
+        }
     }
 }

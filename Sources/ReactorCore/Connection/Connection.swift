@@ -1,52 +1,33 @@
-/// One connection's state, owned by its loop: the unconsumed input, the unsent replies, the epoll interest and the
-/// lifecycle flags. Touched only on the owning loop's thread.
+/// One connection's state, owned by its loop: the unconsumed input, the unsent replies, the epoll interest, its phase
+/// (`ConnectionLifecycle.swift`) and flags. Touched only on the owning loop's thread.
 ///
 /// An idle connection (no unconsumed input, nothing unsent) holds no buffer: only this object and its table slot.
 /// It is its own timer: the loop's connection timer heap holds it directly (see `SubReactor+Timeouts`). The handler's
 /// per-connection state lives in the ``StatefulConnection`` subclass the loop creates, inline in the same object.
 @_spi(Benchmarks) public class Connection: TimerHeapElement {
-    /// Lifecycle and scheduling flags.
+    /// Conditions orthogonal to the ``Phase`` (see `ConnectionLifecycle.swift`).
     struct Flags: OptionSet {
         let rawValue: UInt16
         /// Queued in the loop's list of connections to flush.
         static let dirty = Flags(rawValue: 1 << 0)
         /// The peer shut down its write side (read returned 0); no more input.
         static let inputClosed = Flags(rawValue: 1 << 1)
-        /// Close as soon as every queued byte is written.
-        static let closeAfterFlush = Flags(rawValue: 1 << 2)
         /// Reading is paused because unsent bytes passed the high watermark.
-        static let readPaused = Flags(rawValue: 1 << 3)
-        /// Closed; the object is only waiting to be released.
-        static let closed = Flags(rawValue: 1 << 4)
-        /// A write exceeded the hard cap; close with `.writeBufferOverflow`.
-        static let overflowed = Flags(rawValue: 1 << 5)
+        static let readPaused = Flags(rawValue: 1 << 2)
         /// A client connection whose non-blocking connect has not completed yet.
-        static let connecting = Flags(rawValue: 1 << 6)
+        static let connecting = Flags(rawValue: 1 << 3)
         /// Accepted by a server: counts against `maxConnections` until it closes.
-        static let admitted = Flags(rawValue: 1 << 7)
-        /// Every reply is out and our FIN is sent; input is read and dropped until the peer's FIN (or the linger
-        /// timeout), so that unread input does not turn the close into a reset that could destroy those replies.
-        static let lingering = Flags(rawValue: 1 << 8)
+        static let admitted = Flags(rawValue: 1 << 4)
         /// Writability came back while unconsumed input was kept: offer it to the handler again at the next flush,
         /// since the peer may be waiting for replies and send nothing that would trigger a read.
-        static let redeliverInput = Flags(rawValue: 1 << 9)
+        static let redeliverInput = Flags(rawValue: 1 << 5)
         /// Lingering, and the peer sent input after our close began: wait for its FIN (or the linger timeout), as a
         /// reset could reach a peer whose stack drops unread data on a reset.
-        static let lingerSawInput = Flags(rawValue: 1 << 10)
+        static let lingerSawInput = Flags(rawValue: 1 << 6)
 
-        // Combinations the hot path tests, spelled with `rawValue` so they fold to constants even in debug builds
-        // (an array literal there would allocate on every test).
-        /// No more frames are taken: a deferred close or an overflow.
-        static let notTakingInput = Flags(rawValue: closeAfterFlush.rawValue | overflowed.rawValue)
-        /// Not taking input, or paused by backpressure.
-        static let backpressuredOrClosing = Flags(rawValue: notTakingInput.rawValue | readPaused.rawValue)
-        /// Reading is off: everything above, or the peer's input has ended.
-        static let notReading = Flags(rawValue: backpressuredOrClosing.rawValue | inputClosed.rawValue)
-        /// Closed, or not reading for any of the reasons above.
-        static let closedOrNotReading = Flags(rawValue: notReading.rawValue | closed.rawValue)
-        /// Writes are dropped: closed, overflowed, or closing (after ``ConnectionContext/close()``, a decoding
-        /// error, the peer's FIN or a drain: the FIN follows the bytes queued before, nothing after them).
-        static let notWritable = Flags(rawValue: closed.rawValue | overflowed.rawValue | closeAfterFlush.rawValue)
+        /// An open connection is not read while either is set (spelled with `rawValue` so it folds to a constant
+        /// even in debug builds, where an array literal would allocate on every test).
+        static let notReadingWhileOpen = Flags(rawValue: readPaused.rawValue | inputClosed.rawValue)
     }
 
     final let id: ConnectionID
@@ -56,8 +37,12 @@
     /// The events currently registered with epoll.
     @exclusivity(unchecked) final var interest: UInt32 = 0
     @exclusivity(unchecked) final var flags: Flags = []
-    /// The reason to report once a deferred close (after flush) happens.
-    final var pendingCloseReason: CloseReason = .peerClosed
+    /// The ``Phase``'s raw value (read through ``phase``; changed only by the transitions in
+    /// `ConnectionLifecycle.swift`). Stored raw so inlinable code can read it through ``phaseAddress``.
+    @exclusivity(unchecked) final var phaseStorage = Phase.open.rawValue
+    /// Why the connection is closing: set when it leaves ``Phase/open`` for good (the first reason stands), reported
+    /// when the close happens.
+    final var closeReason: CloseReason = .peerClosed
     /// When the peer last made progress (a read, or a write that drained queued bytes); loop time, nanoseconds.
     @exclusivity(unchecked) final var lastActivity: UInt64 = 0
     /// When the unconsumed input now buffered began waiting (restarted whenever the handler consumes); 0 when none.
@@ -74,17 +59,15 @@
 
     @inline(__always) var fd: CInt { id.fd }
 
-    /// Where ``flags`` is stored, for ``ConnectionContext/isTakingInput`` in inlinable code (which cannot name this
+    /// Where the phase is stored, for ``ConnectionContext/isTakingInput`` in inlinable code (which cannot name this
     /// class); the object never moves.
-    final var flagsAddress: UnsafePointer<UInt16> { UnsafePointer(flagsStorage) }
-    private final var flagsStorage: UnsafeMutablePointer<UInt16>! = nil
+    final var phaseAddress: UnsafePointer<UInt8> { UnsafePointer(phasePointer) }
+    private final var phasePointer: UnsafeMutablePointer<UInt8>! = nil
 
     @_spi(Benchmarks) public init(id: ConnectionID) {
         self.id = id
-        assert(Flags.notTakingInput.rawValue == ConnectionContext.notTakingInputMask)
-        flagsStorage = withUnsafeMutablePointer(to: &flags) {
-            UnsafeMutableRawPointer($0).assumingMemoryBound(to: UInt16.self)
-        }
+        assert(Phase.open.rawValue == ConnectionContext.openPhase)
+        phasePointer = withUnsafeMutablePointer(to: &phaseStorage) { $0 }
     }
 }
 

@@ -78,7 +78,7 @@ public struct ConnectionHandle: Sendable, Hashable, CustomStringConvertible {
     public func withContext<Result>(_ body: (inout ConnectionContext) throws -> Result) rethrows -> Result? {
         let io = io
         precondition(io.loop.inEventLoop, "ConnectionHandle.withContext called off the connection's loop")
-        guard let connection = io.table.lookup(id), !connection.flags.contains(.closed) else { return nil }
+        guard let connection = io.table.lookup(id), connection.phase != .closed else { return nil }
         var context = ConnectionContext(connection: connection, io: io)
         return try body(&context)
     }

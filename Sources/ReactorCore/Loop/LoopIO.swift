@@ -76,16 +76,14 @@ final class LoopIO: @unchecked Sendable {
 
 extension LoopIO {
     /// Whether `byteCount` more unsent bytes are allowed on `connection`: false when it no longer takes writes, or
-    /// (marking it overflowed, to be closed at the next flush) when they would pass the hard cap.
+    /// (moving it to the aborting phase, to be closed at the next flush) when they would pass the hard cap.
     @inline(__always)
     func admits(_ byteCount: Int, on connection: Connection) -> Bool {
-        if !connection.flags.isDisjoint(with: .notWritable) { return false }
+        if !connection.acceptsWrites { return false }
         let staged = ObjectIdentifier(connection) == stagingOwner ? stagingCount : 0
         let total = connection.outbound.pendingBytes + staged + byteCount
         if total > limits.maxPendingWriteBytes {
-            connection.flags.insert(.overflowed)
-            connection.pendingCloseReason = .writeBufferOverflow(
-                pendingBytes: total, limit: limits.maxPendingWriteBytes)
+            connection.beginAborting(.writeBufferOverflow(pendingBytes: total, limit: limits.maxPendingWriteBytes))
             markDirty(connection)
             return false
         }

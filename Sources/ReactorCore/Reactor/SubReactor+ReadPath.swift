@@ -98,9 +98,7 @@ extension SubReactor {
             if predicted > 0 && progressed && !connection.inbound.handedOffSinceRead {
                 connection.inbound.predictedMessage = 0
             }
-            if connection.flags.contains(.closed) { return }
-            let stoppedTakingInput = !connection.flags.isDisjoint(with: .notTakingInput)
-            if count < room || budget <= 0 || stoppedTakingInput { return }
+            if count < room || budget <= 0 || !connection.isTakingInput { return }
         }
     }
 
@@ -111,7 +109,7 @@ extension SubReactor {
     func offer(
         _ connection: Connection, from start: UnsafeRawPointer, count: Int, newBytesAt: Int, inChunk: Bool
     ) -> Bool {
-        if !connection.flags.isDisjoint(with: .notTakingInput) || count < connection.inbound.expected {
+        if !connection.isTakingInput || count < connection.inbound.expected {
             withheld(connection, from: start, count: count, seen: newBytesAt, inChunk: inChunk)
             return false
         }
@@ -125,7 +123,7 @@ extension SubReactor {
         connection.inbound.expected = input.expected
         connection.inbound.skipping = input.skipBeyond
         // The common case: everything in the read buffer consumed, nothing to keep.
-        if consumed == count && !inChunk && connection.flags.isDisjoint(with: .notTakingInput) { return true }
+        if consumed == count && !inChunk && connection.isTakingInput { return true }
         leftOver(connection, from: start, count: count, consumed: consumed, inChunk: inChunk)
         return consumed > 0
     }
@@ -135,7 +133,7 @@ extension SubReactor {
     private func withheld(
         _ connection: Connection, from start: UnsafeRawPointer, count: Int, seen: Int, inChunk: Bool
     ) {
-        if !connection.flags.isDisjoint(with: .notTakingInput) {
+        if !connection.isTakingInput {
             connection.inbound.reset(pool: io.pool)  // nothing more is delivered, so nothing is kept
             return
         }
@@ -153,7 +151,7 @@ extension SubReactor {
     private func leftOver(
         _ connection: Connection, from start: UnsafeRawPointer, count: Int, consumed: Int, inChunk: Bool
     ) {
-        if !connection.flags.isDisjoint(with: .notTakingInput) {
+        if !connection.isTakingInput {
             connection.inbound.reset(pool: io.pool)
         } else if inChunk {
             connection.inbound.removeFirst(consumed, pool: io.pool)
@@ -183,11 +181,7 @@ extension SubReactor {
     /// ``CloseReason/bufferedInputTooLarge(bufferedBytes:limit:)``.
     func refuseInput(_ connection: Connection, buffered: Int) {
         connection.inbound.reset(pool: io.pool)
-        if connection.flags.isDisjoint(with: .notTakingInput) {
-            connection.flags.insert(.closeAfterFlush)
-            connection.pendingCloseReason = .bufferedInputTooLarge(
-                bufferedBytes: buffered, limit: io.limits.maxBufferedInput)
-        }
+        connection.beginClosing(.bufferedInputTooLarge(bufferedBytes: buffered, limit: io.limits.maxBufferedInput))
         io.markDirty(connection)
     }
 
@@ -196,7 +190,7 @@ extension SubReactor {
     func redeliverInput(_ connection: Connection) {
         connection.flags.remove(.redeliverInput)
         let kept = connection.inbound.count
-        guard kept > 0, kept >= connection.inbound.expected, connection.flags.isDisjoint(with: .notTakingInput) else {
+        guard kept > 0, kept >= connection.inbound.expected, connection.isTakingInput else {
             return
         }
         io.stagingOwner = ObjectIdentifier(connection)
@@ -210,7 +204,7 @@ extension SubReactor {
     /// still goes out, then the connection closes.
     func inputEnded(_ connection: Connection) {
         connection.flags.insert(.inputClosed)
-        if !connection.flags.contains(.closeAfterFlush) {
+        if connection.isTakingInput {
             let kept = connection.inbound.count
             var input = InboundBytes(
                 base: UnsafeRawPointer(kept > 0 ? connection.inbound.data : io.readBuffer.baseAddress!), count: kept,
@@ -222,10 +216,7 @@ extension SubReactor {
                     .pointee, connection: &context)
             let remaining = kept - input.consumed
             connection.inbound.reset(pool: io.pool)
-            if connection.flags.isDisjoint(with: .notTakingInput) {
-                connection.pendingCloseReason = remaining > 0 ? .truncatedFrame(bufferedBytes: remaining) : .peerClosed
-                connection.flags.insert(.closeAfterFlush)
-            }
+            connection.beginClosing(remaining > 0 ? .truncatedFrame(bufferedBytes: remaining) : .peerClosed)
         }
         io.markDirty(connection)
         updateInterest(connection)

@@ -73,42 +73,37 @@ extension SubReactor {
 
     /// A connection's entry came due: close it if a timeout expired, else move the entry to the next moment one can.
     private func connectionTimerFired(_ connection: Connection) {
-        if connection.flags.contains(.closed) { return }
-        if connection.flags.contains(.lingering) {
+        var next = UInt64.max
+        switch connection.phase {
+        case .closed: return
+        case .lingering:
             lingerTimerFired(connection)
             return
-        }
-        var next = UInt64.max
-        if connection.flags.contains(.closeAfterFlush) && timeouts.linger != 0 {
-            // Closing, with replies still going out: the peer must keep taking them.
-            let due = connection.lastActivity &+ timeouts.linger
-            if now >= due {
-                close(
-                    connection,
-                    reason: .peerStoppedReading(
-                        unsentBytes: connection.outbound.pendingBytes, closingFor: connection.pendingCloseReason.kind))
-                return
-            }
-            next = due
+        case .closing:
+            // Replies still going out: the peer must keep taking them (`SubReactor+Lifecycle`).
+            next = closingFlushTimerFired(connection)
+            if connection.phase == .closed { return }
+        case .open, .aborting: break
         }
         if timeouts.idle != 0 {
             let due = connection.lastActivity &+ timeouts.idle
             if now >= due {
-                close(connection, reason: .idleTimeout)
+                idleTimeoutExpired(connection)
                 return
             }
-            next = due
+            next = min(next, due)
         }
         if timeouts.read != 0 {
             let due: UInt64
             if connection.partialFrameSince != 0 {
                 // While we are not reading (backpressure, a deferred close) the frame cannot complete: not the
                 // peer's fault, so its clock starts again.
-                let notReading = !connection.flags.isDisjoint(with: .backpressuredOrClosing)
+                let notReading = connection.phase != .open || connection.flags.contains(.readPaused)
                 if notReading { connection.partialFrameSince = now }
                 due = connection.partialFrameSince &+ timeouts.read
                 if now >= due {
-                    close(connection, reason: .readTimeout(bufferedBytes: connection.inbound.count))
+                    // Gracefully: the replies to the messages before it may still be on their way.
+                    beginGracefulClose(connection, reason: .readTimeout(bufferedBytes: connection.inbound.count))
                     return
                 }
             } else {
@@ -120,14 +115,14 @@ extension SubReactor {
         if next != .max { connectionTimers.schedule(connection, at: next) }
     }
 
-    /// A connection closing gracefully still has replies to send: it is closed with
-    /// ``CloseReason/peerStoppedReading(unsentBytes:closingFor:)`` if its peer takes none of them for the linger
-    /// timeout, so a close never waits on a peer that stopped reading.
-    func boundClosingFlush(_ connection: Connection) {
-        guard timeouts.linger != 0 else { return }
-        let due = connection.lastActivity &+ timeouts.linger
-        if connection.timerIndex < 0 || connection.timerDeadline > due {
-            connectionTimers.schedule(connection, at: due)
+    /// No progress for the idle timeout. A peer with replies still queued has not taken any for that long, so there
+    /// is nothing to wait for: closed at once. Otherwise gracefully, so that replies still in the kernel's send queue
+    /// are not destroyed by a reset.
+    private func idleTimeoutExpired(_ connection: Connection) {
+        if connection.outbound.isEmpty && connection.phase == .open {
+            beginGracefulClose(connection, reason: .idleTimeout)
+        } else {
+            close(connection, reason: .idleTimeout)
         }
     }
 }

@@ -14,11 +14,11 @@ extension SubReactor {
             guard let unmanaged = table.lookupUnretained(tag: tag) else { continue }
             unmanaged._withUnsafeGuaranteedRef { connection in
                 connection.flags.remove(.dirty)
-                if connection.flags.contains(.overflowed) {
-                    close(connection, reason: connection.pendingCloseReason)
+                if connection.phase == .aborting {
+                    close(connection, reason: connection.closeReason)
                 } else if connection.flags.contains(.redeliverInput) {
                     redeliverInput(connection)
-                    if !connection.flags.contains(.closed) { flush(connection) }
+                    if connection.phase != .closed { flush(connection) }
                 } else {
                     flush(connection)
                 }
@@ -64,11 +64,10 @@ extension SubReactor {
         let staged = io.stagingCount
         io.stagingCount = 0
         io.stagingOwner = nil
-        guard staged > 0, !connection.flags.contains(.closed) else {
+        guard staged > 0, connection.phase != .closed else {
             // Nothing staged, but the batch queued bytes (a message handed over by reference, or staging spilled):
             // send them now rather than at the end of the loop iteration, as staged bytes would have been.
-            if !connection.outbound.isEmpty && connection.flags.contains(.dirty) && !connection.flags.contains(.closed)
-            {
+            if !connection.outbound.isEmpty && connection.flags.contains(.dirty) && connection.phase != .closed {
                 flush(connection)
             }
             return
@@ -83,7 +82,7 @@ extension SubReactor {
             return
         }
         io.counters.bytesOut += written
-        if written == staged && connection.flags.isDisjoint(with: .backpressuredOrClosing) {
+        if written == staged && connection.isTakingInput && !connection.flags.contains(.readPaused) {
             return  // the common case: everything went out, nothing to settle
         }
         if written < staged {
@@ -97,7 +96,7 @@ extension SubReactor {
     /// After a write: a deferred close once everything is out, the watermarks, and the epoll interest.
     func settle(_ connection: Connection) {
         let pending = connection.outbound.pendingBytes
-        if connection.flags.contains(.closeAfterFlush) {
+        if connection.phase == .closing {
             if pending == 0 {
                 finishGracefulClose(connection)
                 return
@@ -110,12 +109,12 @@ extension SubReactor {
         } else if pending <= io.limits.writeLowWatermark && connection.flags.contains(.readPaused) {
             connection.flags.remove(.readPaused)
             writabilityChanged(connection, isWritable: true)
-            if connection.inbound.count > 0 && connection.flags.isDisjoint(with: .notTakingInput) {
+            if connection.inbound.count > 0 && connection.isTakingInput {
                 connection.flags.insert(.redeliverInput)
                 io.markDirty(connection)
             }
         }
-        if !connection.flags.contains(.closed) { updateInterest(connection) }
+        if connection.phase != .closed { updateInterest(connection) }
     }
 
     /// Publishes a writability change (for handles on other threads) and tells the handler.

@@ -109,7 +109,7 @@ final class SubReactor<Handler: StreamHandler>: @unchecked Sendable {
     /// makes a task for a closed and reused descriptor a no-op). Any thread.
     func withConnection(_ id: ConnectionID, _ body: @escaping @Sendable (inout ConnectionContext) -> Void) {
         loop.execute { [self] in
-            guard let connection = table.lookup(id), !connection.flags.contains(.closed) else { return }
+            guard let connection = table.lookup(id), connection.phase != .closed else { return }
             var context = ConnectionContext(connection: connection, io: io)
             body(&context)
         }
@@ -200,19 +200,19 @@ final class SubReactor<Handler: StreamHandler>: @unchecked Sendable {
         }
         let reading = connection.interest & Epoll.readable != 0
         if reading && mask & (Epoll.readable | Epoll.readHangUp | Epoll.hangUp | Epoll.error) != 0 {
-            if connection.flags.contains(.lingering) {
+            if connection.phase == .lingering {
                 discardInput(connection)
                 return
             }
             readable(connection)
-            if connection.flags.contains(.closed) { return }
+            if connection.phase == .closed { return }
         }
         if mask & (Epoll.writable | Epoll.hangUp | Epoll.error) != 0 {
             if !connection.outbound.isEmpty {
                 flush(connection)
             } else if mask & (Epoll.hangUp | Epoll.error) != 0 && !reading {
                 // Not reading and nothing to write: the only thing left to do with a dead socket is close it.
-                close(connection, reason: mask & Epoll.error != 0 ? .peerReset : connection.pendingCloseReason)
+                close(connection, reason: mask & Epoll.error != 0 ? .peerReset : connection.closeReason)
             }
         }
     }
@@ -281,9 +281,9 @@ final class SubReactor<Handler: StreamHandler>: @unchecked Sendable {
             return
         }
         updateInterest(connection)
-        if connection.flags.contains(.closed) { return }
+        if connection.phase == .closed { return }
         opened(connection)
-        if !connection.outbound.isEmpty || connection.flags.contains(.closeAfterFlush) { io.markDirty(connection) }
+        if !connection.outbound.isEmpty || connection.phase == .closing { io.markDirty(connection) }
     }
 
     /// Graceful drain: every frame a peer finished sending before now is answered (as far as backpressure allows:
@@ -302,13 +302,9 @@ final class SubReactor<Handler: StreamHandler>: @unchecked Sendable {
                 continue
             }
             answerReceivedFrames(connection)
-            if connection.flags.contains(.closed) { continue }
-            if connection.flags.isDisjoint(with: .notTakingInput) {
-                connection.flags.insert(.closeAfterFlush)
-                connection.pendingCloseReason = .shutdown
-            }
-            io.markDirty(connection)
-            updateInterest(connection)
+            if connection.phase == .closed { continue }
+            beginGracefulClose(connection, reason: .shutdown)
+            io.markDirty(connection)  // also when it was closing already: its flush may be waiting for this iteration
         }
     }
 
@@ -318,7 +314,7 @@ final class SubReactor<Handler: StreamHandler>: @unchecked Sendable {
     /// the replies queued already), and reading stops as soon as the replies reach it.
     private func answerReceivedFrames(_ connection: Connection) {
         var remaining = Posix.bytesReadable(connection.fd)
-        while remaining > 0 && connection.flags.isDisjoint(with: .closedOrNotReading) {
+        while remaining > 0 && connection.phase == .open && connection.flags.isDisjoint(with: .notReadingWhileOpen) {
             let before = io.counters.bytesIn
             readable(connection)
             let read = io.counters.bytesIn - before
@@ -334,11 +330,7 @@ final class SubReactor<Handler: StreamHandler>: @unchecked Sendable {
     @inline(__always)
     func updateInterest(_ connection: Connection) {
         var wanted: UInt32 = 0
-        if connection.flags.isDisjoint(with: .notReading)
-            || connection.flags.contains(.lingering)
-        {
-            wanted |= Epoll.readable | Epoll.readHangUp
-        }
+        if connection.wantsInput { wanted |= Epoll.readable | Epoll.readHangUp }
         if !connection.outbound.isEmpty { wanted |= Epoll.writable }
         if wanted == connection.interest { return }
         do {

@@ -17,13 +17,13 @@ public struct ConnectionContext: ~Copyable {
     private let unmanagedConnection: Unmanaged<Connection>
     private let unmanagedIO: Unmanaged<LoopIO>
 
-    /// The connection's flags, read by the inlinable decode loops (``FrameHandler``'s) to stop at a close.
-    @usableFromInline let flagsAddress: UnsafePointer<UInt16>
+    /// The connection's phase, read by the inlinable decode loops (``FrameHandler``'s) to stop at a close.
+    @usableFromInline let phaseAddress: UnsafePointer<UInt8>
 
     init(connection: Connection, io: LoopIO) {
         self.unmanagedConnection = .passUnretained(connection)
         self.unmanagedIO = .passUnretained(io)
-        self.flagsAddress = connection.flagsAddress
+        self.phaseAddress = connection.phaseAddress
     }
 
     /// The connection (borrowed; the loop owns it).
@@ -59,7 +59,7 @@ public struct ConnectionContext: ~Copyable {
 
     /// False once writes are dropped: the connection is closing (after ``close()``, the peer's FIN, a decoding
     /// error or a drain) or closed, or a write passed the hard cap.
-    public var acceptsWrites: Bool { connection.flags.isDisjoint(with: .notWritable) }
+    public var acceptsWrites: Bool { connection.acceptsWrites }
 
     /// False while unsent bytes are above the high watermark (reading is paused until they drain).
     public var isWritable: Bool { !connection.flags.contains(.readPaused) }
@@ -72,13 +72,14 @@ public struct ConnectionContext: ~Copyable {
         }
     }
 
-    /// False once the connection stopped taking input (it is closing, or overflowed): decode loops stop here.
+    /// False once the connection left its open phase (closing, or a write passed the hard cap): decode loops stop
+    /// here.
     @inlinable
-    var isTakingInput: Bool { flagsAddress.pointee & Self.notTakingInputMask == 0 }
+    var isTakingInput: Bool { phaseAddress.pointee == Self.openPhase }
 
-    /// `Connection.Flags.notTakingInput` (checked against it when a connection is created).
+    /// `Connection.Phase.open.rawValue` (checked against it when a connection is created).
     @inlinable
-    static var notTakingInputMask: UInt16 { 0x24 }
+    static var openPhase: UInt8 { 0 }
 
     // MARK: Raw writes
 
@@ -198,11 +199,8 @@ public struct ConnectionContext: ~Copyable {
 
     private func closeGracefully(reason: CloseReason) {
         withIO { io, connection in
-            // The first reason stands: a close after an overflow (which closes at the next flush) or after another
-            // close must not rename it.
-            if connection.flags.isDisjoint(with: .notTakingInput) { connection.pendingCloseReason = reason }
-            connection.flags.insert(.closeAfterFlush)
-            io.markDirty(connection)
+            // The flush at the end of the iteration sends what is queued, then the FIN (`SubReactor+Lifecycle`).
+            if connection.beginClosing(reason) { io.markDirty(connection) }
         }
     }
 }
