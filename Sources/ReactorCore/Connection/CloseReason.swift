@@ -103,3 +103,18 @@ public enum CloseReason: Sendable, Hashable, CustomStringConvertible {
         }
     }
 }
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+extension CloseReason {
+    /// The reason a connection closes with after a failed `read`/`send`: the peer's doing (reset, unreachable) or
+    /// an unexpected I/O error.
+    init(socketError error: SystemError) {
+        switch error.errno.rawValue {
+        case ECONNRESET, EPIPE, ETIMEDOUT, EHOSTUNREACH, ENETUNREACH: self = .peerReset
+        default: self = .ioError(error)
+        }
+    }
+}

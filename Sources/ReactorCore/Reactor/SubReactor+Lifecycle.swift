@@ -54,7 +54,7 @@ extension SubReactor {
     func beginGracefulClose(_ connection: Connection, reason: CloseReason) {
         guard connection.beginClosing(reason) else { return }
         io.markDirty(connection)
-        updateInterest(connection)
+        io.updateInterest(connection)
     }
 
     /// Every reply of a closing connection has left our queue: close it, or linger first while closing could still
@@ -84,7 +84,7 @@ extension SubReactor {
         connection.inbound.reset(pool: io.pool)
         connection.lingerDeadline = now &+ timeouts.linger
         scheduleLingerCheck(connection)
-        updateInterest(connection)
+        io.updateInterest(connection)
     }
 
     /// A closing connection still has replies to send: due to be closed if its peer takes none of them for the linger

@@ -21,7 +21,7 @@ extension SubReactor {
         connection.lastActivity = now
         var progressed = false
         defer {
-            sendStaged(connection)
+            io.sendStaged(connection)
             notePartialInput(connection, progressed: progressed)
         }
         var budget = io.limits.maxReadBytesPerWakeup
@@ -59,7 +59,7 @@ extension SubReactor {
                 }
                 count = bytes
             } catch {
-                close(connection, reason: Self.reason(for: error))
+                close(connection, reason: CloseReason(socketError: error))
                 return
             }
             if count == 0 {
@@ -196,7 +196,7 @@ extension SubReactor {
         io.stagingOwner = ObjectIdentifier(connection)
         let progressed = offer(
             connection, from: connection.inbound.data, count: kept, newBytesAt: connection.inbound.seen, inChunk: true)
-        sendStaged(connection)
+        io.sendStaged(connection)
         notePartialInput(connection, progressed: progressed)
     }
 
@@ -219,14 +219,6 @@ extension SubReactor {
             connection.beginClosing(remaining > 0 ? .truncatedFrame(bufferedBytes: remaining) : .peerClosed)
         }
         io.markDirty(connection)
-        updateInterest(connection)
-    }
-
-    /// Maps a socket error to the reason a connection closes with.
-    static func reason(for error: SystemError) -> CloseReason {
-        switch error.errno.rawValue {
-        case ECONNRESET, EPIPE, ETIMEDOUT, EHOSTUNREACH, ENETUNREACH: return .peerReset
-        default: return .ioError(error)
-        }
+        io.updateInterest(connection)
     }
 }

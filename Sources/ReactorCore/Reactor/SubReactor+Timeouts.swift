@@ -53,7 +53,7 @@ extension SubReactor {
         }
         if loop.runExpiredTimers(now: now) { fired = true }
         if fired {
-            flushDirty()
+            io.flushDirty()
             releaseClosed()
         }
     }

@@ -41,8 +41,11 @@ final class SubReactor<Handler: StreamHandler>: @unchecked Sendable {
     /// Connections closed during the current iteration, kept alive until it ends: the table's slots hold the only
     /// other reference, and the hot path uses connections at +0.
     @exclusivity(unchecked) var closedThisIteration: [Connection] = []
-    /// The loop's clock, read once per iteration after `epoll_wait` (monotonic nanoseconds).
-    @exclusivity(unchecked) var now: UInt64 = MonotonicClock.nanoseconds()
+    /// The loop's clock, read once per iteration after `epoll_wait` (monotonic nanoseconds; kept in ``LoopIO``).
+    var now: UInt64 {
+        @inline(__always) get { io.now }
+        @inline(__always) set { io.now = newValue }
+    }
     /// One entry per connection while idle or read timeouts are on (see `SubReactor+Timeouts`).
     @exclusivity(unchecked) var connectionTimers = TimerHeap<Connection>(retainsElements: false)
     let timeouts: Timeouts
@@ -63,6 +66,7 @@ final class SubReactor<Handler: StreamHandler>: @unchecked Sendable {
         self.io = LoopIO(limits: limits, loop: loop, registry: registry)
         self.timeouts = Timeouts(limits: limits)
         self.closeLog = CloseLog(logger: logger)
+        io.delegate = self
     }
 
     /// Starts the loop thread.
@@ -180,13 +184,13 @@ final class SubReactor<Handler: StreamHandler>: @unchecked Sendable {
             let mask = poller.mask(at: index)
             connection._withUnsafeGuaranteedRef { handleEvent($0, mask: mask) }
         }
-        flushDirty()
+        io.flushDirty()
         releaseClosed()
         if woken {
             loop.tasks.takeAll(into: &batch)
             for task in batch { task() }
             batch.removeAll(keepingCapacity: true)
-            flushDirty()
+            io.flushDirty()
             releaseClosed()
         }
         runTimers()
@@ -209,7 +213,7 @@ final class SubReactor<Handler: StreamHandler>: @unchecked Sendable {
         }
         if mask & (Epoll.writable | Epoll.hangUp | Epoll.error) != 0 {
             if !connection.outbound.isEmpty {
-                flush(connection)
+                io.flush(connection)
             } else if mask & (Epoll.hangUp | Epoll.error) != 0 && !reading {
                 // Not reading and nothing to write: the only thing left to do with a dead socket is close it.
                 close(connection, reason: mask & Epoll.error != 0 ? .peerReset : connection.closeReason)
@@ -280,7 +284,7 @@ final class SubReactor<Handler: StreamHandler>: @unchecked Sendable {
             close(connection, reason: .connectFailed(error))
             return
         }
-        updateInterest(connection)
+        io.updateInterest(connection)
         if connection.phase == .closed { return }
         opened(connection)
         if !connection.outbound.isEmpty || connection.phase == .closing { io.markDirty(connection) }
@@ -322,24 +326,6 @@ final class SubReactor<Handler: StreamHandler>: @unchecked Sendable {
             remaining -= read
         }
     }
-
-    // MARK: Interest
-
-    /// Registers exactly the events the connection needs now: input unless paused or finished, output while
-    /// bytes are queued.
-    @inline(__always)
-    func updateInterest(_ connection: Connection) {
-        var wanted: UInt32 = 0
-        if connection.wantsInput { wanted |= Epoll.readable | Epoll.readHangUp }
-        if !connection.outbound.isEmpty { wanted |= Epoll.writable }
-        if wanted == connection.interest { return }
-        do {
-            try loop.poller.modify(connection.fd, events: wanted, data: connection.id.tag)
-            connection.interest = wanted
-        } catch {
-            close(connection, reason: .ioError(error))
-        }
-    }
 }
 
 /// A handler stored with one extra byte. A handler without stored properties has size zero, and a zero-sized stored
@@ -352,5 +338,15 @@ struct HandlerSlot<Handler> {
 
     init(handler: Handler) {
         self.handler = handler
+    }
+}
+
+extension SubReactor: WritePathDelegate {
+    /// Tells the handler (the write path already published the change for handles).
+    func writabilityChanged(_ connection: Connection, isWritable: Bool) {
+        let box = stateful(connection)
+        guard box.state != nil else { return }
+        var context = ConnectionContext(connection: connection, io: io)
+        handler.onWritabilityChanged(isWritable, state: &box.state!, connection: &context)
     }
 }

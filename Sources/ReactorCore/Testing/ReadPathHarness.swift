@@ -167,7 +167,7 @@ import Synchronization
         reactor.loop.tasks.takeAll(into: &tasks)
         for task in tasks { task() }
         tasks.removeAll(keepingCapacity: true)
-        reactor.flushDirty()
+        reactor.io.flushDirty()
         reactor.closedThisIteration.removeAll(keepingCapacity: true)
     }
 
