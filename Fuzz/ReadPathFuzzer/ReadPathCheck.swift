@@ -165,6 +165,7 @@ struct ReadPathCheck {
         expect(!harness.isConnectionOpen, "the peer saw end of stream but the connection stayed open")
         guard let reason = harness.closeReason else { fatalError("closed without telling the handler") }
         expect(harness.closeGotConnectionState, "onClose did not get the connection's own state")
+        expect(harness.phaseViolation == nil, "connection lifecycle: \(harness.phaseViolation ?? "")")
         if case .records(let policy) = mode {
             trace(
                 "limits \(limits.maxBufferedInput)/\(limits.maxPendingWriteBytes), \(policy), \(repliesPerFrame) "

@@ -33,6 +33,17 @@ extension Connection {
 
         static func < (lhs: Phase, rhs: Phase) -> Bool { lhs.rawValue < rhs.rawValue }
 
+        /// Whether `later` can follow this phase through any number of transitions (for checks that look only now
+        /// and then, like the fuzz harness's).
+        func canReach(_ later: Phase) -> Bool {
+            switch self {
+            case .open: return later != .open
+            case .closing: return later == .lingering || later == .closed
+            case .aborting, .lingering: return later == .closed
+            case .closed: return false
+            }
+        }
+
         /// The transitions the diagram above allows.
         func canMove(to next: Phase) -> Bool {
             switch (self, next) {

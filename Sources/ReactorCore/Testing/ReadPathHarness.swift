@@ -34,6 +34,8 @@ import Synchronization
     private let reactor: SubReactor<Recorder>
     private var peer: CInt = -1
     private var tasks: [TaskQueue.Task] = []
+    /// The current connection's phase when the harness last looked (see ``phaseViolation``).
+    private var lastPhase: Connection.Phase?
     private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
 
     /// A reactor with `limits` (its registry tracks the first 4,096 descriptors); no connection yet.
@@ -70,6 +72,8 @@ import Synchronization
         peerSendBuffer: Int? = nil
     ) throws(SystemError) {
         precondition(peer < 0, "ReadPathHarness.connect() while a connection is open")
+        lastPhase = nil
+        phaseViolation = nil
         reactor.handler.reset(
             mode: mode, replies: repliesPerFrame, closeAfter: closeAfterFrames,
             maxBufferedInput: limits.maxBufferedInput)
@@ -159,7 +163,27 @@ import Synchronization
             preconditionFailure("ReadPathHarness: epoll_wait failed: \(error)")
         }
         reactor.processReadyEvents(count, tasks: &tasks)
+        notePhase()
         return count
+    }
+
+    /// Checks the current connection's phase against the one seen last: it only moves forward along the lifecycle
+    /// (`ConnectionLifecycle.swift`), and each phase holds what it promises.
+    private func notePhase() {
+        guard phaseViolation == nil, let id = reactor.handler.openedID else { return }
+        let connection = reactor.table.lookup(id)
+        let phase = connection?.phase ?? .closed
+        if let last = lastPhase, last != phase, !last.canReach(phase) {
+            phaseViolation = "the phase went back from \(last) to \(phase)"
+        } else if let connection, phase == .lingering, !connection.outbound.isEmpty || connection.inbound.count > 0 {
+            phaseViolation =
+                "lingering with \(connection.outbound.pendingBytes) bytes queued, \(connection.inbound.count) kept"
+        } else if let connection, phase == .closing || phase == .aborting,
+            connection.interest & Epoll.readable != 0
+        {
+            phaseViolation = "\(phase) but still reading"
+        }
+        lastPhase = phase
     }
 
     /// Runs the tasks posted to the loop, then flushes, as the loop does after a wakeup.
@@ -169,6 +193,7 @@ import Synchronization
         tasks.removeAll(keepingCapacity: true)
         reactor.io.flushDirty()
         reactor.closedThisIteration.removeAll(keepingCapacity: true)
+        notePhase()
     }
 
     // MARK: What happened
@@ -178,6 +203,10 @@ import Synchronization
         guard let id = reactor.handler.openedID else { return false }
         return reactor.table.lookup(id) != nil
     }
+
+    /// The first breach of the connection lifecycle the harness saw on the current connection, or nil: a phase that
+    /// went back, a lingering connection still holding bytes, a closing one still reading.
+    @_spi(Fuzzing) public private(set) var phaseViolation: String?
 
     /// Why the current connection closed, or nil while it is open (or never opened).
     @_spi(Fuzzing) public var closeReason: CloseReason? { reactor.handler.closeReason }
