@@ -2,7 +2,7 @@
 ///
 /// A regression is any increase in allocations per message (beyond 0.001, one allocation per thousand messages,
 /// the resolution of a short run), a throughput drop or p99 rise beyond `tolerance`, more bytes per idle
-/// connection beyond `tolerance`, or any errors.
+/// connection beyond `tolerance`, a burst's memory not given back in time when it was in the baseline, or any errors.
 struct BaselineCheck {
     let baseline: JSONReport
     /// Allowed relative change, e.g. 0.15 for 15%.
@@ -28,6 +28,10 @@ struct BaselineCheck {
                 findings.append(relative(now.name, "bytes/idle conn", idleThen, idleNow, higherIsWorse: true))
                 continue
             }
+            if let burstNow = now.burst {
+                findings.append(burst(now.name, then: then.burst, now: burstNow))
+                continue
+            }
             if let allocationsNow = now.allocationsPerMessage, let allocationsThen = then.allocationsPerMessage {
                 let worse = allocationsNow > allocationsThen + 0.001
                 findings.append(
@@ -40,6 +44,16 @@ struct BaselineCheck {
             findings.append(relative(now.name, "p99", then.p99Microseconds, now.p99Microseconds, higherIsWorse: true))
         }
         return findings
+    }
+
+    /// RSS kept after a burst is noisy near zero, so only its verdict gates: back within the limit, or not.
+    private func burst(_ name: String, then: BurstFigures?, now: BurstFigures) -> Finding {
+        let worse = now.settledSeconds == nil && then?.settledSeconds != nil
+        let before = then.map { "\(BurstFigures.signed($0.retainedMiB)) MiB, \($0.settledText) -> " } ?? ""
+        return Finding(
+            line: "\(name): RSS after the burst \(before)\(BurstFigures.signed(now.retainedMiB)) MiB, "
+                + "\(now.settledText)\(worse ? "  REGRESSION" : "")",
+            isRegression: worse)
     }
 
     private func relative(

@@ -14,8 +14,14 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Runs per server and scenario (alternating order); medians are reported.")
     var rounds = 3
 
-    @Option(help: "Run only this scenario (latency, pipelined, bulk, many-conns, idle-memory).")
+    @Option(
+        help: ArgumentHelp(
+            "Run only this scenario (latency, pipelined, bulk, many-conns, idle-memory), or burst-memory (not in the "
+                + "matrix)."))
     var scenario: String?
+
+    @Option(help: "Peers for --scenario burst-memory.")
+    var burstPeers = 16
 
     @Option(help: "Threads for each server (sub-reactors for ours, epoll threads for C).")
     var serverThreads = 1
@@ -28,7 +34,7 @@ struct CompareCommand: ParsableCommand {
     func run() throws {
         var specs = Scenario.all(duration: duration) + [Scenario.idleMemory]
         if let scenario {
-            specs = specs.filter { $0.name == scenario }
+            specs = (specs + [Scenario.burstMemory(peers: burstPeers)]).filter { $0.name == scenario }
             guard !specs.isEmpty else { throw ValidationError("unknown scenario \(scenario)") }
         }
         print(
@@ -48,11 +54,10 @@ struct CompareCommand: ParsableCommand {
                         ? ChildServer.swiftReactor(loops: serverThreads)
                         : ChildServer.cReference(threads: serverThreads)
                     defer { server.stop() }
-                    let generator = LoadGenerator(target: server.address)
                     let result =
-                        try spec.name == Scenario.idleMemory.name
-                        ? generator.runIdle(spec, serverPID: server.pid)
-                        : generator.run(spec, probe: ChildProcessProbe(pid: server.pid))
+                        try Scenario.measuresMemory(spec.name)
+                        ? LoadGenerator.runMemory(spec, against: server)
+                        : LoadGenerator(target: server.address).run(spec, probe: ChildProcessProbe(pid: server.pid))
                     if !result.succeeded { failed = true }
                     if isOurs { ours.append(result) } else { reference.append(result) }
                 }
@@ -60,7 +65,9 @@ struct CompareCommand: ParsableCommand {
             let ourMedian = Self.median(ours)
             let referenceMedian = Self.median(reference)
             emit(ResultTable.row(referenceMedian, label: "\(spec.name) [C]"))
+            if let burst = referenceMedian.burst { emit(burst.summaryLine) }
             emit(ResultTable.row(ourMedian, label: "\(spec.name) [swift]"))
+            if let burst = ourMedian.burst { emit(burst.summaryLine) }
             emit(Self.ratioLine(ours: ours, reference: reference, name: spec.name))
             medians.append((referenceMedian, "c-reference"))
             medians.append((ourMedian, "swift-reactor"))
@@ -69,14 +76,15 @@ struct CompareCommand: ParsableCommand {
         if failed || !noRegression { throw ExitCode.failure }
     }
 
-    /// The run with the median throughput (or median idle cost).
+    /// The run with the median throughput (or median idle cost, or median RSS kept after a burst).
     static func median(_ results: [LoadResult]) -> LoadResult {
         let sorted = results.sorted { key($0) < key($1) }
         return sorted[sorted.count / 2]
     }
 
     private static func key(_ result: LoadResult) -> Double {
-        result.residentBytesPerIdleConnection ?? result.messagesPerSecond
+        result.residentBytesPerIdleConnection ?? result.burst.map { Double($0.rssAfterBytes - $0.rssBeforeBytes) }
+            ?? result.messagesPerSecond
     }
 
     private static func medianOf(_ values: [Double]) -> Double {
@@ -89,6 +97,19 @@ struct CompareCommand: ParsableCommand {
             let us = medianOf(ours.compactMap(\.residentBytesPerIdleConnection))
             let them = medianOf(reference.compactMap(\.residentBytesPerIdleConnection))
             return "  => idle connection: swift \(Format.fixed(us, 0)) B, C \(Format.fixed(them, 0)) B"
+        }
+        if name == Scenario.burstMemoryName {
+            func medians(_ results: [LoadResult]) -> String {
+                let burst = results.compactMap(\.burst)
+                let settled = burst.compactMap(\.settledSeconds)
+                let peak = BurstFigures.signed(medianOf(burst.map(\.peakGrowthMiB)))
+                let retained = BurstFigures.signed(medianOf(burst.map(\.retainedMiB)))
+                let limit = Format.bytes(Double(BurstRunner.retainedLimit))
+                return "peak \(peak) MiB, after \(Format.seconds(BurstRunner.settleSeconds)) \(retained) MiB, back "
+                    + "within \(limit) in \(settled.count) of \(burst.count) runs"
+                    + (settled.isEmpty ? "" : " (median \(Format.seconds(medianOf(settled))))")
+            }
+            return "  => burst (medians): swift \(medians(ours)); C \(medians(reference))"
         }
         let throughput = medianOf(ours.map(\.messagesPerSecond)) / max(1, medianOf(reference.map(\.messagesPerSecond)))
         let p99 = medianOf(ours.map(\.p99Microseconds)) / max(0.001, medianOf(reference.map(\.p99Microseconds)))

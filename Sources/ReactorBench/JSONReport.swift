@@ -35,6 +35,8 @@ struct JSONReport: Codable {
         var cpuMicrosecondsPerMessage: Double?
         var rssBytes: Int?
         var rssBytesPerIdleConnection: Double?
+        /// The burst-memory scenario's figures (absent for the others).
+        var burst: BurstFigures?
         var errors: Int
         var mismatches: Int
         var disconnects: Int
@@ -54,6 +56,7 @@ struct JSONReport: Codable {
             case cpuMicrosecondsPerMessage = "cpu_us_per_msg"
             case rssBytes = "rss_bytes"
             case rssBytesPerIdleConnection = "rss_per_idle_connection_bytes"
+            case burst = "burst_memory"
             case latencyDistribution = "latency_distribution"
         }
 
@@ -77,6 +80,7 @@ struct JSONReport: Codable {
             cpuMicrosecondsPerMessage = result.server.map { $0.cpuMicrosecondsPerMessage }
             rssBytes = result.server?.residentBytes
             rssBytesPerIdleConnection = result.residentBytesPerIdleConnection
+            burst = result.burst
             errors = result.errors
             mismatches = result.mismatches
             disconnects = result.disconnects

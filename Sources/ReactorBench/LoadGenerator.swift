@@ -123,6 +123,14 @@ struct LoadGenerator {
         return result
     }
 
+    /// A scenario that measures the server's memory (``Scenario/measuresMemory(_:)``) against `server`.
+    static func runMemory(_ spec: LoadSpec, against server: ChildServer) throws -> LoadResult {
+        if spec.name == Scenario.burstMemoryName {
+            return try BurstRunner(target: server.address, serverPID: server.pid).run(spec)
+        }
+        return try LoadGenerator(target: server.address).runIdle(spec, serverPID: server.pid)
+    }
+
     /// The load driver's client for `spec`, not started yet.
     static func client(for spec: LoadSpec, shared: LoadShared) -> Client<LoadHandler> {
         var logger = Logger(label: "reactor-bench.load")

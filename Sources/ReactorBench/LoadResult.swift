@@ -17,6 +17,8 @@ struct LoadResult: Sendable {
     var server: ServerFigures?
     /// For the idle-memory scenario: server RSS growth divided by the idle connections.
     var residentBytesPerIdleConnection: Double?
+    /// For the burst-memory scenario: the server's RSS before, during and after the burst.
+    var burst: BurstFigures? = nil
     /// Latency by percentile (percent, microseconds), HdrHistogram's percentile iteration, for plotting.
     var latencyDistribution: [LatencyPoint] = []
     /// Payload bytes of the verified replies when sizes are mixed (the soak); nil: `messages * spec.size`.

@@ -11,11 +11,12 @@ struct ResultTable {
     }
 
     static func row(_ result: LoadResult, label: String? = nil) -> String {
-        let idle = result.spec.name == Scenario.idleMemory.name
+        // The memory scenarios have no throughput or latency to show.
+        let idle = result.spec.name == Scenario.idleMemory.name || result.burst != nil
         let server = result.server
         var cells: [String] = [label ?? result.spec.name, "\(result.spec.connections)"]
         cells.append((result.spec.soak == nil ? "" : "~") + Format.bytes(Double(result.spec.size)))
-        cells.append("\(result.spec.pipeline)")
+        cells.append(result.burst == nil ? "\(result.spec.pipeline)" : "-")
         cells.append(idle ? "-" : Format.count(result.messagesPerSecond))
         cells.append(idle ? "-" : Format.fixed(result.megabytesPerSecond, 1))
         for value in [result.p50Microseconds, result.p99Microseconds, result.p999Microseconds, result.maxMicroseconds] {

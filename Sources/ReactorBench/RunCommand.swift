@@ -12,9 +12,13 @@ struct RunCommand: ParsableCommand {
     var duration = 2.0
 
     @Option(
-        help: "Run only this scenario (latency, pipelined, bulk, many-conns, idle-memory), or soak (not in the matrix)."
-    )
+        help: ArgumentHelp(
+            "Run only this scenario (latency, pipelined, bulk, many-conns, idle-memory), or one outside the matrix: "
+                + "burst-memory, soak."))
     var scenario: String?
+
+    @Option(help: "Peers for --scenario burst-memory.")
+    var burstPeers = 16
 
     @Option(help: "Connections for --scenario soak.")
     var soakConnections = 1000
@@ -31,7 +35,7 @@ struct RunCommand: ParsableCommand {
         if scenario == Scenario.soakName { return try runSoak() }
         var specs = Scenario.all(duration: duration) + [Scenario.idleMemory]
         if let scenario {
-            specs = specs.filter { $0.name == scenario }
+            specs = (specs + [Scenario.burstMemory(peers: burstPeers)]).filter { $0.name == scenario }
             guard !specs.isEmpty else { throw ValidationError("unknown scenario \(scenario)") }
         }
         var logger = Logger(label: "reactor-bench.server")
@@ -51,16 +55,17 @@ struct RunCommand: ParsableCommand {
         for var spec in specs {
             spec.loops = clientLoops
             let result: LoadResult
-            if spec.name == Scenario.idleMemory.name {
-                // Per-connection memory needs the server alone in its process: the load driver's own 10,000
-                // connections would otherwise be counted too.
+            if Scenario.measuresMemory(spec.name) {
+                // The server's memory needs the server alone in its process: the load driver's own 10,000
+                // connections (or a burst's buffers) would otherwise be counted too.
                 let child = try ChildServer.swiftReactor(loops: serverLoops)
                 defer { child.stop() }
-                result = try LoadGenerator(target: child.address).runIdle(spec, serverPID: child.pid)
+                result = try LoadGenerator.runMemory(spec, against: child)
             } else {
                 result = try generator.run(spec, probe: EmbeddedServerProbe(server: server))
             }
             emit(ResultTable.row(result))
+            if let burst = result.burst { emit(burst.summaryLine) }
             results.append((result, "swift-reactor"))
             if !result.succeeded { failed = true }
         }
