@@ -16,6 +16,7 @@ let package = Package(
     name: "swift-reactor",
     products: [
         .library(name: "ReactorCore", targets: ["ReactorCore"]),
+        .library(name: "ReactorRESP", targets: ["ReactorRESP"]),
         .executable(name: "reactor-bench", targets: ["ReactorBench"]),
     ],
     dependencies: [
@@ -37,6 +38,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "ReactorRESP",
+            dependencies: ["ReactorCore"],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "ReactorBench",
             dependencies: [
@@ -51,7 +57,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ReactorCoreTests",
-            dependencies: ["ReactorCore", "CEpoll"],
+            dependencies: ["ReactorCore", "ReactorRESP", "CEpoll"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -457,6 +457,7 @@ private struct ReferenceLengthField: DecoderReferenceModel {
             case .failed(.frameTooLong(let length, _)): endsSeen.insert(length == .max ? "huge" : "tooLong")
             case .failed(.invalidLengthField): endsSeen.insert("invalid")
             case .failed(.lineTooLong): endsSeen.insert("line")
+            case .failed(.malformedMessage): endsSeen.insert("malformed")
             }
         }
         // The generator reached every outcome the format has, with plenty of messages.

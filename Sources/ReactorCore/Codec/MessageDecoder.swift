@@ -48,12 +48,16 @@ public enum MessageDecodingError: Error, Hashable, Sendable, CustomStringConvert
     /// A length field whose value cannot describe a frame: negative after the length adjustment, or shorter than
     /// the bytes to strip. `value` is the adjusted length.
     case invalidLengthField(value: Int)
+    /// Input that breaks the protocol's syntax; `reason` is the protocol's own description (for RESP, the text of
+    /// redis's `-ERR Protocol error: …` reply).
+    case malformedMessage(String)
 
     public var description: String {
         switch self {
         case .frameTooLong(let length, let limit): return "frame too long (\(length) > \(limit) bytes)"
         case .lineTooLong(let limit): return "no delimiter within \(limit) bytes"
         case .invalidLengthField(let value): return "invalid length field (adjusted length \(value))"
+        case .malformedMessage(let reason): return reason
         }
     }
 }
