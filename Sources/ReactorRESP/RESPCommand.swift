@@ -4,7 +4,7 @@
 /// `~Copyable` and handed out `borrowing` with no public initialiser, so it cannot be kept; ``subscript(_:)`` gives
 /// each argument as a `RawSpan` borrowed from it. Copy what you need to keep (a key or value you store).
 public struct RESPCommand: ~Copyable {
-    @usableFromInline let arguments: RESPArguments
+    @usableFromInline unowned(unsafe) let arguments: RESPArguments
 
     @usableFromInline
     init(arguments: RESPArguments) {
