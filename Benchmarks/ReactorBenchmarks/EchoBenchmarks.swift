@@ -161,20 +161,18 @@ func registerEcho<Handler: StreamHandler>(
 
 func registerEchoBenchmarks() {
     // The framework's own frames (4-byte big-endian length) through a FrameHandler.
-    registerEcho("Echo.", straddling: true, handler: { EchoHandler() }) { _, payload in
-        withUnsafeBytes(of: UInt32(payload.count).bigEndian) { Array($0) } + payload
-    }
+    registerEcho(
+        "Echo.", straddling: true, handler: { EchoHandler() },
+        encode: { _, payload in withUnsafeBytes(of: UInt32(payload.count).bigEndian) { Array($0) } + payload })
     // 2-byte little-endian length field: Decoded(LengthFieldDecoder, MessageHandler) + writeFrame(_:using:).
     registerEcho(
         "Echo.le16-", straddling: true,
-        handler: { Decoded(LittleEndian16EchoHandler.decoder, LittleEndian16EchoHandler()) }
-    ) { _, payload in
-        withUnsafeBytes(of: UInt16(payload.count).littleEndian) { Array($0) } + payload
-    }
+        handler: { Decoded(LittleEndian16EchoHandler.decoder, LittleEndian16EchoHandler()) },
+        encode: { _, payload in withUnsafeBytes(of: UInt16(payload.count).littleEndian) { Array($0) } + payload })
     // Lines: Decoded(DelimiterDecoder.lines(), MessageHandler), each line written back with "\n".
-    registerEcho("Echo.lines-", straddling: true, handler: { Decoded(DelimiterDecoder.lines(), LineEchoHandler()) }) {
-        _, payload in payload + [0x0A]
-    }
+    registerEcho(
+        "Echo.lines-", straddling: true, handler: { Decoded(DelimiterDecoder.lines(), LineEchoHandler()) },
+        encode: { _, payload in payload + [0x0A] })
     // No codec: a raw StreamHandler writes back every byte it is shown (64-byte chunks of a plain byte stream).
-    registerEcho("Echo.stream-", handler: { StreamEchoHandler() }) { _, payload in payload }
+    registerEcho("Echo.stream-", handler: { StreamEchoHandler() }, encode: { _, payload in payload })
 }
