@@ -22,6 +22,7 @@ let package = Package(
             name: "ReactorBenchmarks",
             dependencies: [
                 .product(name: "ReactorCore", package: "swift-reactor"),
+                .product(name: "ReactorRESP", package: "swift-reactor"),
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -61,22 +61,28 @@ final class EchoFixture<Handler: StreamHandler> {
     private var client: BlockingClient?
     /// What one exchange sends with one `send`.
     private let request: UnsafeMutableRawBufferPointer
-    /// What one exchange must read back, byte for byte: `depth` whole messages.
+    /// What one exchange must read back, byte for byte: `depth` whole messages (or their replies).
     private let expected: UnsafeMutableRawBufferPointer
     private let reply: UnsafeMutableRawBufferPointer
     /// Sent once after connecting (straddling: the first half of message 0), never echoed on its own.
     private let prefix: [UInt8]
 
     /// `encode(index, payload)` returns the wire bytes of request `index` (`payload`: 64 printable bytes), which are
-    /// also the expected reply.
-    init(depth: Int, straddling: Bool, handler: @escaping () -> Handler, encode: (Int, [UInt8]) -> [UInt8]) {
+    /// also the expected reply unless `reply(index, payload)` gives it.
+    init(
+        depth: Int, straddling: Bool, handler: @escaping () -> Handler, encode: (Int, [UInt8]) -> [UInt8],
+        reply answer: ((Int, [UInt8]) -> [UInt8])? = nil
+    ) {
         self.depth = depth
         self.makeHandler = handler
         var wire: [UInt8] = []
+        var replies: [UInt8] = []
         var firstLength = 0
         for index in 0..<depth {
             let payload = (0..<Self.payloadLength).map { UInt8(truncatingIfNeeded: 0x20 + (index &* 31 &+ $0) % 0x5F) }
-            wire += encode(index, payload)
+            let message = encode(index, payload)
+            wire += message
+            replies += answer?(index, payload) ?? message
             if index == 0 { firstLength = wire.count }
         }
         let cut = straddling ? firstLength / 2 : 0
@@ -84,9 +90,9 @@ final class EchoFixture<Handler: StreamHandler> {
         let sent = Array(wire[cut...] + wire[..<cut])
         request = .allocate(byteCount: sent.count, alignment: 64)
         request.copyBytes(from: sent)
-        expected = .allocate(byteCount: wire.count, alignment: 64)
-        expected.copyBytes(from: wire)
-        reply = .allocate(byteCount: wire.count, alignment: 64)
+        expected = .allocate(byteCount: replies.count, alignment: 64)
+        expected.copyBytes(from: replies)
+        reply = .allocate(byteCount: replies.count, alignment: 64)
     }
 
     func start() throws {
@@ -136,15 +142,17 @@ final class EchoFixture<Handler: StreamHandler> {
 
 /// Echo benchmarks for a server running `handler`: `\(prefix)round-trip` (one message per exchange) and
 /// `\(prefix)pipelined-32` (32 messages in one send), plus `\(prefix)straddling-32` when `straddling` (32 messages
-/// per exchange, every send cut in the middle of a message).
+/// per exchange, every send cut in the middle of a message). The server answers each message with the message
+/// itself, or with `reply(index, payload)` when given.
 func registerEcho<Handler: StreamHandler>(
     _ prefix: String, straddling: Bool = false, handler: @escaping () -> Handler,
-    encode: @escaping (Int, [UInt8]) -> [UInt8]
+    encode: @escaping (Int, [UInt8]) -> [UInt8], reply: ((Int, [UInt8]) -> [UInt8])? = nil
 ) {
     var cases = [("\(prefix)round-trip", 1, false), ("\(prefix)pipelined-32", 32, false)]
     if straddling { cases.append(("\(prefix)straddling-32", 32, true)) }
     for (name, depth, straddles) in cases {
-        let fixture = EchoFixture(depth: depth, straddling: straddles, handler: handler, encode: encode)
+        let fixture = EchoFixture(
+            depth: depth, straddling: straddles, handler: handler, encode: encode, reply: reply)
         // One iteration: one request/reply exchange on the loopback socket (`depth` messages each way); the client
         // waits for every echo before sending again.
         Benchmark(name, configuration: configuration(scalingFactor: .kilo)) { benchmark in
@@ -161,20 +169,18 @@ func registerEcho<Handler: StreamHandler>(
 
 func registerEchoBenchmarks() {
     // The framework's own frames (4-byte big-endian length) through a FrameHandler.
-    registerEcho("Echo.", straddling: true, handler: { EchoHandler() }) { _, payload in
-        withUnsafeBytes(of: UInt32(payload.count).bigEndian) { Array($0) } + payload
-    }
+    registerEcho(
+        "Echo.", straddling: true, handler: { EchoHandler() },
+        encode: { _, payload in withUnsafeBytes(of: UInt32(payload.count).bigEndian) { Array($0) } + payload })
     // 2-byte little-endian length field: Decoded(LengthFieldDecoder, MessageHandler) + writeFrame(_:using:).
     registerEcho(
         "Echo.le16-", straddling: true,
-        handler: { Decoded(LittleEndian16EchoHandler.decoder, LittleEndian16EchoHandler()) }
-    ) { _, payload in
-        withUnsafeBytes(of: UInt16(payload.count).littleEndian) { Array($0) } + payload
-    }
+        handler: { Decoded(LittleEndian16EchoHandler.decoder, LittleEndian16EchoHandler()) },
+        encode: { _, payload in withUnsafeBytes(of: UInt16(payload.count).littleEndian) { Array($0) } + payload })
     // Lines: Decoded(DelimiterDecoder.lines(), MessageHandler), each line written back with "\n".
-    registerEcho("Echo.lines-", straddling: true, handler: { Decoded(DelimiterDecoder.lines(), LineEchoHandler()) }) {
-        _, payload in payload + [0x0A]
-    }
+    registerEcho(
+        "Echo.lines-", straddling: true, handler: { Decoded(DelimiterDecoder.lines(), LineEchoHandler()) },
+        encode: { _, payload in payload + [0x0A] })
     // No codec: a raw StreamHandler writes back every byte it is shown (64-byte chunks of a plain byte stream).
-    registerEcho("Echo.stream-", handler: { StreamEchoHandler() }) { _, payload in payload }
+    registerEcho("Echo.stream-", handler: { StreamEchoHandler() }, encode: { _, payload in payload })
 }

@@ -30,4 +30,5 @@ let benchmarks: @Sendable () -> Void = {
     registerSlabPoolBenchmarks()
     registerConnectionTableBenchmarks()
     registerEchoBenchmarks()
+    registerRESPBenchmarks()
 }

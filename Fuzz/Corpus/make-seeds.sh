@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Writes the handcrafted seed inputs in LengthFieldDecoderFuzzer/, DelimiterDecoderFuzzer/ and ReadPathFuzzer/
-# (committed; rerun after changing an input layout). The layouts are documented in LengthFieldCheck.swift,
-# DelimiterCheck.swift and ReadPathCheck.swift.
+# Writes the handcrafted seed inputs in LengthFieldDecoderFuzzer/, DelimiterDecoderFuzzer/, ReadPathFuzzer/ and
+# RESPRequestDecoderFuzzer/ (committed; rerun after changing an input layout). The layouts are documented in
+# LengthFieldCheck.swift, DelimiterCheck.swift, ReadPathCheck.swift, RESPCheck.swift and RESPStreamBuilder.swift.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -139,3 +139,76 @@ b 10 10 10 10 10 10 10 10 10 ac 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 
     62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 \
     62 62 62 01 00 00 00 00 00 00 11 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 62 \
     >"$r/bug-overflow-reason-overwritten-by-close-found"
+
+# RESPRequestDecoderFuzzer: mode (bits 0-1 maxInlineLength range 1-16 / 1-256 / 1-65536 / redis's 65536; bits 2-3
+# maxBulkLength 0-16 / 0-1024 / redis's 512 MiB / large: n % 7 of [Int.max, Int.max - 1, Int.max - 64, Int.max / 2,
+# 2^62, INT_MAX, 2^32]; bits 4-5 maxArguments 1-4 / 1-64 / redis's INT_MAX / large: n % 6 of [Int.max, INT_MAX + 1,
+# INT_MAX - 1, 1023, 1024, 1025]; bit 6 build the stream from the rest), maxInlineLength (2 bytes), maxBulkLength
+# (2 bytes), maxArguments (1 byte), piece shift, seed, stream (or the program that builds it: RESPStreamBuilder.swift).
+d=RESPRequestDecoderFuzzer
+rm -rf "$d" && mkdir "$d"
+resp() { b "$@"; seed; }
+# Redis's limits: 2b raw, 6b built.
+redis() { resp 2b 00 00 00 00 00 "$1"; }
+built() { resp 6b 00 00 00 00 00 "$1"; }
+# Small limits: maxInlineLength 16, maxBulkLength 16, maxArguments 2.
+small() { resp 00 00 0f 00 10 01 "$1"; }
+{ redis 03; printf '*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$5\r\nvalue\r\n*2\r\n$3\r\nGET\r\n$3\r\nkey\r\n*1\r\n$4\r\nPING\r\n'; } \
+    >"$d/multibulk-pipelined"
+{ redis 00; printf '*2\r\n$4\r\nECHO\r\n$11\r\nhello world\r\n*1\r\n$0\r\n\r\n'; } >"$d/multibulk-one-byte-pieces"
+{ redis 0c; printf '*1\r\n$4\r\n\r\n\0\xff\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$3000\r\n'; filled 3000 76; printf '\r\n'; } \
+    >"$d/multibulk-binary-and-large-value"
+{ redis 02; printf 'PING\r\nPING\n   SET  k   v  \r\nSET k "a b"\r\nECHO "\\x41\\n\\t\\\\\\""\r\n'
+    printf "ECHO 'it\\\\'s'\r\nPING a\"b c\"\r\nECHO \"\"\r\nPING\r\r\nA\x0bB\x0cC\r\n"; } >"$d/inline-quotes-and-escapes"
+{ redis 01; printf '\r\n\n   \n*0\r\n*-1\r\n*-5\r\nPING\r\n\r\n'; } >"$d/skips"
+{ redis 01; printf '*1\r\n$4\r\nPINGxx*1\rX$4\rYPING\r\n*1\r\n$2\r\nhi\n\n'; } >"$d/unchecked-bytes-after-cr-and-payload"
+{ redis 00; printf 'PING\0a\0\0b\r\n\0\0\r\n'; } >"$d/inline-nul-separates"
+# Each protocol error between two PINGs (the first answered, the second never decoded).
+while read -r name error; do
+    { redis 02; printf 'PING\r\n'; printf "$error"; printf '\r\nPING\r\n'; } >"$d/error-$name"
+done <<'ERRORS'
+count-leading-zero *01
+count-minus-zero *-0
+count-plus *+1
+count-trailing-space *1\x20
+count-over-int-max *2147483648
+count-over-int64 *12345678901234567890
+count-lf-only *1\n$4
+expected-dollar *1\r\nx
+bulk-length-negative *1\r\n$-1
+bulk-length-leading-zero *1\r\n$04
+bulk-length-over-512-mib *1\r\n$536870913
+unbalanced-closing-quote-then-letter PING\x20"a"b
+unbalanced-single-quote PING\x20'abc
+ERRORS
+{ redis 00; printf '*2147483647\r\n$1\r\na\r\n'; } >"$d/count-int-max-pending"
+{ small 00; printf '*1\r\n$16\r\n0123456789abcdef\r\n*1\r\n$17\r\n'; } >"$d/bulk-at-limit-then-over"
+{ small 02; printf '*2\r\n$1\r\na\r\n$1\r\nb\r\n*3\r\n'; } >"$d/arguments-at-limit-then-over"
+{ small 00; printf 'PING aaaaaaaaaaaPING'; } >"$d/inline-line-over-limit"
+{ small 00; printf 'PING aaaaaaaaaa\r\n'; } >"$d/inline-line-at-limit"
+{ small 00; printf '*11111111111111111'; } >"$d/count-line-over-limit"
+{ small 00; printf '*1\r\n$111111111111111111'; } >"$d/bulk-line-over-limit"
+# maxInlineLength 1: a count or length line must arrive with its \r in the same piece as its first byte.
+{ resp 04 00 00 00 10 00 06; printf '*1\r\n$16\r\n0123456789abcdef\r\n*1\r\n$0\r\n\r\n'; } >"$d/inline-limit-one"
+# maxBulkLength Int.max / 2, maxArguments Int.max: a length just at the limit, pending.
+{ resp 3f 00 00 00 03 00 02; printf '*1\r\n$4611686018427387903\r\nabc'; } >"$d/large-limits-huge-length-pending"
+# Built streams. Every operation once (RESPStreamBuilder): a multibulk request and the same again, an inline request
+# with escapes, skips, raw bytes, a mutation, then a count at maxArguments whose arguments never all come.
+{ built 04; b 00 02 00 03 00 05 01 09 01 01 02 00 00 05 00 02 01 07 0c 00 03 00 01 02 00 02 00 02 01 03 02 41 42 0d \
+    07 00 00 03 2a 08 01 05 00 03; } >"$d/built-every-operation"
+{ built 06; b 00 82 1e 00 02 00 00 c8 00 00 09 07; } >"$d/built-thirty-arguments-pipelined"
+# Lines at redis's 64 KiB limit: an inline line of 65,536 bytes and its end; 65,537 and its end (accepted if it
+# arrives whole); a count line of 65,537 digits and a length line of 65,536 (too big, or invalid if they arrive whole).
+{ built 0b; b 06 34; } >"$d/built-inline-line-at-64-kib"
+{ built 0c; b 06 30; } >"$d/built-inline-line-one-over-64-kib-with-end"
+{ built 0c; b 06 21; } >"$d/built-count-line-one-over-64-kib"
+{ built 0c; b 06 2a; } >"$d/built-length-line-at-64-kib"
+# maxInlineLength 33, maxBulkLength 8, maxArguments 3: values of 7 and 8 bytes, then a length of 9.
+{ resp 41 00 20 00 08 02 05; b 00 01 00 e4 00 05 00 00 00 00 e5 00 05 03; } >"$d/built-small-limits-at-limit"
+{ built 05; b 08 00 08 01 08 02 08 03; } >"$d/built-newline-only-lines"
+{ built 03; b 04 05 04 0e 04 18 04 1a; } >"$d/built-malformed"
+# Inputs that show known bugs (README.md, "Known bugs"): they fail until the bug is fixed.
+# nul-after-quote: a closing quote followed by NUL is unbalanced quotes, though NUL separates arguments otherwise.
+{ redis 00; printf 'ECHO "a"\0b\r\n'; } >"$d/bug-nul-after-quote"
+# bulk-length-overflow: with maxBulkLength Int.max, the payload end start + length + 2 overflows (a trap).
+{ resp 2f 00 00 00 00 00 03; printf '*1\r\n$9223372036854775807\r\n'; } >"$d/bug-bulk-length-overflow"

@@ -29,6 +29,9 @@ public struct FuzzInput {
         return value
     }
 
+    /// Whether every byte has been read.
+    public var isAtEnd: Bool { offset >= bytes.count }
+
     /// Everything not read yet.
     public mutating func rest() -> UnsafeRawBufferPointer {
         guard offset < bytes.count else { return UnsafeRawBufferPointer(start: nil, count: 0) }
