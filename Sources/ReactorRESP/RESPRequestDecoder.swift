@@ -89,8 +89,12 @@ public struct RESPRequestDecoder: Sendable {
                 length >= 0, length <= maxBulkLength
             else { throw .invalidBulkLength }
             let start = lengthEnd + 2
-            // The payload and the two bytes after it (redis skips them unchecked).
-            guard start + length + 2 <= total else { return .needMoreInput(atLeast: start + length + 2) }
+            // The payload and the two bytes after it (redis skips them unchecked). `length` may be near `Int.max`
+            // when the limit allows it: compare against what is left instead of adding to `start`.
+            guard length <= total - start - 2 else {
+                let (needed, overflow) = start.addingReportingOverflow(length &+ 2)
+                return .needMoreInput(atLeast: overflow || length > Int.max - 2 ? Int.max : needed)
+            }
             arguments.append(base + start, count: length)
             position = start + length + 2
         }
@@ -126,7 +130,7 @@ public struct RESPRequestDecoder: Sendable {
         }
         var position = 0
         while true {
-            while position < end && (isBlank(byte(position)) || byte(position) == 0) { position += 1 }
+            while position < end && isBlankOrNul(byte(position)) { position += 1 }
             if position >= end { return }
             // A plain token is a view into the input; one with quotes is built, unescaped, in the scratch bytes.
             let tokenStart = position
@@ -159,7 +163,7 @@ public struct RESPRequestDecoder: Sendable {
                         case let other: arguments.appendScratchByte(other)
                         }
                     } else if current == UInt8(ascii: "\"") {
-                        if position + 1 < end && !isBlank(byte(position + 1)) { throw .unbalancedQuotes }
+                        if position + 1 < end && !isBlankOrNul(byte(position + 1)) { throw .unbalancedQuotes }
                         inDouble = false
                         position += 1
                         break
@@ -173,7 +177,7 @@ public struct RESPRequestDecoder: Sendable {
                         arguments.appendScratchByte(UInt8(ascii: "'"))
                         position += 1
                     } else if current == UInt8(ascii: "'") {
-                        if position + 1 < end && !isBlank(byte(position + 1)) { throw .unbalancedQuotes }
+                        if position + 1 < end && !isBlankOrNul(byte(position + 1)) { throw .unbalancedQuotes }
                         inSingle = false
                         position += 1
                         break
@@ -203,6 +207,10 @@ public struct RESPRequestDecoder: Sendable {
     /// `isspace` in the C locale: space, `\t`, `\n`, `\v`, `\f`, `\r`.
     @inline(__always)
     static func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || (byte >= 0x09 && byte <= 0x0D) }
+
+    /// A blank, or NUL (which separates arguments here; see the type's documentation).
+    @inline(__always)
+    static func isBlankOrNul(_ byte: UInt8) -> Bool { byte == 0 || isBlank(byte) }
 
     /// What ends an unquoted inline token in `sdssplitargs`: space, `\n`, `\r`, `\t`, NUL.
     @inline(__always)
