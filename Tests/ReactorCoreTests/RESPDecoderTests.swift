@@ -129,6 +129,16 @@ import Testing
         #expect(step == .needMoreInput(atLeast: 21))
     }
 
+    /// The two bugs RESPRequestDecoderFuzzer found on its first run.
+    @Test func aNulAfterAClosingQuoteAndABulkLengthNearIntMaxAreHandled() throws {
+        #expect(Self.decode([UInt8]("ECHO \"a\"".utf8) + [0] + [UInt8]("b\r\n".utf8)).arguments == ["ECHO", "a", "b"])
+        let unlimited = RESPRequestDecoder(maxBulkLength: .max)
+        #expect(
+            try Self.decode("*1\r\n$9223372036854775807\r\n", unlimited).step.get() == .needMoreInput(atLeast: .max))
+        #expect(
+            try Self.decode("*1\r\n$9223372036854775806\r\n", unlimited).step.get() == .needMoreInput(atLeast: .max))
+    }
+
     @Test func integersFollowRedisString2ll() {
         func parse(_ text: String) -> Int? {
             Array(text.utf8).withUnsafeBytes { RESPRequestDecoder.parseInteger($0.baseAddress!, count: $0.count) }
