@@ -43,6 +43,11 @@ let package = Package(
             dependencies: ["ReactorCore"],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "ReactorRedisStore",
+            dependencies: ["ReactorCore", "ReactorRESP"],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "ReactorBench",
             dependencies: [
