@@ -1,0 +1,83 @@
+import ReactorCore
+import ReactorRESP
+
+/// HSET, HMSET, HGET, HGETALL, HDEL, HLEN and HEXISTS (redis's `src/t_hash.c`). Fields keep the order they were
+/// first set in; a hash that empties is deleted.
+extension RedisCommandHandler {
+    /// HSET (replies with the number of fields added) and HMSET (replies `+OK`).
+    func hashSet(
+        _ command: borrowing RESPCommand, _ database: Int, replyOK: Bool, _ connection: inout ConnectionContext
+    ) {
+        guard command.count % 2 == 0 else {
+            connection.writeArityError(replyOK ? "hmset" : "hset")
+            return
+        }
+        withValue(command, database, RedisValue.asHash, &connection) { key, existing, connection in
+            let fields = existing ?? OrderedByteMap()
+            if existing == nil { key.create(.hash(fields)) }
+            var added = 0
+            for index in stride(from: 2, to: command.count, by: 2) {
+                let value = command.withArgument(index + 1) { ByteString.make($0) }
+                command.withArgument(index) { field in
+                    if fields.set(field, hash: ByteHash.of(field), value: value) { added += 1 }
+                }
+            }
+            if replyOK { connection.writeOK() } else { connection.writeInteger(added) }
+        }
+    }
+
+    func hashGet(_ command: borrowing RESPCommand, _ database: Int, _ connection: inout ConnectionContext) {
+        withValue(command, database, RedisValue.asHash, &connection) { _, fields, connection in
+            let position = command.withArgument(2) { fields?.position(of: $0, hash: ByteHash.of($0)) }
+            if let fields, let position {
+                connection.writeBulkString(fields[position].value)
+            } else {
+                connection.writeNullBulkString()
+            }
+        }
+    }
+
+    func hashGetAll(_ command: borrowing RESPCommand, _ database: Int, _ connection: inout ConnectionContext) {
+        withValue(command, database, RedisValue.asHash, &connection) { _, fields, connection in
+            guard let fields else {
+                connection.writeEmptyArray()
+                return
+            }
+            connection.writeArrayHeader(count: fields.count * 2)
+            for entry in fields.inOrder {
+                connection.writeBulkString(entry.key)
+                connection.writeBulkString(entry.value)
+            }
+        }
+    }
+
+    func hashDelete(_ command: borrowing RESPCommand, _ database: Int, _ connection: inout ConnectionContext) {
+        withValue(command, database, RedisValue.asHash, &connection) { key, fields, connection in
+            guard let fields else {
+                connection.writeInteger(0)
+                return
+            }
+            var removed = 0
+            for index in 2..<command.count {
+                command.withArgument(index) { field in
+                    if fields.remove(field, hash: ByteHash.of(field)) { removed += 1 }
+                }
+            }
+            if fields.count == 0 { key.delete() }
+            connection.writeInteger(removed)
+        }
+    }
+
+    func hashLength(_ command: borrowing RESPCommand, _ database: Int, _ connection: inout ConnectionContext) {
+        withValue(command, database, RedisValue.asHash, &connection) { _, fields, connection in
+            connection.writeInteger(fields?.count ?? 0)
+        }
+    }
+
+    func hashExists(_ command: borrowing RESPCommand, _ database: Int, _ connection: inout ConnectionContext) {
+        withValue(command, database, RedisValue.asHash, &connection) { _, fields, connection in
+            let found = command.withArgument(2) { fields?.position(of: $0, hash: ByteHash.of($0)) != nil }
+            connection.writeInteger(found ? 1 : 0)
+        }
+    }
+}
