@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "ReactorCore", targets: ["ReactorCore"]),
         .library(name: "ReactorRESP", targets: ["ReactorRESP"]),
         .executable(name: "reactor-bench", targets: ["ReactorBench"]),
+        .executable(name: "reactor-redis", targets: ["ReactorRedis"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -46,6 +47,17 @@ let package = Package(
         .target(
             name: "ReactorRedisStore",
             dependencies: ["ReactorCore", "ReactorRESP"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "ReactorRedis",
+            dependencies: [
+                "ReactorCore",
+                "ReactorRESP",
+                "ReactorRedisStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
