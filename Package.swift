@@ -74,7 +74,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ReactorCoreTests",
-            dependencies: ["ReactorCore", "ReactorRESP", "CEpoll"],
+            dependencies: ["ReactorCore", "ReactorRESP", "ReactorRedisStore", "CEpoll"],
             swiftSettings: swiftSettings
         ),
     ]
