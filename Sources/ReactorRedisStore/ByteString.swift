@@ -8,6 +8,9 @@
 /// A string value belongs to exactly one key and is never handed out (replies are written while the shard is
 /// locked), so a command may change its bytes in place: SET of a value that fits, INCR and APPEND reuse the
 /// allocation. Keys and members are never changed once stored.
+///
+/// The header is reached through its pointer, not the `header` property, whose every access the runtime would
+/// check for exclusivity.
 final class ByteString: ManagedBuffer<ByteString.Header, UInt8> {
     struct Header {
         var count: Int32
@@ -21,7 +24,7 @@ final class ByteString: ManagedBuffer<ByteString.Header, UInt8> {
         let string = unsafeDowncast(object, to: ByteString.self)
         if bytes.count > 0 {
             string.withUnsafeMutablePointerToElements {
-                $0.update(from: bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), count: bytes.count)
+                UnsafeMutableRawPointer($0).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
             }
         }
         return string
@@ -32,59 +35,60 @@ final class ByteString: ManagedBuffer<ByteString.Header, UInt8> {
         bytes.withUnsafeBytes { make($0) }
     }
 
-    var count: Int { Int(header.count) }
+    var count: Int { withUnsafeMutablePointerToHeader { Int($0.pointee.count) } }
+
+    /// The bytes, in place: valid while the string is alive and unchanged (the elements of a `ManagedBuffer` stay
+    /// where they were allocated). For replies written while the shard is locked.
+    var bytes: UnsafeRawBufferPointer {
+        @inline(__always) get {
+            withUnsafeMutablePointers { header, elements in
+                UnsafeRawBufferPointer(start: elements, count: Int(header.pointee.count))
+            }
+        }
+    }
 
     /// Calls `body` with the bytes; the pointer must not escape it.
     @inline(__always)
     func withBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
-        let count = Int(header.count)
-        return try withUnsafeMutablePointerToElements { try body(UnsafeRawBufferPointer(start: $0, count: count)) }
+        try body(bytes)
     }
 
     /// Whether the bytes equal `other`.
     @inline(__always)
     func equals(_ other: UnsafeRawBufferPointer) -> Bool {
-        let count = Int(header.count)
-        guard count == other.count else { return false }
-        if count == 0 { return true }
-        return withUnsafeMutablePointerToElements { memcmp($0, other.baseAddress!, count) == 0 }
+        let mine = bytes
+        guard mine.count == other.count else { return false }
+        return mine.count == 0 || memcmp(mine.baseAddress!, other.baseAddress!, mine.count) == 0
     }
 
-    /// Replaces the bytes with `bytes` in place; false (and unchanged) if they do not fit.
+    /// Replaces the bytes with `other` in place; false (and unchanged) if they do not fit.
     @inline(__always)
-    func overwrite(with bytes: UnsafeRawBufferPointer) -> Bool {
-        guard bytes.count <= Int(header.capacity) else { return false }
-        header.count = Int32(bytes.count)
-        if bytes.count > 0 {
-            withUnsafeMutablePointerToElements {
-                UnsafeMutableRawPointer($0).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+    func overwrite(with other: UnsafeRawBufferPointer) -> Bool {
+        withUnsafeMutablePointers { header, elements in
+            guard other.count <= Int(header.pointee.capacity) else { return false }
+            header.pointee.count = Int32(other.count)
+            if other.count > 0 {
+                UnsafeMutableRawPointer(elements).copyMemory(from: other.baseAddress!, byteCount: other.count)
             }
+            return true
         }
-        return true
     }
 
-    /// Appends `bytes` in place; false (and unchanged) if they do not fit.
-    func append(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        let count = Int(header.count)
-        guard count + bytes.count <= Int(header.capacity) else { return false }
-        header.count = Int32(count + bytes.count)
-        if bytes.count > 0 {
-            withUnsafeMutablePointerToElements {
-                UnsafeMutableRawPointer($0 + count).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+    /// Appends `other` in place; false (and unchanged) if it does not fit.
+    func append(_ other: UnsafeRawBufferPointer) -> Bool {
+        withUnsafeMutablePointers { header, elements in
+            let count = Int(header.pointee.count)
+            guard count + other.count <= Int(header.pointee.capacity) else { return false }
+            header.pointee.count = Int32(count + other.count)
+            if other.count > 0 {
+                UnsafeMutableRawPointer(elements + count).copyMemory(from: other.baseAddress!, byteCount: other.count)
             }
+            return true
         }
-        return true
     }
 
-    /// The bytes as an array (for replies built after the shard is unlocked: SCAN, KEYS).
-    var array: [UInt8] { withBytes { Array($0) } }
-
-    /// Orders by bytes (`memcmp`, a prefix first), as redis compares members (`sdscmp`).
-    func compare(_ other: ByteString) -> Int {
-        withBytes { mine in other.withBytes { Self.compare(mine, $0) } }
-    }
-
-    /// `memcmp` order of two byte strings, a prefix before its extensions: negative, zero or positive.
+    /// `memcmp` order of two byte strings, a prefix before its extensions: negative, zero or positive (redis's
+    /// `sdscmp`, which orders sorted-set members).
     static func compare(_ left: UnsafeRawBufferPointer, _ right: UnsafeRawBufferPointer) -> Int {
         let common = min(left.count, right.count)
         if common > 0 {

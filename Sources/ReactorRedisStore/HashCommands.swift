@@ -43,11 +43,13 @@ extension RedisCommandHandler {
                 connection.writeEmptyArray()
                 return
             }
-            connection.writeArrayHeader(count: fields.count * 2)
+            var items: [UnsafeRawBufferPointer] = []  // field, value, field, …: in place, the shard is locked
+            items.reserveCapacity(fields.count * 2)
             for entry in fields.inOrder {
-                connection.writeBulkString(entry.key)
-                connection.writeBulkString(entry.value)
+                items.append(entry.key.bytes)
+                items.append(entry.value.bytes)
             }
+            connection.writeBulkArray(count: items.count) { items[$0] }
         }
     }
 

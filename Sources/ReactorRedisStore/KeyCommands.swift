@@ -159,8 +159,7 @@ extension RedisCommandHandler {
             }
         }
         // Keys never change once stored, so they can be written after the shards are unlocked.
-        connection.writeArrayHeader(count: found.count)
-        for key in found { connection.writeBulkString(key) }
+        connection.writeBulkArray(count: found.count) { found[$0].bytes }
     }
 
     /// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type] (`scanGenericCommand`).
@@ -228,8 +227,7 @@ extension RedisCommandHandler {
         }
         connection.writeArrayHeader(count: 2)
         Array(String(walk.cursor).utf8).withUnsafeBytes { connection.writeBulkString($0) }
-        connection.writeArrayHeader(count: found.count)
-        for key in found { connection.writeBulkString(key) }
+        connection.writeBulkArray(count: found.count) { found[$0].bytes }
     }
 
     /// Whether two byte strings are equal ignoring ASCII case (C's `strcasecmp` on names).

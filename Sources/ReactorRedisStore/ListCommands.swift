@@ -53,8 +53,8 @@ extension RedisCommandHandler {
                 connection.writeEmptyArray()
                 return
             }
-            connection.writeArrayHeader(count: range.count)
-            for index in range { connection.writeBulkString(list[index]) }
+            let elements = list.elements
+            connection.writeBulkArray(count: range.count) { elements[range.lowerBound + $0] }
         }
     }
 
@@ -77,7 +77,7 @@ extension RedisCommandHandler {
             }
             let index = given < 0 ? list.count + given : given
             if index >= 0 && index < list.count {
-                connection.writeBulkString(list[index])
+                connection.writeBulkString(list.element(index))
             } else {
                 connection.writeNullBulkString()
             }

@@ -69,6 +69,15 @@ enum Numbers {
 
     /// Stores `value` in decimal at `destination` (room for 20 bytes); returns the length.
     static func storeDecimal(_ value: Int, at destination: UnsafeMutableRawPointer) -> Int {
+        if value >= 0 && value < 100 {  // lengths and small counts, most of what is printed
+            if value < 10 {
+                destination.storeBytes(of: UInt8(ascii: "0") &+ UInt8(value), as: UInt8.self)
+                return 1
+            }
+            destination.storeBytes(of: UInt8(ascii: "0") &+ UInt8(value / 10), as: UInt8.self)
+            destination.storeBytes(of: UInt8(ascii: "0") &+ UInt8(value % 10), toByteOffset: 1, as: UInt8.self)
+            return 2
+        }
         var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes of scratch, filled from the end
         return withUnsafeMutableBytes(of: &digits) { scratch in
             var magnitude = value.magnitude

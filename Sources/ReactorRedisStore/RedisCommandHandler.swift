@@ -279,6 +279,50 @@ extension ConnectionContext {
         value.withBytes { writeBulkString($0) }
     }
 
+    /// `*count` and `count` bulk strings, `element(index)` giving each one's bytes (valid until the call returns),
+    /// formatted into as few reservations of at most ``replyBatchLimit`` bytes as they fit in (a longer element
+    /// gets its own write): one call per batch instead of one per element.
+    mutating func writeBulkArray(count: Int, _ element: (Int) -> UnsafeRawBufferPointer) {
+        writeArrayHeader(count: count)
+        var first = 0
+        while first < count {
+            var end = first
+            var size = 0
+            while end < count {
+                let needed = element(end).count + 24  // `$`, up to 20 digits, two CRLFs
+                if end > first && size + needed > Self.replyBatchLimit { break }
+                size += needed
+                end += 1
+            }
+            if end == first + 1 && size > Self.replyBatchLimit {
+                writeBulkString(element(first))
+            } else {
+                write(reserving: size) { buffer in
+                    var offset = 0
+                    for index in first..<end {
+                        let bytes = element(index)
+                        let start = buffer.baseAddress! + offset
+                        start.storeBytes(of: UInt8(ascii: "$"), as: UInt8.self)
+                        var length = 1 + Numbers.storeDecimal(bytes.count, at: start + 1)
+                        (start + length).storeBytes(of: 0x0A0D, as: UInt16.self)
+                        length += 2
+                        if bytes.count > 0 {
+                            (start + length).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+                        }
+                        length += bytes.count
+                        (start + length).storeBytes(of: 0x0A0D, as: UInt16.self)
+                        offset += length + 2
+                    }
+                    return offset
+                }
+            }
+            first = end
+        }
+    }
+
+    /// Bytes formatted per reservation by ``writeBulkArray(count:_:)``.
+    static var replyBatchLimit: Int { 16 * 1024 }
+
     /// A score as redis 7.0 replies with it in RESP2: a bulk string of `%.17g`, `inf` or `-inf`.
     mutating func writeScore(_ score: Double) {
         Numbers.withScore(score) { writeBulkString($0) }

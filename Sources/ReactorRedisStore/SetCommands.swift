@@ -65,8 +65,7 @@ extension RedisCommandHandler {
         if set.isIntset {
             members.sort { $0.withBytes(Numbers.integer)! < $1.withBytes(Numbers.integer)! }
         }
-        connection.writeArrayHeader(count: members.count)
-        for member in members { connection.writeBulkString(member) }
+        connection.writeBulkArray(count: members.count) { members[$0].bytes }
     }
 
     /// SPOP key [count]: one random member, or `count` of them as an array (`*0` for no key).
