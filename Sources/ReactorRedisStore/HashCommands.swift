@@ -17,9 +17,17 @@ extension RedisCommandHandler {
             if existing == nil { key.create(.hash(fields)) }
             var added = 0
             for index in stride(from: 2, to: command.count, by: 2) {
-                let value = command.withArgument(index + 1) { ByteString.make($0) }
                 command.withArgument(index) { field in
-                    if fields.set(field, hash: ByteHash.of(field), value: value) { added += 1 }
+                    let hash = ByteHash.of(field)
+                    command.withArgument(index + 1) { value in
+                        // A field's value is replaced in place when it fits, as a string key's is.
+                        if let position = fields.position(of: field, hash: hash),
+                            fields[position].value.overwrite(with: value)
+                        {
+                            return
+                        }
+                        if fields.set(field, hash: hash, value: ByteString.make(value)) { added += 1 }
+                    }
                 }
             }
             if replyOK { connection.writeOK() } else { connection.writeInteger(added) }
