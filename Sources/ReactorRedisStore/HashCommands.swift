@@ -62,20 +62,8 @@ extension RedisCommandHandler {
     }
 
     func hashDelete(_ command: borrowing RESPCommand, _ database: Int, _ connection: inout ConnectionContext) {
-        withValue(command, database, RedisValue.asHash, &connection) { key, fields, connection in
-            guard let fields else {
-                connection.writeInteger(0)
-                return
-            }
-            var removed = 0
-            for index in 2..<command.count {
-                command.withArgument(index) { field in
-                    if fields.remove(field, hash: ByteHash.of(field)) { removed += 1 }
-                }
-            }
-            if fields.count == 0 { key.delete() }
-            connection.writeInteger(removed)
-        }
+        removeMembers(
+            command, database, RedisValue.asHash, &connection, remove: { $0.remove($1, hash: $2) }, count: \.count)
     }
 
     func hashLength(_ command: borrowing RESPCommand, _ database: Int, _ connection: inout ConnectionContext) {

@@ -4,32 +4,20 @@ import ReactorRESP
 /// Commands on keys whatever they hold: DEL, EXISTS, the expiry commands, TYPE, KEYS, SCAN, DBSIZE, FLUSHDB and
 /// FLUSHALL (redis's `src/db.c` and `src/expire.c`).
 extension RedisCommandHandler {
-    func delete(_ command: borrowing RESPCommand, _ database: Int, _ connection: inout ConnectionContext) {
-        let deleted = withKeys(command, from: 1) {
-            var now = Now()
-            var deleted = 0
-            for index in 1..<command.count {
-                command.withArgument(index) { key in
-                    let (db, hash) = lockedKey(key, database)
-                    if let slot = db.lookup(key, hash: hash, now: &now) {
-                        db.delete(at: slot)
-                        deleted += 1
-                    }
-                }
-            }
-            return deleted
-        }
-        connection.writeInteger(deleted)
-    }
-
-    func exists(_ command: borrowing RESPCommand, _ database: Int, _ connection: inout ConnectionContext) {
+    /// DEL (`deleting`) and EXISTS: how many of the keys exist (EXISTS counts a key named twice twice; DEL can
+    /// delete it once). Every key's shard is locked for the whole command.
+    func countKeys(
+        _ command: borrowing RESPCommand, _ database: Int, deleting: Bool, _ connection: inout ConnectionContext
+    ) {
         let found = withKeys(command, from: 1) {
             var now = Now()
             var found = 0
             for index in 1..<command.count {
                 command.withArgument(index) { key in
                     let (db, hash) = lockedKey(key, database)
-                    if db.lookup(key, hash: hash, now: &now) != nil { found += 1 }
+                    guard let slot = db.lookup(key, hash: hash, now: &now) else { return }
+                    if deleting { db.delete(at: slot) }
+                    found += 1
                 }
             }
             return found

@@ -23,14 +23,7 @@ extension RedisCommandHandler {
             return
         }
         let hasCount = command.count == 3
-        var count = 1
-        if hasCount {
-            guard let given = command.integer(at: 2), given >= 0 else {
-                connection.writeError(RedisError.notPositive)
-                return
-            }
-            count = given
-        }
+        guard let count = popCount(command, &connection) else { return }
         withValue(command, database, RedisValue.asList, &connection) { key, list, connection in
             guard let list else {
                 if hasCount { connection.writeNullArray() } else { connection.writeNullBulkString() }

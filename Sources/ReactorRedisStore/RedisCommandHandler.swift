@@ -74,8 +74,8 @@ public struct RedisCommandHandler<Space: Keyspace>: RESPCommandHandler {
         case .mget: multipleGet(command, database, &connection)
         case .mset: multipleSet(command, database, &connection)
         // Keys
-        case .del: delete(command, database, &connection)
-        case .exists: exists(command, database, &connection)
+        case .del: countKeys(command, database, deleting: true, &connection)
+        case .exists: countKeys(command, database, deleting: false, &connection)
         case .expire: expire(command, database, milliseconds: false, &connection)
         case .pexpire: expire(command, database, milliseconds: true, &connection)
         case .ttl: timeToLive(command, database, milliseconds: false, &connection)
@@ -172,6 +172,38 @@ public struct RedisCommandHandler<Space: Keyspace>: RESPCommandHandler {
             }
             body(access, value, &connection)
         }
+    }
+
+    /// SREM, HDEL and ZREM: removes the members (fields) named from argument 2 on with `remove` (given each one's
+    /// bytes and hash), deletes the key if that leaves `count` at 0, and replies with how many were removed.
+    func removeMembers<Value>(
+        _ command: borrowing RESPCommand, _ database: Int, _ extract: (RedisValue) -> Value?,
+        _ connection: inout ConnectionContext, remove: (Value, UnsafeRawBufferPointer, UInt64) -> Bool,
+        count: (Value) -> Int
+    ) {
+        withValue(command, database, extract, &connection) { key, value, connection in
+            guard let value else {
+                connection.writeInteger(0)
+                return
+            }
+            var removed = 0
+            for index in 2..<command.count {
+                command.withArgument(index) { if remove(value, $0, ByteHash.of($0)) { removed += 1 } }
+            }
+            if count(value) == 0 { key.delete() }
+            connection.writeInteger(removed)
+        }
+    }
+
+    /// The optional count of LPOP, RPOP, SPOP and ZPOPMIN (argument 2; 1 without it), which must be a
+    /// non-negative integer (redis's `getPositiveLongFromObjectOrReply`); nil after replying with the error.
+    func popCount(_ command: borrowing RESPCommand, _ connection: inout ConnectionContext) -> Int? {
+        guard command.count == 3 else { return 1 }
+        guard let count = command.integer(at: 2), count >= 0 else {
+            connection.writeError(RedisError.notPositive)
+            return nil
+        }
+        return count
     }
 
     /// Runs `body` with the shards of key arguments `first`, `first + step`, … locked; `body` reaches each key

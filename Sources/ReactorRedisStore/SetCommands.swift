@@ -18,20 +18,9 @@ extension RedisCommandHandler {
     }
 
     func setRemove(_ command: borrowing RESPCommand, _ database: Int, _ connection: inout ConnectionContext) {
-        withValue(command, database, RedisValue.asSet, &connection) { key, set, connection in
-            guard let set else {
-                connection.writeInteger(0)
-                return
-            }
-            var removed = 0
-            for index in 2..<command.count {
-                command.withArgument(index) { member in
-                    if set.members.remove(member, hash: ByteHash.of(member)) { removed += 1 }
-                }
-            }
-            if set.members.count == 0 { key.delete() }
-            connection.writeInteger(removed)
-        }
+        removeMembers(
+            command, database, RedisValue.asSet, &connection, remove: { $0.members.remove($1, hash: $2) },
+            count: \.members.count)
     }
 
     func setCardinality(_ command: borrowing RESPCommand, _ database: Int, _ connection: inout ConnectionContext) {
@@ -75,14 +64,7 @@ extension RedisCommandHandler {
             return
         }
         let hasCount = command.count == 3
-        var count = 1
-        if hasCount {
-            guard let given = command.integer(at: 2), given >= 0 else {
-                connection.writeError(RedisError.notPositive)
-                return
-            }
-            count = given
-        }
+        guard let count = popCount(command, &connection) else { return }
         withValue(command, database, RedisValue.asSet, &connection) { key, set, connection in
             guard let set else {
                 if hasCount { connection.writeEmptyArray() } else { connection.writeNullBulkString() }

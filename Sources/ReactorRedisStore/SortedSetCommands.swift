@@ -143,14 +143,7 @@ extension RedisCommandHandler {
             connection.writeError(RedisError.syntax)
             return
         }
-        var count = 1
-        if command.count == 3 {
-            guard let given = command.integer(at: 2), given >= 0 else {
-                connection.writeError(RedisError.notPositive)
-                return
-            }
-            count = given
-        }
+        guard let count = popCount(command, &connection) else { return }
         withValue(command, database, RedisValue.asSortedSet, &connection) { key, sortedSet, connection in
             guard let sortedSet else {
                 connection.writeEmptyArray()
@@ -168,20 +161,8 @@ extension RedisCommandHandler {
     }
 
     func sortedSetRemove(_ command: borrowing RESPCommand, _ database: Int, _ connection: inout ConnectionContext) {
-        withValue(command, database, RedisValue.asSortedSet, &connection) { key, sortedSet, connection in
-            guard let sortedSet else {
-                connection.writeInteger(0)
-                return
-            }
-            var removed = 0
-            for index in 2..<command.count {
-                command.withArgument(index) { member in
-                    if sortedSet.remove(member, hash: ByteHash.of(member)) { removed += 1 }
-                }
-            }
-            if sortedSet.count == 0 { key.delete() }
-            connection.writeInteger(removed)
-        }
+        removeMembers(
+            command, database, RedisValue.asSortedSet, &connection, remove: { $0.remove($1, hash: $2) }, count: \.count)
     }
 }
 
@@ -249,21 +230,24 @@ struct RangeQuery {
         }
         // BYSCORE and BYLEX with REV take the range as max, min.
         let (low, high) = reverse && (byScore || byLex) ? (3, 2) : (2, 3)
+        /// Both bounds, or nil after replying `error`.
+        func bounds<Bound>(
+            _ parse: (UnsafeRawBufferPointer) -> Bound?, _ error: StaticString, _ connection: inout ConnectionContext
+        ) -> (Bound, Bound)? {
+            guard let min = command.withArgument(low, parse), let max = command.withArgument(high, parse) else {
+                connection.writeError(error)
+                return nil
+            }
+            return (min, max)
+        }
         if byScore {
-            guard let min = command.withArgument(low, Self.scoreBound),
-                let max = command.withArgument(high, Self.scoreBound)
-            else {
-                connection.writeError("ERR min or max is not a float")
+            guard let (min, max) = bounds(Self.scoreBound, "ERR min or max is not a float", &connection) else {
                 return nil
             }
             kind = .score(min: min, max: max)
         } else if byLex {
-            guard let min = command.withArgument(low, Self.lexBound),
-                let max = command.withArgument(high, Self.lexBound)
-            else {
-                connection.writeError("ERR min or max not valid string range item")
-                return nil
-            }
+            guard let (min, max) = bounds(Self.lexBound, "ERR min or max not valid string range item", &connection)
+            else { return nil }
             kind = .lex(min: min, max: max)
         } else {
             guard let start = command.integer(at: low), let end = command.integer(at: high) else {

@@ -1,8 +1,23 @@
+import Testing
+
 /// Requests and the replies redis-server 7.0.15 gave to them, byte for byte: each list was sent, one request at a
 /// time, to a fresh `redis-server --save '' --appendonly no` (Debian's 7.0.15) and its replies recorded. The
 /// reactor-redis tests send the same requests and expect the same bytes.
 enum RedisServerExchanges {
     typealias Exchange = (command: [String], reply: String)
+
+    /// A list of exchanges about one kind of value, for a parameterized test.
+    struct Family: Sendable, CustomTestStringConvertible {
+        let name: String
+        let exchanges: [Exchange]
+        var testDescription: String { name }
+    }
+
+    static let families = [
+        Family(name: "strings", exchanges: strings), Family(name: "keys", exchanges: keys),
+        Family(name: "lists", exchanges: lists), Family(name: "sets", exchanges: sets),
+        Family(name: "hashes", exchanges: hashes), Family(name: "sorted sets", exchanges: sortedSets),
+    ]
 
     static let strings: [Exchange] = [
         (["SET", "k", "v"], "+OK\r\n"),

@@ -13,28 +13,9 @@ import Testing
 /// pipelining, SELECT, expiry, QUIT, maxclients, SCAN's guarantee, and several loops changing one key.
 extension LoopbackTests {
     @Suite struct RedisServerReplies {
-        @Test(arguments: [1, 2]) func stringsAnswerAsRedis(loops: Int) throws {
-            try RedisTestServer.converse(RedisServerExchanges.strings, loops: loops)
-        }
-
-        @Test(arguments: [1, 2]) func keyCommandsAnswerAsRedis(loops: Int) throws {
-            try RedisTestServer.converse(RedisServerExchanges.keys, loops: loops)
-        }
-
-        @Test(arguments: [1, 2]) func listsAnswerAsRedis(loops: Int) throws {
-            try RedisTestServer.converse(RedisServerExchanges.lists, loops: loops)
-        }
-
-        @Test(arguments: [1, 2]) func setsAnswerAsRedis(loops: Int) throws {
-            try RedisTestServer.converse(RedisServerExchanges.sets, loops: loops)
-        }
-
-        @Test(arguments: [1, 2]) func hashesAnswerAsRedis(loops: Int) throws {
-            try RedisTestServer.converse(RedisServerExchanges.hashes, loops: loops)
-        }
-
-        @Test(arguments: [1, 2]) func sortedSetsAnswerAsRedis(loops: Int) throws {
-            try RedisTestServer.converse(RedisServerExchanges.sortedSets, loops: loops)
+        @Test(arguments: RedisServerExchanges.families, [1, 2])
+        func commandFamilyAnswersAsRedis(family: RedisServerExchanges.Family, loops: Int) throws {
+            try RedisTestServer.converse(family.exchanges, loops: loops)
         }
 
         @Test func connectionAndServerCommandsAnswerAsRedis() throws {
