@@ -12,7 +12,8 @@ import ReactorRedisStore
 struct ReactorRedis: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reactor-redis",
-        abstract: "An in-memory Redis (RESP2, redis 7.0 replies) on swift-reactor, until SIGINT or SIGTERM.")
+        abstract: "An in-memory Redis (redis 7.0's replies, RESP2 and RESP3) on swift-reactor, until SIGINT or SIGTERM."
+    )
 
     @Option(help: "TCP port (0 picks a free one).")
     var port = 6379

@@ -6,13 +6,13 @@ import ReactorRESP
 extension RedisCommandHandler {
     /// HSET (replies with the number of fields added) and HMSET (replies `+OK`).
     func hashSet(
-        _ command: borrowing RESPCommand, _ database: Int, replyOK: Bool, _ connection: inout ConnectionContext
+        _ command: borrowing RESPCommand, _ session: Session, replyOK: Bool, _ connection: inout ConnectionContext
     ) {
         guard command.count % 2 == 0 else {
             connection.writeArityError(replyOK ? "hmset" : "hset")
             return
         }
-        withValue(command, database, RedisValue.asHash, &connection) { key, existing, connection in
+        withValue(command, session.database, RedisValue.asHash, &connection) { key, existing, connection in
             let fields = existing ?? OrderedByteMap()
             if existing == nil { key.create(.hash(fields)) }
             var added = 0
@@ -34,21 +34,21 @@ extension RedisCommandHandler {
         }
     }
 
-    func hashGet(_ command: borrowing RESPCommand, _ database: Int, _ connection: inout ConnectionContext) {
-        withValue(command, database, RedisValue.asHash, &connection) { _, fields, connection in
+    func hashGet(_ command: borrowing RESPCommand, _ session: Session, _ connection: inout ConnectionContext) {
+        withValue(command, session.database, RedisValue.asHash, &connection) { _, fields, connection in
             let position = command.withArgument(2) { fields?.position(of: $0, hash: ByteHash.of($0)) }
             if let fields, let position {
                 connection.writeBulkString(fields[position].value)
             } else {
-                connection.writeNullBulkString()
+                connection.writeNull(session)
             }
         }
     }
 
-    func hashGetAll(_ command: borrowing RESPCommand, _ database: Int, _ connection: inout ConnectionContext) {
-        withValue(command, database, RedisValue.asHash, &connection) { _, fields, connection in
+    func hashGetAll(_ command: borrowing RESPCommand, _ session: Session, _ connection: inout ConnectionContext) {
+        withValue(command, session.database, RedisValue.asHash, &connection) { _, fields, connection in
             guard let fields else {
-                connection.writeEmptyArray()
+                connection.writeEmpty(.map, session)
                 return
             }
             var items: [UnsafeRawBufferPointer] = []  // field, value, field, …: in place, the shard is locked
@@ -57,23 +57,24 @@ extension RedisCommandHandler {
                 items.append(entry.key.bytes)
                 items.append(entry.value.bytes)
             }
-            connection.writeBulkArray(count: items.count) { items[$0] }
+            connection.writeBulkArray(count: items.count, as: .map, resp3: session.resp3) { items[$0] }
         }
     }
 
-    func hashDelete(_ command: borrowing RESPCommand, _ database: Int, _ connection: inout ConnectionContext) {
+    func hashDelete(_ command: borrowing RESPCommand, _ session: Session, _ connection: inout ConnectionContext) {
         removeMembers(
-            command, database, RedisValue.asHash, &connection, remove: { $0.remove($1, hash: $2) }, count: \.count)
+            command, session.database, RedisValue.asHash, &connection, remove: { $0.remove($1, hash: $2) },
+            count: \.count)
     }
 
-    func hashLength(_ command: borrowing RESPCommand, _ database: Int, _ connection: inout ConnectionContext) {
-        withValue(command, database, RedisValue.asHash, &connection) { _, fields, connection in
+    func hashLength(_ command: borrowing RESPCommand, _ session: Session, _ connection: inout ConnectionContext) {
+        withValue(command, session.database, RedisValue.asHash, &connection) { _, fields, connection in
             connection.writeInteger(fields?.count ?? 0)
         }
     }
 
-    func hashExists(_ command: borrowing RESPCommand, _ database: Int, _ connection: inout ConnectionContext) {
-        withValue(command, database, RedisValue.asHash, &connection) { _, fields, connection in
+    func hashExists(_ command: borrowing RESPCommand, _ session: Session, _ connection: inout ConnectionContext) {
+        withValue(command, session.database, RedisValue.asHash, &connection) { _, fields, connection in
             let found = command.withArgument(2) { fields?.position(of: $0, hash: ByteHash.of($0)) != nil }
             connection.writeInteger(found ? 1 : 0)
         }

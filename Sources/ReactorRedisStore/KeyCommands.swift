@@ -7,14 +7,14 @@ extension RedisCommandHandler {
     /// DEL (`deleting`) and EXISTS: how many of the keys exist (EXISTS counts a key named twice twice; DEL can
     /// delete it once). Every key's shard is locked for the whole command.
     func countKeys(
-        _ command: borrowing RESPCommand, _ database: Int, deleting: Bool, _ connection: inout ConnectionContext
+        _ command: borrowing RESPCommand, _ session: Session, deleting: Bool, _ connection: inout ConnectionContext
     ) {
         let found = withKeys(command, from: 1) {
             var now = Now()
             var found = 0
             for index in 1..<command.count {
                 command.withArgument(index) { key in
-                    let (db, hash) = lockedKey(key, database)
+                    let (db, hash) = lockedKey(key, session.database)
                     guard let slot = db.lookup(key, hash: hash, now: &now) else { return }
                     if deleting { db.delete(at: slot) }
                     found += 1
@@ -28,7 +28,7 @@ extension RedisCommandHandler {
     /// EXPIRE and PEXPIRE, with NX, XX, GT and LT (`expireGenericCommand`): a time not in the future deletes the
     /// key (and counts as set).
     func expire(
-        _ command: borrowing RESPCommand, _ database: Int, milliseconds: Bool, _ connection: inout ConnectionContext
+        _ command: borrowing RESPCommand, _ session: Session, milliseconds: Bool, _ connection: inout ConnectionContext
     ) {
         var ifNone = false
         var ifSome = false
@@ -72,7 +72,7 @@ extension RedisCommandHandler {
             return
         }
         when += base
-        let reply = withKey(command, 1, database) { db, key, hash -> Int in
+        let reply = withKey(command, 1, session.database) { db, key, hash -> Int in
             guard let slot = db.lookup(key, hash: hash, now: &now) else { return 0 }
             let current = db[payloadAt: slot].expiresAt  // 0: none, which GT takes as infinite
             if (ifNone && current != 0) || (ifSome && current == 0) || (ifGreater && (current == 0 || when <= current))
@@ -92,9 +92,9 @@ extension RedisCommandHandler {
 
     /// TTL and PTTL: -2 for no key, -1 for no expiry; TTL rounds to the nearest second.
     func timeToLive(
-        _ command: borrowing RESPCommand, _ database: Int, milliseconds: Bool, _ connection: inout ConnectionContext
+        _ command: borrowing RESPCommand, _ session: Session, milliseconds: Bool, _ connection: inout ConnectionContext
     ) {
-        let reply = withKey(command, 1, database) { db, key, hash -> Int in
+        let reply = withKey(command, 1, session.database) { db, key, hash -> Int in
             var now = Now()
             guard let slot = db.lookup(key, hash: hash, now: &now) else { return -2 }
             let expiresAt = db[payloadAt: slot].expiresAt
@@ -105,8 +105,8 @@ extension RedisCommandHandler {
         connection.writeInteger(reply)
     }
 
-    func persist(_ command: borrowing RESPCommand, _ database: Int, _ connection: inout ConnectionContext) {
-        let reply = withKey(command, 1, database) { db, key, hash -> Int in
+    func persist(_ command: borrowing RESPCommand, _ session: Session, _ connection: inout ConnectionContext) {
+        let reply = withKey(command, 1, session.database) { db, key, hash -> Int in
             var now = Now()
             guard let slot = db.lookup(key, hash: hash, now: &now), db[payloadAt: slot].expiresAt != 0 else { return 0 }
             db.setExpiry(at: slot, 0)
@@ -115,8 +115,8 @@ extension RedisCommandHandler {
         connection.writeInteger(reply)
     }
 
-    func type(_ command: borrowing RESPCommand, _ database: Int, _ connection: inout ConnectionContext) {
-        let name = withKey(command, 1, database) { db, key, hash -> StaticString in
+    func type(_ command: borrowing RESPCommand, _ session: Session, _ connection: inout ConnectionContext) {
+        let name = withKey(command, 1, session.database) { db, key, hash -> StaticString in
             var now = Now()
             guard let slot = db.lookup(key, hash: hash, now: &now) else { return "none" }
             return db[payloadAt: slot].value.typeName
@@ -125,7 +125,7 @@ extension RedisCommandHandler {
     }
 
     /// KEYS: every key matching the glob, in hash order; expired keys are skipped (not deleted), as redis does.
-    func keys(_ command: borrowing RESPCommand, _ database: Int, _ connection: inout ConnectionContext) {
+    func keys(_ command: borrowing RESPCommand, _ session: Session, _ connection: inout ConnectionContext) {
         let found = command.withArgument(1) { pattern -> [ByteString] in
             let everything = pattern.count == 1 && pattern[0] == UInt8(ascii: "*")
             let glob = GlobPattern(pattern: pattern)
@@ -133,7 +133,7 @@ extension RedisCommandHandler {
                 var now = Now()
                 var found: [ByteString] = []
                 for shard in 0..<Space.shardCount {
-                    let db = keyspace.shard(shard).databases[database]
+                    let db = keyspace.shard(shard).databases[session.database]
                     var slot = db.nextOccupied(from: 0)
                     while let current = slot {
                         let key = db.key(at: current)
@@ -154,7 +154,7 @@ extension RedisCommandHandler {
     ///
     /// The cursor is a position in the keyspace's hash order (the shard in its top bits, then the slot's hash
     /// bits), which no resize reorders: a key present for the whole iteration is returned at least once.
-    func scan(_ command: borrowing RESPCommand, _ database: Int, _ connection: inout ConnectionContext) {
+    func scan(_ command: borrowing RESPCommand, _ session: Session, _ connection: inout ConnectionContext) {
         guard let cursor = command.withArgument(1, Numbers.cursor) else {
             connection.writeError("ERR invalid cursor")
             return
@@ -192,7 +192,7 @@ extension RedisCommandHandler {
             let shard = walk.shard(shardBits: Space.shardBits)
             keyspace.withShard(shard) { shard in
                 var now = Now()
-                walk.step(shard.databases[database], shardBits: Space.shardBits) { db, slot in
+                walk.step(shard.databases[session.database], shardBits: Space.shardBits) { db, slot in
                     guard !db.isExpired(slot, now: &now) else { return }
                     let key = db.key(at: slot)
                     if let typeIndex {

@@ -3,8 +3,10 @@ import ReactorRESP
 
 /// LPUSH, RPUSH, LPOP, RPOP, LRANGE, LLEN and LINDEX (redis's `src/t_list.c`). A list that empties is deleted.
 extension RedisCommandHandler {
-    func push(_ command: borrowing RESPCommand, _ database: Int, atFront: Bool, _ connection: inout ConnectionContext) {
-        withValue(command, database, RedisValue.asList, &connection) { key, existing, connection in
+    func push(
+        _ command: borrowing RESPCommand, _ session: Session, atFront: Bool, _ connection: inout ConnectionContext
+    ) {
+        withValue(command, session.database, RedisValue.asList, &connection) { key, existing, connection in
             let list = existing ?? RedisList()
             if existing == nil { key.create(.list(list)) }
             for index in 2..<command.count {
@@ -16,17 +18,18 @@ extension RedisCommandHandler {
     }
 
     /// LPOP and RPOP, with an optional count (then an array, or `*-1` for no key).
-    func pop(_ command: borrowing RESPCommand, _ database: Int, fromFront: Bool, _ connection: inout ConnectionContext)
-    {
+    func pop(
+        _ command: borrowing RESPCommand, _ session: Session, fromFront: Bool, _ connection: inout ConnectionContext
+    ) {
         guard command.count <= 3 else {
             connection.writeArityError(fromFront ? "lpop" : "rpop")
             return
         }
         let hasCount = command.count == 3
         guard let count = popCount(command, &connection) else { return }
-        withValue(command, database, RedisValue.asList, &connection) { key, list, connection in
+        withValue(command, session.database, RedisValue.asList, &connection) { key, list, connection in
             guard let list else {
-                if hasCount { connection.writeNullArray() } else { connection.writeNullBulkString() }
+                connection.writeNull(session, array: hasCount)
                 return
             }
             let popped = min(count, list.count)
@@ -36,12 +39,12 @@ extension RedisCommandHandler {
         }
     }
 
-    func listRange(_ command: borrowing RESPCommand, _ database: Int, _ connection: inout ConnectionContext) {
+    func listRange(_ command: borrowing RESPCommand, _ session: Session, _ connection: inout ConnectionContext) {
         guard let start = command.integer(at: 2), let end = command.integer(at: 3) else {
             connection.writeError(RedisError.notInteger)
             return
         }
-        withValue(command, database, RedisValue.asList, &connection) { _, list, connection in
+        withValue(command, session.database, RedisValue.asList, &connection) { _, list, connection in
             guard let list, let range = Numbers.clampedRange(start, end, count: list.count) else {
                 connection.writeEmptyArray()
                 return
@@ -51,17 +54,17 @@ extension RedisCommandHandler {
         }
     }
 
-    func listLength(_ command: borrowing RESPCommand, _ database: Int, _ connection: inout ConnectionContext) {
-        withValue(command, database, RedisValue.asList, &connection) { _, list, connection in
+    func listLength(_ command: borrowing RESPCommand, _ session: Session, _ connection: inout ConnectionContext) {
+        withValue(command, session.database, RedisValue.asList, &connection) { _, list, connection in
             connection.writeInteger(list?.count ?? 0)
         }
     }
 
     /// LINDEX: the key is looked up (and its type checked) before the index is parsed, as in redis.
-    func listIndex(_ command: borrowing RESPCommand, _ database: Int, _ connection: inout ConnectionContext) {
-        withValue(command, database, RedisValue.asList, &connection) { _, list, connection in
+    func listIndex(_ command: borrowing RESPCommand, _ session: Session, _ connection: inout ConnectionContext) {
+        withValue(command, session.database, RedisValue.asList, &connection) { _, list, connection in
             guard let list else {
-                connection.writeNullBulkString()
+                connection.writeNull(session)
                 return
             }
             guard let given = command.integer(at: 2) else {
@@ -72,7 +75,7 @@ extension RedisCommandHandler {
             if index >= 0 && index < list.count {
                 connection.writeBulkString(list.element(index))
             } else {
-                connection.writeNullBulkString()
+                connection.writeNull(session)
             }
         }
     }

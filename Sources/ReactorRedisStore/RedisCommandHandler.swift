@@ -3,7 +3,8 @@ public import ReactorRESP
 import Synchronization
 
 /// An in-memory Redis: the ``ReactorRESP/RESPCommandHandler`` that answers strings, keys with expiry, lists, sets,
-/// hashes and sorted sets in 16 databases, with replies byte-identical to redis 7.0.15's (RESP2).
+/// hashes and sorted sets in 16 databases, with replies byte-identical to redis 7.0.15's, in RESP2 or (after
+/// `HELLO 3`) RESP3.
 ///
 /// ```swift
 /// let handler = RedisCommandHandler(keyspace: ShardedKeyspace())
@@ -57,68 +58,68 @@ public struct RedisCommandHandler<Space: Keyspace>: RESPCommandHandler {
             connection.writeArityError(spec.name)
             return
         }
-        let database = state.database
+        let session = Session(database: state.database, resp3: state.resp3)
         switch spec.id {
         // Strings
-        case .get: get(command, database, &connection)
-        case .set: set(command, database, &connection)
-        case .incr: increment(command, database, by: 1, &connection)
-        case .decr: increment(command, database, by: -1, &connection)
-        case .incrby: incrementBy(command, database, negated: false, &connection)
-        case .decrby: incrementBy(command, database, negated: true, &connection)
-        case .getset: getSet(command, database, &connection)
-        case .getdel: getDelete(command, database, &connection)
-        case .append: append(command, database, &connection)
-        case .strlen: stringLength(command, database, &connection)
-        case .setnx: setIfAbsent(command, database, &connection)
-        case .mget: multipleGet(command, database, &connection)
-        case .mset: multipleSet(command, database, &connection)
+        case .get: get(command, session, &connection)
+        case .set: set(command, session, &connection)
+        case .incr: increment(command, session, by: 1, &connection)
+        case .decr: increment(command, session, by: -1, &connection)
+        case .incrby: incrementBy(command, session, negated: false, &connection)
+        case .decrby: incrementBy(command, session, negated: true, &connection)
+        case .getset: getSet(command, session, &connection)
+        case .getdel: getDelete(command, session, &connection)
+        case .append: append(command, session, &connection)
+        case .strlen: stringLength(command, session, &connection)
+        case .setnx: setIfAbsent(command, session, &connection)
+        case .mget: multipleGet(command, session, &connection)
+        case .mset: multipleSet(command, session, &connection)
         // Keys
-        case .del: countKeys(command, database, deleting: true, &connection)
-        case .exists: countKeys(command, database, deleting: false, &connection)
-        case .expire: expire(command, database, milliseconds: false, &connection)
-        case .pexpire: expire(command, database, milliseconds: true, &connection)
-        case .ttl: timeToLive(command, database, milliseconds: false, &connection)
-        case .pttl: timeToLive(command, database, milliseconds: true, &connection)
-        case .persist: persist(command, database, &connection)
-        case .type: type(command, database, &connection)
-        case .keys: keys(command, database, &connection)
-        case .scan: scan(command, database, &connection)
-        case .dbsize: databaseSize(database, &connection)
-        case .flushdb: flush(command, databases: database..<(database + 1), &connection)
+        case .del: countKeys(command, session, deleting: true, &connection)
+        case .exists: countKeys(command, session, deleting: false, &connection)
+        case .expire: expire(command, session, milliseconds: false, &connection)
+        case .pexpire: expire(command, session, milliseconds: true, &connection)
+        case .ttl: timeToLive(command, session, milliseconds: false, &connection)
+        case .pttl: timeToLive(command, session, milliseconds: true, &connection)
+        case .persist: persist(command, session, &connection)
+        case .type: type(command, session, &connection)
+        case .keys: keys(command, session, &connection)
+        case .scan: scan(command, session, &connection)
+        case .dbsize: databaseSize(state.database, &connection)
+        case .flushdb: flush(command, databases: state.database..<(state.database + 1), &connection)
         case .flushall: flush(command, databases: 0..<KeyspaceShard.databaseCount, &connection)
         // Lists
-        case .lpush: push(command, database, atFront: true, &connection)
-        case .rpush: push(command, database, atFront: false, &connection)
-        case .lpop: pop(command, database, fromFront: true, &connection)
-        case .rpop: pop(command, database, fromFront: false, &connection)
-        case .lrange: listRange(command, database, &connection)
-        case .llen: listLength(command, database, &connection)
-        case .lindex: listIndex(command, database, &connection)
+        case .lpush: push(command, session, atFront: true, &connection)
+        case .rpush: push(command, session, atFront: false, &connection)
+        case .lpop: pop(command, session, fromFront: true, &connection)
+        case .rpop: pop(command, session, fromFront: false, &connection)
+        case .lrange: listRange(command, session, &connection)
+        case .llen: listLength(command, session, &connection)
+        case .lindex: listIndex(command, session, &connection)
         // Sets
-        case .sadd: setAdd(command, database, &connection)
-        case .srem: setRemove(command, database, &connection)
-        case .scard: setCardinality(command, database, &connection)
-        case .smembers: setMembers(command, database, &connection)
-        case .sismember: setIsMember(command, database, &connection)
-        case .spop: setPop(command, database, &connection)
+        case .sadd: setAdd(command, session, &connection)
+        case .srem: setRemove(command, session, &connection)
+        case .scard: setCardinality(command, session, &connection)
+        case .smembers: setMembers(command, session, &connection)
+        case .sismember: setIsMember(command, session, &connection)
+        case .spop: setPop(command, session, &connection)
         // Hashes
-        case .hset: hashSet(command, database, replyOK: false, &connection)
-        case .hmset: hashSet(command, database, replyOK: true, &connection)
-        case .hget: hashGet(command, database, &connection)
-        case .hgetall: hashGetAll(command, database, &connection)
-        case .hdel: hashDelete(command, database, &connection)
-        case .hlen: hashLength(command, database, &connection)
-        case .hexists: hashExists(command, database, &connection)
+        case .hset: hashSet(command, session, replyOK: false, &connection)
+        case .hmset: hashSet(command, session, replyOK: true, &connection)
+        case .hget: hashGet(command, session, &connection)
+        case .hgetall: hashGetAll(command, session, &connection)
+        case .hdel: hashDelete(command, session, &connection)
+        case .hlen: hashLength(command, session, &connection)
+        case .hexists: hashExists(command, session, &connection)
         // Sorted sets
-        case .zadd: sortedSetAdd(command, database, increment: false, &connection)
-        case .zincrby: sortedSetAdd(command, database, increment: true, &connection)
-        case .zrange: sortedSetRange(command, database, &connection)
-        case .zscore: sortedSetScore(command, database, &connection)
-        case .zcard: sortedSetCardinality(command, database, &connection)
-        case .zpopmin: sortedSetPop(command, database, highest: false, &connection)
-        case .zpopmax: sortedSetPop(command, database, highest: true, &connection)
-        case .zrem: sortedSetRemove(command, database, &connection)
+        case .zadd: sortedSetAdd(command, session, increment: false, &connection)
+        case .zincrby: sortedSetAdd(command, session, increment: true, &connection)
+        case .zrange: sortedSetRange(command, session, &connection)
+        case .zscore: sortedSetScore(command, session, &connection)
+        case .zcard: sortedSetCardinality(command, session, &connection)
+        case .zpopmin: sortedSetPop(command, session, highest: false, &connection)
+        case .zpopmax: sortedSetPop(command, session, highest: true, &connection)
+        case .zrem: sortedSetRemove(command, session, &connection)
         // Connection and server
         case .ping: ping(command, &connection)
         case .echo: connection.writeBulkString(command[1])
@@ -128,8 +129,8 @@ public struct RedisCommandHandler<Space: Keyspace>: RESPCommandHandler {
         case .select: select(command, &state, &connection)
         case .hello: hello(command, &state, &connection)
         case .client: client(command, &state, &connection)
-        case .command: commandCommand(command, &connection)
-        case .config: config(command, &connection)
+        case .command: commandCommand(command, session, &connection)
+        case .config: config(command, session, &connection)
         case .securityWarning: connection.close()  // redis drops a client that speaks HTTP to it, silently
         }
     }
@@ -255,6 +256,13 @@ public struct RedisCommandHandler<Space: Keyspace>: RESPCommandHandler {
     }
 }
 
+/// What a command needs to know of its connection: the selected database and the protocol replies are in.
+struct Session {
+    let database: Int
+    /// RESP3 (after `HELLO 3`): nulls, maps, sets and doubles have their own types.
+    let resp3: Bool
+}
+
 /// A key inside ``RedisCommandHandler/withValue(_:_:_:_:_:)``: where it is, with its shard locked.
 struct KeyAccess {
     let db: Database
@@ -281,6 +289,11 @@ extension RedisValue {
     }
 }
 
+/// The aggregate types replies use: RESP2 sends all three as arrays.
+enum Aggregate {
+    case array, set, map
+}
+
 extension ConnectionContext {
     /// `-message\r\n` for a message that quotes the client's bytes: `\r` and `\n` become spaces, as redis makes
     /// them (`addReplyErrorFormat`); other bytes are kept as they are.
@@ -305,17 +318,54 @@ extension ConnectionContext {
     @inline(__always)
     mutating func writeEmptyArray() { write("*0\r\n" as StaticString) }
 
+    /// The empty aggregate of `kind` (`*0`, and in RESP3 `~0` or `%0`).
+    mutating func writeEmpty(_ kind: Aggregate, _ session: Session) {
+        writeHeader(kind, count: 0, resp3: session.resp3)
+    }
+
     /// A bulk string of a stored value.
     @inline(__always)
     mutating func writeBulkString(_ value: ByteString) {
         value.withBytes { writeBulkString($0) }
     }
 
-    /// `*count` and `count` bulk strings, `element(index)` giving each one's bytes (valid until the call returns),
-    /// formatted into as few reservations of at most ``replyBatchLimit`` bytes as they fit in (a longer element
-    /// gets its own write): one call per batch instead of one per element.
-    mutating func writeBulkArray(count: Int, _ element: (Int) -> UnsafeRawBufferPointer) {
-        writeArrayHeader(count: count)
+    /// An aggregate's header: `*count`; in RESP3 a set is `~count` and a map `%pairs` (`count` counts keys and
+    /// values), where RESP2 has a flat array for both.
+    mutating func writeHeader(_ kind: Aggregate, count: Int, resp3: Bool) {
+        let marker: UInt8
+        switch kind {
+        case .array: marker = UInt8(ascii: "*")
+        case .set: marker = resp3 ? UInt8(ascii: "~") : UInt8(ascii: "*")
+        case .map: marker = resp3 ? UInt8(ascii: "%") : UInt8(ascii: "*")
+        }
+        let shown = kind == .map && resp3 ? count / 2 : count
+        write(reserving: 24) { buffer in
+            buffer[0] = marker
+            let length = 1 + Numbers.storeDecimal(shown, at: buffer.baseAddress! + 1)
+            (buffer.baseAddress! + length).storeBytes(of: 0x0A0D, as: UInt16.self)
+            return length + 2
+        }
+    }
+
+    /// The null: `$-1` in RESP2 (`*-1` where an array was expected, `null array`), `_` in RESP3.
+    mutating func writeNull(_ session: Session, array: Bool = false) {
+        if session.resp3 {
+            write("_\r\n" as StaticString)
+        } else if array {
+            writeNullArray()
+        } else {
+            writeNullBulkString()
+        }
+    }
+
+    /// An aggregate of `count` bulk strings (see ``writeHeader(_:count:resp3:)``), `element(index)` giving each
+    /// one's bytes (valid until the call returns), formatted into as few reservations of at most
+    /// ``replyBatchLimit`` bytes as they fit in (a longer element gets its own write): one call per batch instead
+    /// of one per element.
+    mutating func writeBulkArray(
+        count: Int, as kind: Aggregate = .array, resp3: Bool = false, _ element: (Int) -> UnsafeRawBufferPointer
+    ) {
+        writeHeader(kind, count: count, resp3: resp3)
         var first = 0
         while first < count {
             var end = first
@@ -355,8 +405,20 @@ extension ConnectionContext {
     /// Bytes formatted per reservation by ``writeBulkArray(count:_:)``.
     static var replyBatchLimit: Int { 16 * 1024 }
 
-    /// A score as redis 7.0 replies with it in RESP2: a bulk string of `%.17g`, `inf` or `-inf`.
-    mutating func writeScore(_ score: Double) {
-        Numbers.withScore(score) { writeBulkString($0) }
+    /// A score as redis 7.0 replies with it: `%.17g`, `inf` or `-inf`, as a bulk string in RESP2 and a double
+    /// (`,…`) in RESP3.
+    mutating func writeScore(_ score: Double, _ session: Session) {
+        Numbers.withScore(score) { text in
+            if session.resp3 {
+                write(reserving: text.count + 3) { buffer in
+                    buffer[0] = UInt8(ascii: ",")
+                    UnsafeMutableRawBufferPointer(rebasing: buffer[1...]).copyMemory(from: text)
+                    (buffer.baseAddress! + 1 + text.count).storeBytes(of: 0x0A0D, as: UInt16.self)
+                    return text.count + 3
+                }
+            } else {
+                writeBulkString(text)
+            }
+        }
     }
 }

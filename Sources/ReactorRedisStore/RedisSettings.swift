@@ -28,6 +28,8 @@ public struct RedisClient: Sendable {
     public let id: Int
     /// CLIENT SETNAME's name, nil when none is set.
     var name: [UInt8]?
+    /// Whether replies are RESP3 (after `HELLO 3`) rather than RESP2.
+    var resp3 = false
 }
 
 /// Counters all loops share: connected clients (for `maxclients`) and the last client id given.

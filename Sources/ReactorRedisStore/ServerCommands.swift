@@ -29,19 +29,21 @@ extension RedisCommandHandler {
         connection.writeOK()
     }
 
-    /// HELLO [protover [AUTH username password] [SETNAME name]]: RESP2 only, so `HELLO 3` is refused with
-    /// NOPROTO (clients then stay on RESP2). AUTH accepts the default user (which has no password here).
+    /// HELLO [protover [AUTH username password] [SETNAME name]]: switches the connection to RESP2 or RESP3 and
+    /// describes the server, in the protocol now in use. AUTH accepts the default user (which has no password here).
     func hello(_ command: borrowing RESPCommand, _ state: inout RedisClient, _ connection: inout ConnectionContext) {
         var index = 1
+        var version: Int?
         if command.count >= 2 {
-            guard let version = command.integer(at: 1) else {
+            guard let given = command.integer(at: 1) else {
                 connection.writeError("ERR Protocol version is not an integer or out of range")
                 return
             }
-            guard version == 2 else {
+            guard given == 2 || given == 3 else {
                 connection.writeError("NOPROTO unsupported protocol version")
                 return
             }
+            version = given
             index = 2
         }
         var name: [UInt8]??
@@ -68,13 +70,14 @@ extension RedisCommandHandler {
             }
         }
         if let name { state.name = name }
-        connection.writeArrayHeader(count: 14)
+        if let version { state.resp3 = version == 3 }
+        connection.writeHeader(.map, count: 14, resp3: state.resp3)
         connection.writeBulkString("server")
         connection.writeBulkString("redis")
         connection.writeBulkString("version")
         connection.writeBulkString("7.0.15")
         connection.writeBulkString("proto")
-        connection.writeInteger(2)
+        connection.writeInteger(state.resp3 ? 3 : 2)
         connection.writeBulkString("id")
         connection.writeInteger(state.id)
         connection.writeBulkString("mode")
@@ -106,7 +109,7 @@ extension RedisCommandHandler {
             if let name = state.name {
                 name.withUnsafeBytes { connection.writeBulkString($0) }
             } else {
-                connection.writeNullBulkString()
+                connection.writeNull(Session(database: state.database, resp3: state.resp3))
             }
         } else if command.argument(1, equalsIgnoringCase: "ID") {
             guard command.count == 2 else { return connection.writeArityError("client|id") }
@@ -118,17 +121,17 @@ extension RedisCommandHandler {
 
     /// COMMAND, COMMAND DOCS and COMMAND INFO answer that nothing is documented (`*0`, nulls): enough for redis-cli,
     /// which then uses its built-in help. COMMAND COUNT counts the commands this server knows.
-    func commandCommand(_ command: borrowing RESPCommand, _ connection: inout ConnectionContext) {
+    func commandCommand(_ command: borrowing RESPCommand, _ session: Session, _ connection: inout ConnectionContext) {
         if command.count == 1 {
             connection.writeEmptyArray()
         } else if command.argument(1, equalsIgnoringCase: "DOCS") {
-            connection.writeEmptyArray()
+            connection.writeEmpty(.map, session)
         } else if command.argument(1, equalsIgnoringCase: "COUNT") {
             guard command.count == 2 else { return connection.writeArityError("command|count") }
             connection.writeInteger(RedisCommands.count)
         } else if command.argument(1, equalsIgnoringCase: "INFO") {
             connection.writeArrayHeader(count: command.count - 2)
-            for _ in 2..<command.count { connection.writeNullBulkString() }
+            for _ in 2..<command.count { connection.writeNull(session) }
         } else {
             replyUnknownCommand(command, &connection)
         }
@@ -136,7 +139,7 @@ extension RedisCommandHandler {
 
     /// CONFIG GET parameter [parameter …]: names or globs (case-insensitive), answered from the settings as name,
     /// value pairs; a name this server does not have is left out, as redis leaves out unknown names.
-    func config(_ command: borrowing RESPCommand, _ connection: inout ConnectionContext) {
+    func config(_ command: borrowing RESPCommand, _ session: Session, _ connection: inout ConnectionContext) {
         guard command.argument(1, equalsIgnoringCase: "GET") else {
             replyUnknownCommand(command, &connection)
             return
@@ -163,7 +166,7 @@ extension RedisCommandHandler {
                 }
             }
         }
-        connection.writeArrayHeader(count: matches.count * 2)
+        connection.writeHeader(.map, count: matches.count * 2, resp3: session.resp3)
         for match in matches {
             match.name.withUnsafeBytes { connection.writeBulkString($0) }
             Array(match.value.utf8).withUnsafeBytes { connection.writeBulkString($0) }

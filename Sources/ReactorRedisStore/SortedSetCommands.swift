@@ -6,7 +6,7 @@ import ReactorRESP
 extension RedisCommandHandler {
     /// ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member …, and ZINCRBY (ZADD with INCR).
     func sortedSetAdd(
-        _ command: borrowing RESPCommand, _ database: Int, increment: Bool, _ connection: inout ConnectionContext
+        _ command: borrowing RESPCommand, _ session: Session, increment: Bool, _ connection: inout ConnectionContext
     ) {
         var ifAbsent = false
         var ifPresent = false
@@ -56,9 +56,9 @@ extension RedisCommandHandler {
             connection.writeError(RedisError.notFloat)
             return
         }
-        withValue(command, database, RedisValue.asSortedSet, &connection) { key, existing, connection in
+        withValue(command, session.database, RedisValue.asSortedSet, &connection) { key, existing, connection in
             if existing == nil && ifPresent {
-                if increment { connection.writeNullBulkString() } else { connection.writeInteger(0) }
+                if increment { connection.writeNull(session) } else { connection.writeInteger(0) }
                 return
             }
             let sortedSet = existing ?? SortedSet()
@@ -93,7 +93,7 @@ extension RedisCommandHandler {
                 if let outcome { result = outcome }
             }
             if increment {
-                if let result { connection.writeScore(result) } else { connection.writeNullBulkString() }
+                if let result { connection.writeScore(result, session) } else { connection.writeNull(session) }
             } else {
                 connection.writeInteger(countChanged ? added + updated : added)
             }
@@ -101,68 +101,75 @@ extension RedisCommandHandler {
     }
 
     /// ZRANGE key start stop [BYSCORE|BYLEX] [REV] [LIMIT offset count] [WITHSCORES] (`zrangeGenericCommand`).
-    func sortedSetRange(_ command: borrowing RESPCommand, _ database: Int, _ connection: inout ConnectionContext) {
+    func sortedSetRange(_ command: borrowing RESPCommand, _ session: Session, _ connection: inout ConnectionContext) {
         guard var query = RangeQuery(command, &connection) else { return }
-        withValue(command, database, RedisValue.asSortedSet, &connection) { _, sortedSet, connection in
+        withValue(command, session.database, RedisValue.asSortedSet, &connection) { _, sortedSet, connection in
             guard let sortedSet else {
                 connection.writeEmptyArray()
                 return
             }
             let elements = query.elements(of: sortedSet)
-            connection.writeArrayHeader(count: elements.count * (query.withScores ? 2 : 1))
+            // With scores: flat member, score pairs in RESP2; in RESP3 an array of [member, score] arrays.
+            let nested = query.withScores && session.resp3
+            connection.writeArrayHeader(count: elements.count * (query.withScores && !nested ? 2 : 1))
             for element in elements {
+                if nested { connection.writeArrayHeader(count: 2) }
                 connection.writeBulkString(element.member)
-                if query.withScores { connection.writeScore(element.score) }
+                if query.withScores { connection.writeScore(element.score, session) }
             }
         }
     }
 
-    func sortedSetScore(_ command: borrowing RESPCommand, _ database: Int, _ connection: inout ConnectionContext) {
-        withValue(command, database, RedisValue.asSortedSet, &connection) { _, sortedSet, connection in
+    func sortedSetScore(_ command: borrowing RESPCommand, _ session: Session, _ connection: inout ConnectionContext) {
+        withValue(command, session.database, RedisValue.asSortedSet, &connection) { _, sortedSet, connection in
             if let score = command.withArgument(2, { sortedSet?.score(of: $0, hash: ByteHash.of($0)) }) {
-                connection.writeScore(score)
+                connection.writeScore(score, session)
             } else {
-                connection.writeNullBulkString()
+                connection.writeNull(session)
             }
         }
     }
 
     func sortedSetCardinality(
-        _ command: borrowing RESPCommand, _ database: Int, _ connection: inout ConnectionContext
+        _ command: borrowing RESPCommand, _ session: Session, _ connection: inout ConnectionContext
     ) {
-        withValue(command, database, RedisValue.asSortedSet, &connection) { _, sortedSet, connection in
+        withValue(command, session.database, RedisValue.asSortedSet, &connection) { _, sortedSet, connection in
             connection.writeInteger(sortedSet?.count ?? 0)
         }
     }
 
     /// ZPOPMIN and ZPOPMAX key [count]: a flat array of member, score pairs (`*0` for no key).
     func sortedSetPop(
-        _ command: borrowing RESPCommand, _ database: Int, highest: Bool, _ connection: inout ConnectionContext
+        _ command: borrowing RESPCommand, _ session: Session, highest: Bool, _ connection: inout ConnectionContext
     ) {
         guard command.count <= 3 else {
             connection.writeError(RedisError.syntax)
             return
         }
         guard let count = popCount(command, &connection) else { return }
-        withValue(command, database, RedisValue.asSortedSet, &connection) { key, sortedSet, connection in
+        withValue(command, session.database, RedisValue.asSortedSet, &connection) { key, sortedSet, connection in
             guard let sortedSet else {
                 connection.writeEmptyArray()
                 return
             }
+            // Flat member, score pairs, but in RESP3 a count asks for an array of [member, score] arrays.
             let popped = min(count, sortedSet.count)
-            connection.writeArrayHeader(count: popped * 2)
+            let nested = session.resp3 && command.count == 3
+            connection.writeArrayHeader(count: nested ? popped : popped * 2)
             for _ in 0..<popped {
                 let element = sortedSet.popExtreme(fromEnd: highest)
+                if nested { connection.writeArrayHeader(count: 2) }
                 connection.writeBulkString(element.member)
-                connection.writeScore(element.score)
+                connection.writeScore(element.score, session)
             }
             if sortedSet.count == 0 { key.delete() }
         }
     }
 
-    func sortedSetRemove(_ command: borrowing RESPCommand, _ database: Int, _ connection: inout ConnectionContext) {
+    func sortedSetRemove(_ command: borrowing RESPCommand, _ session: Session, _ connection: inout ConnectionContext) {
         removeMembers(
-            command, database, RedisValue.asSortedSet, &connection, remove: { $0.remove($1, hash: $2) }, count: \.count)
+            command, session.database, RedisValue.asSortedSet, &connection, remove: { $0.remove($1, hash: $2) },
+            count: \.count)
     }
 }
 

@@ -71,17 +71,19 @@ extension Database {
 }
 
 extension RedisCommandHandler {
-    func get(_ command: borrowing RESPCommand, _ database: Int, _ connection: inout ConnectionContext) {
-        withKey(command, 1, database) { db, key, hash in
+    func get(_ command: borrowing RESPCommand, _ session: Session, _ connection: inout ConnectionContext) {
+        withKey(command, 1, session.database) { db, key, hash in
             var now = Now()
-            _ = replyWithString(db, db.lookup(key, hash: hash, now: &now), &connection)
+            _ = replyWithString(db, db.lookup(key, hash: hash, now: &now), session, &connection)
         }
     }
 
     /// GET's reply for the key in `slot`: its value, `$-1` if absent, WRONGTYPE (and false) if not a string.
-    func replyWithString(_ db: Database, _ slot: Int?, _ connection: inout ConnectionContext) -> Bool {
+    func replyWithString(
+        _ db: Database, _ slot: Int?, _ session: Session, _ connection: inout ConnectionContext
+    ) -> Bool {
         guard let slot else {
-            connection.writeNullBulkString()
+            connection.writeNull(session)
             return true
         }
         guard case .string(let value) = db[payloadAt: slot].value else {
@@ -92,7 +94,7 @@ extension RedisCommandHandler {
         return true
     }
 
-    func set(_ command: borrowing RESPCommand, _ database: Int, _ connection: inout ConnectionContext) {
+    func set(_ command: borrowing RESPCommand, _ session: Session, _ connection: inout ConnectionContext) {
         guard let options = SetOptions(command) else {
             connection.writeError(RedisError.syntax)
             return
@@ -118,11 +120,11 @@ extension RedisCommandHandler {
                 return
             }
         }
-        withKey(command, 1, database) { db, key, hash in
+        withKey(command, 1, session.database) { db, key, hash in
             let slot = db.lookup(key, hash: hash, now: &now)
-            if options.returnOld && !replyWithString(db, slot, &connection) { return }
+            if options.returnOld && !replyWithString(db, slot, session, &connection) { return }
             if (options.ifAbsent && slot != nil) || (options.ifPresent && slot == nil) {
-                if !options.returnOld { connection.writeNullBulkString() }
+                if !options.returnOld { connection.writeNull(session) }
                 return
             }
             command.withArgument(2) { value in
@@ -132,8 +134,8 @@ extension RedisCommandHandler {
         }
     }
 
-    func setIfAbsent(_ command: borrowing RESPCommand, _ database: Int, _ connection: inout ConnectionContext) {
-        withKey(command, 1, database) { db, key, hash in
+    func setIfAbsent(_ command: borrowing RESPCommand, _ session: Session, _ connection: inout ConnectionContext) {
+        withKey(command, 1, session.database) { db, key, hash in
             var now = Now()
             if db.lookup(key, hash: hash, now: &now) != nil {
                 connection.writeInteger(0)
@@ -144,27 +146,27 @@ extension RedisCommandHandler {
         }
     }
 
-    func getSet(_ command: borrowing RESPCommand, _ database: Int, _ connection: inout ConnectionContext) {
-        withKey(command, 1, database) { db, key, hash in
+    func getSet(_ command: borrowing RESPCommand, _ session: Session, _ connection: inout ConnectionContext) {
+        withKey(command, 1, session.database) { db, key, hash in
             var now = Now()
             let slot = db.lookup(key, hash: hash, now: &now)
-            guard replyWithString(db, slot, &connection) else { return }
+            guard replyWithString(db, slot, session, &connection) else { return }
             command.withArgument(2) { db.storeString($0, key: key, hash: hash, slot: slot) }
         }
     }
 
-    func getDelete(_ command: borrowing RESPCommand, _ database: Int, _ connection: inout ConnectionContext) {
-        withKey(command, 1, database) { db, key, hash in
+    func getDelete(_ command: borrowing RESPCommand, _ session: Session, _ connection: inout ConnectionContext) {
+        withKey(command, 1, session.database) { db, key, hash in
             var now = Now()
             let slot = db.lookup(key, hash: hash, now: &now)
-            if replyWithString(db, slot, &connection), let slot { db.delete(at: slot) }
+            if replyWithString(db, slot, session, &connection), let slot { db.delete(at: slot) }
         }
     }
 
     func increment(
-        _ command: borrowing RESPCommand, _ database: Int, by increment: Int, _ connection: inout ConnectionContext
+        _ command: borrowing RESPCommand, _ session: Session, by increment: Int, _ connection: inout ConnectionContext
     ) {
-        withKey(command, 1, database) { db, key, hash in
+        withKey(command, 1, session.database) { db, key, hash in
             var now = Now()
             let slot = db.lookup(key, hash: hash, now: &now)
             var current = 0
@@ -193,7 +195,7 @@ extension RedisCommandHandler {
     }
 
     func incrementBy(
-        _ command: borrowing RESPCommand, _ database: Int, negated: Bool, _ connection: inout ConnectionContext
+        _ command: borrowing RESPCommand, _ session: Session, negated: Bool, _ connection: inout ConnectionContext
     ) {
         guard let given = command.integer(at: 2) else {
             connection.writeError(RedisError.notInteger)
@@ -203,12 +205,12 @@ extension RedisCommandHandler {
             connection.writeError("ERR decrement would overflow")
             return
         }
-        increment(command, database, by: negated ? -given : given, &connection)
+        increment(command, session, by: negated ? -given : given, &connection)
     }
 
-    func append(_ command: borrowing RESPCommand, _ database: Int, _ connection: inout ConnectionContext) {
+    func append(_ command: borrowing RESPCommand, _ session: Session, _ connection: inout ConnectionContext) {
         let limit = settings.maxBulkLength
-        withKey(command, 1, database) { db, key, hash in
+        withKey(command, 1, session.database) { db, key, hash in
             var now = Now()
             command.withArgument(2) { suffix in
                 guard let slot = db.lookup(key, hash: hash, now: &now) else {
@@ -237,8 +239,8 @@ extension RedisCommandHandler {
         }
     }
 
-    func stringLength(_ command: borrowing RESPCommand, _ database: Int, _ connection: inout ConnectionContext) {
-        withKey(command, 1, database) { db, key, hash in
+    func stringLength(_ command: borrowing RESPCommand, _ session: Session, _ connection: inout ConnectionContext) {
+        withKey(command, 1, session.database) { db, key, hash in
             var now = Now()
             guard let slot = db.lookup(key, hash: hash, now: &now) else {
                 connection.writeInteger(0)
@@ -252,26 +254,26 @@ extension RedisCommandHandler {
         }
     }
 
-    func multipleGet(_ command: borrowing RESPCommand, _ database: Int, _ connection: inout ConnectionContext) {
+    func multipleGet(_ command: borrowing RESPCommand, _ session: Session, _ connection: inout ConnectionContext) {
         withKeys(command, from: 1) {
             var now = Now()
             connection.writeArrayHeader(count: command.count - 1)
             for index in 1..<command.count {
                 command.withArgument(index) { key in
-                    let (db, hash) = lockedKey(key, database)
+                    let (db, hash) = lockedKey(key, session.database)
                     if let slot = db.lookup(key, hash: hash, now: &now),
                         case .string(let value) = db[payloadAt: slot].value
                     {
                         connection.writeBulkString(value)
                     } else {
-                        connection.writeNullBulkString()  // missing, or not a string: MGET never says WRONGTYPE
+                        connection.writeNull(session)  // missing, or not a string: MGET never says WRONGTYPE
                     }
                 }
             }
         }
     }
 
-    func multipleSet(_ command: borrowing RESPCommand, _ database: Int, _ connection: inout ConnectionContext) {
+    func multipleSet(_ command: borrowing RESPCommand, _ session: Session, _ connection: inout ConnectionContext) {
         guard command.count % 2 == 1 else {
             connection.writeArityError("mset")
             return
@@ -280,7 +282,7 @@ extension RedisCommandHandler {
             var now = Now()
             for index in stride(from: 1, to: command.count, by: 2) {
                 command.withArgument(index) { key in
-                    let (db, hash) = lockedKey(key, database)
+                    let (db, hash) = lockedKey(key, session.database)
                     let slot = db.lookup(key, hash: hash, now: &now)
                     command.withArgument(index + 1) { db.storeString($0, key: key, hash: hash, slot: slot) }
                 }

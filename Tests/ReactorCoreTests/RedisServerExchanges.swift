@@ -462,4 +462,47 @@ enum RedisServerExchanges {
         ("*o", ["h*llo", "h?llo", "h[a]llo", "h\\llo", "hallo", "heeeello", "hello", "hllo", "hxllo"]),
         ("h*l*o", ["h*llo", "h?llo", "h[a]llo", "h\\llo", "hallo", "heeeello", "hello", "hllo", "hxllo"]),
     ]
+
+    /// After `HELLO 3`: replies in RESP3 (nulls, maps, sets, doubles).
+    static let resp3: [Exchange] = [
+        (["GET", "missing"], "_\r\n"),
+        (["SET", "k", "v", "NX", "GET"], "_\r\n"),
+        (["SET", "k", "v2", "NX"], "_\r\n"),
+        (["MGET", "k", "missing"], "*2\r\n$1\r\nv\r\n_\r\n"),
+        (["HSET", "h", "f1", "v1", "f2", "v2"], ":2\r\n"),
+        (["HGETALL", "h"], "%2\r\n$2\r\nf1\r\n$2\r\nv1\r\n$2\r\nf2\r\n$2\r\nv2\r\n"),
+        (["HGETALL", "noh"], "%0\r\n"),
+        (["HGET", "h", "nof"], "_\r\n"),
+        (["SADD", "s", "3", "1", "2"], ":3\r\n"),
+        (["SMEMBERS", "s"], "~3\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n"),
+        (["SMEMBERS", "nos"], "~0\r\n"),
+        (["SPOP", "nos", "2"], "~0\r\n"),
+        (["SPOP", "s", "0"], "~0\r\n"),
+        (["SPOP", "nos"], "_\r\n"),
+        (["ZADD", "z", "1.5", "a", "0.1", "b", "3", "c"], ":3\r\n"),
+        (["ZSCORE", "z", "a"], ",1.5\r\n"),
+        (["ZSCORE", "z", "nope"], "_\r\n"),
+        (
+            ["ZRANGE", "z", "0", "-1", "WITHSCORES"],
+            "*3\r\n*2\r\n$1\r\nb\r\n,0.10000000000000001\r\n*2\r\n$1\r\na\r\n,1.5\r\n*2\r\n$1\r\nc\r\n,3\r\n"
+        ),
+        (["ZRANGE", "z", "0", "-1"], "*3\r\n$1\r\nb\r\n$1\r\na\r\n$1\r\nc\r\n"),
+        (["ZADD", "z", "INCR", "1", "a"], ",2.5\r\n"),
+        (["ZADD", "z", "XX", "INCR", "1", "nope"], "_\r\n"),
+        (["ZINCRBY", "z", "-inf", "c"], ",-inf\r\n"),
+        (["ZPOPMIN", "z"], "*2\r\n$1\r\nc\r\n,-inf\r\n"),
+        (["ZPOPMIN", "z", "5"], "*2\r\n*2\r\n$1\r\nb\r\n,0.10000000000000001\r\n*2\r\n$1\r\na\r\n,2.5\r\n"),
+        (["ZPOPMIN", "z", "1"], "*0\r\n"),
+        (["LPOP", "nol"], "_\r\n"),
+        (["LPOP", "nol", "2"], "_\r\n"),
+        (["RPUSH", "l", "a", "b"], ":2\r\n"),
+        (["LPOP", "l", "5"], "*2\r\n$1\r\na\r\n$1\r\nb\r\n"),
+        (["LINDEX", "nol", "0"], "_\r\n"),
+        (["CONFIG", "GET", "save"], "%1\r\n$4\r\nsave\r\n$0\r\n\r\n"),
+        (["CONFIG", "GET", "appendonly"], "%1\r\n$10\r\nappendonly\r\n$2\r\nno\r\n"),
+        (["COMMAND", "DOCS", "nosuch"], "%0\r\n"),
+        (["CLIENT", "GETNAME"], "_\r\n"),
+        (["CLIENT", "SETNAME", "x"], "+OK\r\n"),
+        (["CLIENT", "GETNAME"], "$1\r\nx\r\n"),
+    ]
 }

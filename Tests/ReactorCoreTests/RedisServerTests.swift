@@ -55,9 +55,28 @@ extension LoopbackTests {
                     + "$2\r\nid\r\n\(id)$4\r\nmode\r\n$10\r\nstandalone\r\n$4\r\nrole\r\n$6\r\nmaster\r\n"
                     + "$7\r\nmodules\r\n*0\r\n"
                 #expect(String(decoding: try client.receive(exactly: hello.utf8.count), as: UTF8.self) == hello)
-                try client.send(RedisTestServer.request("CLIENT", "GETNAME") + RedisTestServer.request("HELLO", "3"))
+                try client.send(RedisTestServer.request("CLIENT", "GETNAME") + RedisTestServer.request("HELLO", "4"))
                 let expectedName = "$6\r\ntester\r\n-NOPROTO unsupported protocol version\r\n"
                 #expect(try client.receive(exactly: expectedName.utf8.count) == Array(expectedName.utf8))
+            }
+        }
+
+        @Test(arguments: [1, 2]) func afterHello3RepliesAreRESP3AsRedisSendsThem(loops: Int) throws {
+            try RedisTestServer.run(loops: loops) { port in
+                let client = try TestClient(port: port)
+                let reader = RedisReplyReader(client)
+                try client.send(RedisTestServer.request("HELLO", "3"))
+                guard case .map(let hello) = try reader.next() else { throw TestClient.Failure(description: "HELLO 3") }
+                #expect(hello.count == 14 && hello[4] == .bulk("proto") && hello[5] == .integer(3))
+                for exchange in RedisServerExchanges.resp3 {
+                    try RedisTestServer.expect(client, exchange.command, exchange.reply)
+                }
+                try client.send(RedisTestServer.request("HELLO", "2"))
+                guard case .array(let back) = try reader.next() else {
+                    throw TestClient.Failure(description: "HELLO 2")
+                }
+                #expect(back.count == 14 && back[5] == .integer(2))
+                try RedisTestServer.expect(client, ["GET", "missing"], "$-1\r\n")
             }
         }
 
@@ -303,6 +322,7 @@ final class RedisReplyReader {
         case bulk(String)
         case null
         case array([Reply])
+        case map([Reply])
 
         var description: String {
             switch self {
@@ -312,6 +332,7 @@ final class RedisReplyReader {
             case .bulk(let text): "$\(text.utf8.count)\r\n\(text)\r\n"
             case .null: "$-1\r\n"
             case .array(let elements): "*\(elements.count)\r\n" + elements.map(\.description).joined()
+            case .map(let elements): "%\(elements.count / 2)\r\n" + elements.map(\.description).joined()
             }
         }
     }
@@ -335,6 +356,9 @@ final class RedisReplyReader {
         case UInt8(ascii: "*"):
             guard let count = Int(text), count >= 0 else { return .null }
             return .array(try (0..<count).map { _ in try next() })
+        case UInt8(ascii: "%"):
+            guard let pairs = Int(text) else { return .null }
+            return .map(try (0..<(2 * pairs)).map { _ in try next() })
         default: throw TestClient.Failure(description: "not a RESP reply: \(line)")
         }
     }
