@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "ReactorCore", targets: ["ReactorCore"]),
         .library(name: "ReactorRESP", targets: ["ReactorRESP"]),
         .executable(name: "reactor-bench", targets: ["ReactorBench"]),
+        .executable(name: "reactor-redis", targets: ["ReactorRedis"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -43,6 +44,22 @@ let package = Package(
             dependencies: ["ReactorCore"],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "ReactorRedisStore",
+            dependencies: ["ReactorCore", "ReactorRESP"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "ReactorRedis",
+            dependencies: [
+                "ReactorCore",
+                "ReactorRESP",
+                "ReactorRedisStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "ReactorBench",
             dependencies: [
@@ -57,7 +74,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ReactorCoreTests",
-            dependencies: ["ReactorCore", "ReactorRESP", "CEpoll"],
+            dependencies: ["ReactorCore", "ReactorRESP", "ReactorRedisStore", "CEpoll"],
             swiftSettings: swiftSettings
         ),
     ]
