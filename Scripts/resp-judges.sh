@@ -45,7 +45,7 @@ python3 Scripts/redis-py-check.py "$ours" "$theirs"
 
 echo "== redis-benchmark -n $requests -c 50 (reactor-redis: 1 loop; redis-server: 1 thread)"
 bench() {  # port, extra options -> "test,rps" lines
-    redis-benchmark -p "$1" -n "$requests" -c 50 --csv "${@:2}" | awk -F'","' 'NR > 1 { gsub(/"/, ""); print $1 "," $2 }'
+    redis-benchmark -p "$1" -n "$requests" -c 50 --csv "${@:2}" | awk -F'","' 'NR > 1 { test = $1; rps = $2; gsub(/"/, "", test); print test "," rps }'
 }
 compare() {
     local label="$1"
