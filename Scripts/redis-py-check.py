@@ -60,6 +60,16 @@ def session(port):
         pipe.set("p%d" % i, i)
         pipe.get("p%d" % i)
     out.append(pipe.execute())
+    binary = b"a\r\nb\x00c\r\n\x00\xff" * 100
+    out.append(r.set(b"bin\r\n\x00key", binary))
+    out.append(r.get(b"bin\r\n\x00key") == binary)
+    out.append(r.hset("hbin", b"f\x00", binary))
+    out.append(r.hget("hbin", b"f\x00") == binary)
+    pipe = r.pipeline(transaction=False)
+    for i in range(10_000):
+        pipe.incr("pipelined")
+    results = pipe.execute()
+    out.append((len(results), results[-1]))
     big = b"x" * 1_000_000
     out.append(r.set("big", big))
     out.append(r.get("big") == big)

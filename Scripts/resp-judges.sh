@@ -36,6 +36,25 @@ echo "== redis-cli"
 cli_script=$'FLUSHALL\nSET greeting "hello world"\nGET greeting\nINCR counter\nINCRBY counter 41\nLPUSH list a b c\nLRANGE list 0 -1\nHSET h f v\nHGET h f\nTYPE h\nEXPIRE greeting 100\nTTL greeting\nDEL greeting\nGET greeting\nNOSUCHCOMMAND x\nGET\nDBSIZE'
 diff <(redis-cli -p "$ours" <<<"$cli_script" 2>&1) <(redis-cli -p "$theirs" <<<"$cli_script" 2>&1)
 echo "redis-cli: $(wc -l <<<"$cli_script") commands, the same output from both"
+# A 200 KB value through redis-cli -x (the last argument read from standard input).
+python3 -c 'import random, sys; sys.stdout.write("".join(random.choice("abcdefgh") for _ in range(200000)))' \
+    >/tmp/resp-judges-value
+for port in "$ours" "$theirs"; do
+    redis-cli -p "$port" -x SET big </tmp/resp-judges-value >/dev/null
+    # --raw prints the value and a newline.
+    cmp <(redis-cli -p "$port" --raw GET big) <(cat /tmp/resp-judges-value; echo)
+done
+echo "redis-cli: a 200 KB value set with -x and read back whole from both"
+# redis-cli --pipe: 10,000 requests in the raw protocol, every reply counted.
+python3 -c 'import sys
+for i in range(10000):
+    k = b"pipe:%d" % i
+    sys.stdout.buffer.write(b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$1\r\n1\r\n" % (len(k), k))' >/tmp/resp-judges-pipe
+for port in "$ours" "$theirs"; do
+    out=$(redis-cli -p "$port" --pipe </tmp/resp-judges-pipe 2>&1)
+    grep -q "errors: 0, replies: 10000" <<<"$out" || { echo "redis-cli --pipe on $port: $out" >&2; exit 1; }
+done
+echo "redis-cli --pipe: 10,000 requests, 0 errors, 10,000 replies from both"
 
 echo "== raw requests, byte for byte"
 python3 Scripts/resp-differential.py "$ours" "$theirs"
@@ -57,8 +76,10 @@ compare() {
     join -t, <(sort <<<"$a") <(sort <<<"$b") | sort -t, -k1,1 |
         awk -F, '{ printf "%-28s %14.0f %14.0f %7.2fx\n", $1, $2, $3, $2 / $3 }'
 }
-compare "P=1"
-compare "P=16" -P 16
+compare "c=50 P=1"
+compare "c=50 P=16" -P 16
+echo "== redis-benchmark -c 1000"
+requests=$((requests / 2)) compare "c=1000 P=1" -c 1000
 
 echo "== SIGTERM"
 kill -TERM "$ours_pid"
