@@ -1,5 +1,3 @@
-import Synchronization
-
 /// One shard of a keyspace: its part of each of the 16 databases. Only touched while its keyspace says so (under
 /// the shard's lock, or on the one loop of an unlocked keyspace).
 public final class KeyspaceShard: @unchecked Sendable {
@@ -7,7 +5,7 @@ public final class KeyspaceShard: @unchecked Sendable {
     public static let databaseCount = 16
 
     let databases: [Database]
-    fileprivate let lock = Mutex<Void>(())
+    fileprivate let lock = ShardLock()
 
     init() {
         databases = (0..<Self.databaseCount).map { _ in Database() }
@@ -20,7 +18,7 @@ public final class KeyspaceShard: @unchecked Sendable {
 /// A key belongs to the shard given by the top ``shardBits`` bits of its hash; within the shard its tables use
 /// the remaining bits, so the whole keyspace is in hash order (SCAN's cursor is a position in it).
 ///
-/// - ``ShardedKeyspace``: 64 shards, each behind its own `Mutex`, for any number of loops. A command on one key
+/// - ``ShardedKeyspace``: 64 shards, each behind its own lock (a pthread mutex), for any number of loops. A command on one key
 ///   locks one shard; a command on several keys (MSET, MGET, DEL, EXISTS) locks each shard it needs, in ascending
 ///   order, and holds them all while it runs, so it is atomic as in redis; KEYS, DBSIZE and FLUSHDB lock every
 ///   shard, in the same order, so no two commands can deadlock.
@@ -58,7 +56,7 @@ extension Keyspace {
     static func localHash(_ hash: UInt64) -> UInt64 { (hash << UInt64(shardBits)) | 1 }
 }
 
-/// 64 shards, each behind a `Mutex`: for any number of loops. See ``Keyspace``.
+/// 64 shards, each behind a lock: for any number of loops. See ``Keyspace``.
 public final class ShardedKeyspace: Keyspace {
     public static let shardBits = 6
 
@@ -71,13 +69,13 @@ public final class ShardedKeyspace: Keyspace {
     @inline(__always)
     public func withShard<Result>(_ index: Int, _ body: (KeyspaceShard) -> Result) -> Result {
         let shard = shards[index]
-        return shard.lock.withLock { _ in body(shard) }
+        return shard.lock.withLock { body(shard) }
     }
 
     public func withShards<Result>(_ shards: UInt64, _ body: () -> Result) -> Result {
         if shards == 0 { return body() }
         var result: Result?
-        self.shards[shards.trailingZeroBitCount].lock.withLock { _ in
+        self.shards[shards.trailingZeroBitCount].lock.withLock {
             result = withShards(shards & (shards - 1), body)
         }
         return result!
