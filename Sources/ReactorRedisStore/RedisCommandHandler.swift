@@ -13,7 +13,7 @@ import Synchronization
 ///
 /// Each loop runs its own copy; the copies share `keyspace` (see ``Keyspace`` for how, and pick
 /// ``UnlockedKeyspace`` only for a single loop) and the client counters. Each copy also runs the active expiry
-/// sweep on its loop (``ExpirySweep``), started when the loop's first connection opens.
+/// sweep on its loop (see `ExpirySweep`), started when the loop's first connection opens.
 ///
 /// Commands run to completion under their shard's lock and write their reply there, straight from the stored
 /// bytes: a GET, an INCR or a SET over a value at least as large allocate nothing. Keys and values are copied
