@@ -3,20 +3,31 @@
 ///
 /// Owned by one loop (a ``RESPStreamHandler`` makes one per loop on first use) and reused for every request, so a
 /// request allocates nothing once the loop has seen one with as many arguments (and, inline, as long a line) as the
-/// largest so far. Valid until the next ``RESPRequestDecoder/decode(_:into:)``. Not thread-safe.
+/// largest so far, up to ``retainedCapacity`` arguments: storage for a larger request is given back once it has
+/// been answered (``releaseExcessCapacity()``). Valid until the next ``RESPRequestDecoder/decode(_:into:)``. Not
+/// thread-safe.
 public final class RESPArguments {
-    private(set) var starts: UnsafeMutablePointer<UnsafeRawPointer>
-    private(set) var lengths: UnsafeMutablePointer<Int>
-    private var capacity: Int
+    // Unchecked exclusivity: one loop owns the object and no access overlaps another; a checked access costs a
+    // runtime call per argument read.
+    @usableFromInline @exclusivity(unchecked) private(set) var starts: UnsafeMutablePointer<UnsafeRawPointer>
+    @usableFromInline @exclusivity(unchecked) private(set) var lengths: UnsafeMutablePointer<Int>
+    @usableFromInline @exclusivity(unchecked) private(set) var capacity: Int
+    private let initialCapacity: Int
     /// Arguments of the last decoded request.
-    public private(set) var count = 0
-    private var scratch: UnsafeMutableRawPointer?
-    private var scratchCapacity = 0
-    private var scratchCount = 0
+    @exclusivity(unchecked) public private(set) var count = 0
+    @exclusivity(unchecked) private var scratch: UnsafeMutableRawPointer?
+    @exclusivity(unchecked) private var scratchCapacity = 0
+    @exclusivity(unchecked) private var scratchCount = 0
+
+    /// The most arguments whose storage is kept between requests (16 bytes each: 1 MiB). A request with more
+    /// (a peer may send up to what ``ReactorCore/ConnectionLimits/maxBufferedInput`` holds: 89 million `$0`
+    /// arguments in 512 MiB) grows the storage for itself only.
+    public static let retainedCapacity = 65_536
 
     /// Storage for `initialCapacity` arguments; it grows (doubling) for a request with more.
     public init(initialCapacity: Int = 64) {
-        capacity = max(1, initialCapacity)
+        capacity = max(1, min(initialCapacity, Self.retainedCapacity))
+        self.initialCapacity = capacity
         starts = .allocate(capacity: capacity)
         lengths = .allocate(capacity: capacity)
     }
@@ -28,7 +39,7 @@ public final class RESPArguments {
     }
 
     /// Argument `index` (0 is the command name) as a buffer; valid until the next decode.
-    @inline(__always)
+    @inlinable
     public subscript(index: Int) -> UnsafeRawBufferPointer {
         precondition(index >= 0 && index < count, "argument index out of range")
         return UnsafeRawBufferPointer(start: starts[index], count: lengths[index])
@@ -44,6 +55,24 @@ public final class RESPArguments {
         scratchCount = 0
         if expected > capacity { grow(to: expected) }
         if scratchBytes > scratchCapacity { growScratch(to: scratchBytes) }
+    }
+
+    /// Gives back the storage of a request with more than ``retainedCapacity`` arguments (call it when the request
+    /// has been answered); keeps it for a smaller one. Inline scratch bytes are bounded by the inline limit and
+    /// kept.
+    @inlinable
+    public func releaseExcessCapacity() {
+        if capacity > Self.retainedCapacity { shrink() }
+    }
+
+    @usableFromInline
+    func shrink() {
+        starts.deallocate()
+        lengths.deallocate()
+        count = 0
+        capacity = initialCapacity
+        starts = .allocate(capacity: capacity)
+        lengths = .allocate(capacity: capacity)
     }
 
     @inline(__always)

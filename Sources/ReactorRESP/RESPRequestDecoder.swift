@@ -2,10 +2,13 @@
 /// (`*2\r\n$3\r\nGET\r\n$1\r\nk\r\n`, what every client library sends) or an inline command (`PING\r\n`, what
 /// `telnet` and `redis-cli --pipe` send), the two forms redis accepts (redis 7, `src/networking.c`).
 ///
-/// Like a ``MessageDecoder`` it keeps no state between calls and is a pure function of the bytes it is shown: it
-/// either finds a complete request, whose arguments it records in a ``RESPArguments`` (views into the input, no
-/// copy), or says how many bytes it needs before it can say more, so a large bulk string is not re-scanned as it
-/// arrives. Every length is checked against its limit before more bytes are asked for.
+/// Like a ``MessageDecoder`` its answer is a function of the bytes it is shown: it either finds a complete request,
+/// whose arguments it records in a ``RESPArguments`` (views into the input, no copy), or says how many bytes it
+/// needs before it can say more, so a large bulk string is not re-scanned as it arrives. Every length is checked
+/// against its limit before more bytes are asked for. A multibulk request of many small arguments that arrives in
+/// pieces is not re-scanned from its start either: the caller keeps a ``Progress`` per connection and the decoder
+/// resumes at the first argument it has not checked yet (redis keeps `multibulklen`/`bulklen` per client for the
+/// same reason), so a request of `n` arguments costs O(`n`) however it is cut.
 ///
 /// Where redis is lenient this decoder is too, so that what redis accepts it accepts: the byte after a `\r` that
 /// ends a count or length line, and the two bytes after a bulk string, are skipped unchecked; numbers follow redis's
@@ -44,16 +47,55 @@ public struct RESPRequestDecoder: Sendable {
         case needMoreInput(atLeast: Int)
     }
 
-    /// Looks for one request at the start of `input`, recording its arguments in `arguments`.
+    /// How much of a multibulk request that has not completely arrived was already checked: the offset just past
+    /// its last complete argument, and how many arguments that is. Zero (the initial value) when no request is in
+    /// progress. One per connection, owned by the caller and handed to every
+    /// ``decode(_:into:progress:)`` for that connection; it is only valid while the bytes it describes stay the
+    /// first bytes of the input (the caller consumes nothing of a request in progress).
+    public struct Progress: Hashable, Sendable {
+        /// Bytes from the start of the input already checked (the end of the last complete argument).
+        public internal(set) var checkedBytes = 0
+        /// Arguments within ``checkedBytes``, the command name included.
+        public internal(set) var checkedArguments = 0
+
+        /// No request in progress.
+        public init() {}
+
+        init(checkedBytes: Int, checkedArguments: Int) {
+            self.checkedBytes = checkedBytes
+            self.checkedArguments = checkedArguments
+        }
+    }
+
+    /// Looks for one request at the start of `input`, recording its arguments in `arguments`, with no progress
+    /// kept between calls (a request that arrives in pieces is re-checked from its start each time).
     /// - Throws: ``RESPProtocolError`` for input redis answers with `-ERR Protocol error: …` (and then closes).
     @inline(__always)
     public func decode(
         _ input: UnsafeRawBufferPointer, into arguments: RESPArguments
     ) throws(RESPProtocolError) -> Step {
-        guard let base = input.baseAddress, input.count > 0 else { return .needMoreInput(atLeast: 1) }
-        if base.load(as: UInt8.self) == UInt8(ascii: "*") {
-            return try decodeMultibulk(base, count: input.count, into: arguments)
+        var progress = Progress()
+        return try decode(input, into: arguments, progress: &progress)
+    }
+
+    /// Looks for one request at the start of `input`, recording its arguments in `arguments`; resumes checking a
+    /// multibulk request at `progress` (see ``Progress``) and leaves there how far it got when it returns
+    /// ``Step/needMoreInput(atLeast:)``, or zero with any other answer. The answer is the same as with a fresh
+    /// `progress`, only cheaper.
+    /// - Throws: ``RESPProtocolError`` for input redis answers with `-ERR Protocol error: …` (and then closes);
+    ///   `progress` is then zero.
+    @inline(__always)
+    public func decode(
+        _ input: UnsafeRawBufferPointer, into arguments: RESPArguments, progress: inout Progress
+    ) throws(RESPProtocolError) -> Step {
+        guard let base = input.baseAddress, input.count > 0 else {
+            progress = Progress()
+            return .needMoreInput(atLeast: 1)
         }
+        if base.load(as: UInt8.self) == UInt8(ascii: "*") {
+            return try decodeMultibulk(base, count: input.count, into: arguments, progress: &progress)
+        }
+        progress = Progress()
         return try decodeInline(base, count: input.count, into: arguments)
     }
 
@@ -61,8 +103,11 @@ public struct RESPRequestDecoder: Sendable {
 
     @inline(__always)
     private func decodeMultibulk(
-        _ base: UnsafeRawPointer, count total: Int, into arguments: RESPArguments
+        _ base: UnsafeRawPointer, count total: Int, into arguments: RESPArguments, progress: inout Progress
     ) throws(RESPProtocolError) -> Step {
+        // Any answer but "need more" ends the request in progress: the progress starts from zero again.
+        let resumed = progress
+        progress = Progress()
         guard let countEnd = Self.firstIndex(of: UInt8(ascii: "\r"), in: base, from: 1, to: total) else {
             if total > maxInlineLength { throw .tooBigMultibulkCountString }
             return .needMoreInput(atLeast: total + 1)
@@ -72,33 +117,82 @@ public struct RESPRequestDecoder: Sendable {
         guard let declared = Self.parseInteger(base + 1, count: countEnd - 1), declared <= Int(Int32.max) else {
             throw .invalidMultibulkLength
         }
-        var position = countEnd + 2
-        if declared <= 0 { return .skip(consumed: position) }
+        let firstArgument = countEnd + 2
+        if declared <= 0 { return .skip(consumed: firstArgument) }
         if declared > maxArguments { throw .invalidMultibulkLength }
-        arguments.reset(expected: min(declared, 1024))
-        for _ in 0..<declared {
-            guard position < total else { return .needMoreInput(atLeast: position + 1) }
-            guard let lengthEnd = Self.firstIndex(of: UInt8(ascii: "\r"), in: base, from: position, to: total) else {
-                if total - position > maxInlineLength { throw .tooBigBulkCountString }
-                return .needMoreInput(atLeast: total + 1)
+        // Resume after the arguments checked by an earlier call, if its figures fit this request (a caller's
+        // stale progress costs a re-check, never a wrong answer or a read out of bounds).
+        let resuming =
+            resumed.checkedArguments > 0 && resumed.checkedArguments < declared
+            && resumed.checkedBytes > firstArgument && resumed.checkedBytes <= total
+        var position = resuming ? resumed.checkedBytes : firstArgument
+        var index = resuming ? resumed.checkedArguments : 0
+        // Arguments are recorded as they are checked, unless some were checked by an earlier call: then in a
+        // second pass once the request is complete.
+        if !resuming { arguments.reset(expected: min(declared, 1024)) }
+        while index < declared {
+            guard let (start, length) = try checkArgument(at: position, base, count: total) else {
+                if index > 0 { progress = Progress(checkedBytes: position, checkedArguments: index) }
+                return .needMoreInput(atLeast: Self.neededForArgument(at: position, base, count: total))
             }
-            guard lengthEnd + 2 <= total else { return .needMoreInput(atLeast: lengthEnd + 2) }
-            let marker = base.load(fromByteOffset: position, as: UInt8.self)
-            if marker != UInt8(ascii: "$") { throw .expectedDollar(got: marker) }
-            guard let length = Self.parseInteger(base + position + 1, count: lengthEnd - position - 1),
-                length >= 0, length <= maxBulkLength
-            else { throw .invalidBulkLength }
-            let start = lengthEnd + 2
-            // The payload and the two bytes after it (redis skips them unchecked). `length` may be near `Int.max`
-            // when the limit allows it: compare against what is left instead of adding to `start`.
-            guard length <= total - start - 2 else {
-                let (needed, overflow) = start.addingReportingOverflow(length &+ 2)
-                return .needMoreInput(atLeast: overflow || length > Int.max - 2 ? Int.max : needed)
-            }
-            arguments.append(base + start, count: length)
+            if !resuming { arguments.append(base + start, count: length) }
             position = start + length + 2
+            index += 1
         }
+        if resuming { Self.recordArguments(declared, from: firstArgument, base, into: arguments) }
         return .request(argumentCount: declared, consumed: position)
+    }
+
+    /// Checks the bulk string argument at `position`: its payload's offset and length, or nil if it has not
+    /// completely arrived (``neededForArgument(at:_:count:)`` says how many bytes it needs).
+    @inline(__always)
+    private func checkArgument(
+        at position: Int, _ base: UnsafeRawPointer, count total: Int
+    ) throws(RESPProtocolError) -> (start: Int, length: Int)? {
+        guard position < total else { return nil }
+        guard let lengthEnd = Self.firstIndex(of: UInt8(ascii: "\r"), in: base, from: position, to: total) else {
+            if total - position > maxInlineLength { throw .tooBigBulkCountString }
+            return nil
+        }
+        guard lengthEnd + 2 <= total else { return nil }
+        let marker = base.load(fromByteOffset: position, as: UInt8.self)
+        if marker != UInt8(ascii: "$") { throw .expectedDollar(got: marker) }
+        guard let length = Self.parseInteger(base + position + 1, count: lengthEnd - position - 1),
+            length >= 0, length <= maxBulkLength
+        else { throw .invalidBulkLength }
+        let start = lengthEnd + 2
+        // The payload and the two bytes after it (redis skips them unchecked). `length` may be near `Int.max` when
+        // the limit allows it: compare against what is left instead of adding to `start`.
+        guard length <= total - start - 2 else { return nil }
+        return (start, length)
+    }
+
+    /// The bytes needed before the argument at `position`, which ``checkArgument(at:_:count:)`` found incomplete
+    /// (and valid so far), can be checked further: its length line, then its payload and the two bytes after it.
+    private static func neededForArgument(at position: Int, _ base: UnsafeRawPointer, count total: Int) -> Int {
+        guard position < total else { return position + 1 }
+        guard let lengthEnd = firstIndex(of: UInt8(ascii: "\r"), in: base, from: position, to: total) else {
+            return total + 1
+        }
+        guard lengthEnd + 2 <= total else { return lengthEnd + 2 }
+        let length = parseInteger(base + position + 1, count: lengthEnd - position - 1).unsafelyUnwrapped
+        let (needed, overflow) = (lengthEnd + 2).addingReportingOverflow(length &+ 2)
+        return overflow || length > Int.max - 2 ? Int.max : needed
+    }
+
+    /// Records the `count` arguments from `position` on, all checked already: the second pass of a request that
+    /// arrived in pieces.
+    private static func recordArguments(
+        _ count: Int, from position: Int, _ base: UnsafeRawPointer, into arguments: RESPArguments
+    ) {
+        arguments.reset(expected: count)
+        var position = position
+        for _ in 0..<count {
+            let lengthEnd = firstIndex(of: UInt8(ascii: "\r"), in: base, from: position, to: Int.max).unsafelyUnwrapped
+            let length = parseInteger(base + position + 1, count: lengthEnd - position - 1).unsafelyUnwrapped
+            arguments.append(base + lengthEnd + 2, count: length)
+            position = lengthEnd + 2 + length + 2
+        }
     }
 
     // MARK: Inline

@@ -18,13 +18,25 @@ public import ReactorCore
 public struct RESPStreamHandler<Handler: RESPCommandHandler>: StreamHandler, @unchecked Sendable {
     // @unchecked: `arguments` is created lazily by each loop's own copy of this handler (loops copy the handler
     // before any call), so no instance is ever shared between threads.
-    public typealias ConnectionState = Handler.ConnectionState
+
+    /// A connection's state: the command handler's own, and how far the request still arriving was decoded.
+    public struct ConnectionState {
+        /// The ``RESPCommandHandler``'s state for the connection.
+        public var handlerState: Handler.ConnectionState
+        /// The decoder's resume point in a request that has not completely arrived.
+        @usableFromInline var progress = RESPRequestDecoder.Progress()
+
+        @usableFromInline
+        init(handlerState: Handler.ConnectionState) {
+            self.handlerState = handlerState
+        }
+    }
 
     /// The handler commands go to (this loop's copy).
     public var handler: Handler
     /// The request decoder and its limits.
     public var decoder: RESPRequestDecoder
-    private var arguments: RESPArguments?
+    @usableFromInline var arguments: RESPArguments?
 
     /// Serves `handler` with `decoder`'s limits (redis's by default).
     public init(_ handler: Handler, decoder: RESPRequestDecoder = RESPRequestDecoder()) {
@@ -33,9 +45,11 @@ public struct RESPStreamHandler<Handler: RESPCommandHandler>: StreamHandler, @un
     }
 
     public mutating func onOpen(connection: inout ConnectionContext) -> ConnectionState {
-        handler.onOpen(connection: &connection)
+        ConnectionState(handlerState: handler.onOpen(connection: &connection))
     }
 
+    // Inlinable so that a handler in another module gets a specialised copy (no generic dispatch per request).
+    @inlinable
     public mutating func onRead(
         _ input: inout InboundBytes, state: inout ConnectionState, connection: inout ConnectionContext
     ) {
@@ -47,7 +61,7 @@ public struct RESPStreamHandler<Handler: RESPCommandHandler>: StreamHandler, @un
                 let rest = UnsafeRawBufferPointer(rebasing: bytes[offset...])
                 let step: RESPRequestDecoder.Step
                 do throws(RESPProtocolError) {
-                    step = try decoder.decode(rest, into: arguments)
+                    step = try decoder.decode(rest, into: arguments, progress: &state.progress)
                 } catch {
                     connection.write(error.reply)
                     connection.close(dueTo: .malformedMessage(error.description))
@@ -56,7 +70,8 @@ public struct RESPStreamHandler<Handler: RESPCommandHandler>: StreamHandler, @un
                 }
                 switch step {
                 case .request(_, let consumed):
-                    handler.onCommand(RESPCommand(arguments: arguments), state: &state, connection: &connection)
+                    handler.onCommand(
+                        RESPCommand(arguments: arguments), state: &state.handlerState, connection: &connection)
                     offset += consumed
                 case .skip(let consumed):
                     offset += consumed
@@ -68,13 +83,15 @@ public struct RESPStreamHandler<Handler: RESPCommandHandler>: StreamHandler, @un
         }
         input.consume(offset)
         if needed > 0 { input.expect(atLeast: needed) }
+        arguments.releaseExcessCapacity()
     }
 
     public mutating func onClose(_ id: ConnectionID, state: ConnectionState?, reason: CloseReason) {
-        handler.onClose(id, state: state, reason: reason)
+        handler.onClose(id, state: state?.handlerState, reason: reason)
     }
 
-    private mutating func makeArguments() -> RESPArguments {
+    @usableFromInline
+    mutating func makeArguments() -> RESPArguments {
         let arguments = RESPArguments()
         self.arguments = arguments
         return arguments

@@ -1,5 +1,6 @@
-import ReactorRESP
 import Testing
+
+@testable import ReactorRESP
 
 /// `RESPRequestDecoder` against the bytes redis 7 accepts and rejects (`src/networking.c`; the error texts were
 /// checked against redis-server 7.0.15).
@@ -51,6 +52,56 @@ import Testing
         let (step, arguments) = Self.decode(request)
         #expect(try step.get() == .request(argumentCount: 2, consumed: request.count))
         #expect(arguments == ["ECHO", "hello world"])
+    }
+
+    @Test func aRequestArrivingInPiecesResumesAfterItsLastCompleteArgument() throws {
+        let request = Array("*4\r\n$4\r\nMSET\r\n$1\r\na\r\n$2\r\nbc\r\n$3\r\ndef\r\n".utf8)
+        // Where each argument ends: after "*4\r\n" (4 bytes), each "$n\r\n" + n + "\r\n".
+        let ends = [14, 21, 29, 38]
+        let decoder = RESPRequestDecoder()
+        let arguments = RESPArguments()
+        var progress = RESPRequestDecoder.Progress()
+        for length in 0...request.count {
+            let prefix = Array(request.prefix(length))
+            let resumed = try prefix.withUnsafeBytes { try decoder.decode($0, into: arguments, progress: &progress) }
+            let (fresh, _) = Self.decode(prefix)
+            #expect(try fresh.get() == resumed, "prefix \(length): the same answer as without progress")
+            if length < request.count {
+                let complete = ends.filter { $0 <= length }.count
+                #expect(progress.checkedArguments == complete, "prefix \(length)")
+                #expect(progress.checkedBytes == (complete == 0 ? 0 : ends[complete - 1]), "prefix \(length)")
+            }
+        }
+        #expect(progress == RESPRequestDecoder.Progress(), "a complete request leaves no progress behind")
+        let decoded = (0..<arguments.count).map { String(decoding: arguments[$0], as: UTF8.self) }
+        #expect(decoded == ["MSET", "a", "bc", "def"], "recorded by the second pass")
+        // Progress that does not fit the input (another connection's, say) is ignored, never trusted.
+        var wrong = RESPRequestDecoder.Progress()
+        _ = try Array(request.prefix(25)).withUnsafeBytes { try decoder.decode($0, into: arguments, progress: &wrong) }
+        #expect(wrong.checkedArguments == 2)
+        let step = try Array("*9\r\n".utf8).withUnsafeBytes {
+            try decoder.decode($0, into: arguments, progress: &wrong)
+        }
+        #expect(wrong.checkedArguments == 0, "a progress beyond the input is dropped…")
+        #expect(step == .needMoreInput(atLeast: 5), "…and the input decoded from its start")
+    }
+
+    @Test func storageForAHugeRequestIsGivenBackOnceAnswered() throws {
+        // 100,000 empty arguments: 600 KB of input, 1.6 MB of (address, length) pairs while it is answered.
+        let count = 100_000
+        let request =
+            Array("*\(count)\r\n".utf8) + Array(repeating: Array("$0\r\n\r\n".utf8), count: count).flatMap { $0 }
+        let arguments = RESPArguments()
+        let step = try request.withUnsafeBytes { try RESPRequestDecoder().decode($0, into: arguments) }
+        #expect(step == .request(argumentCount: count, consumed: request.count))
+        #expect(arguments.count == count && arguments.capacity >= count)
+        arguments.releaseExcessCapacity()
+        #expect(arguments.capacity == 64, "back to its initial storage")
+        // A request within the retained capacity keeps its storage (no allocation for the next one like it).
+        let small = Array("*2\r\n$4\r\nECHO\r\n$1\r\nx\r\n".utf8)
+        _ = try small.withUnsafeBytes { try RESPRequestDecoder().decode($0, into: arguments) }
+        arguments.releaseExcessCapacity()
+        #expect(arguments.capacity == 64 && arguments[1].count == 1)
     }
 
     @Test func aLargeBulkStringIsAskedForWhole() throws {

@@ -134,8 +134,17 @@ public struct ConnectionContext: ~Copyable {
         reserving capacity: Int, _ body: (UnsafeMutableRawBufferPointer) throws(Failure) -> Int
     ) throws(Failure) {
         precondition(capacity >= 0, "negative reservation")
-        try unmanagedIO.takeUnretainedValue().write(
-            reserving: capacity, to: unmanagedConnection.takeUnretainedValue(), body)
+        // Through `withIO` (unretained: no retain/release per reply); its closures cannot rethrow a typed error, so
+        // the error comes out as a `Result`.
+        let outcome: Result<Void, Failure> = withIO { io, connection in
+            do throws(Failure) {
+                try io.write(reserving: capacity, to: connection, body)
+                return .success(())
+            } catch {
+                return .failure(error)
+            }
+        }
+        try outcome.get()
     }
 
     // MARK: Length-prefixed writes (the length-field codec's encoder)
