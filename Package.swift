@@ -17,6 +17,7 @@ let package = Package(
     products: [
         .library(name: "ReactorCore", targets: ["ReactorCore"]),
         .library(name: "ReactorRESP", targets: ["ReactorRESP"]),
+        .library(name: "ReactorRedisStore", targets: ["ReactorRedisStore"]),
         .executable(name: "reactor-bench", targets: ["ReactorBench"]),
         .executable(name: "reactor-redis", targets: ["ReactorRedis"]),
     ],

@@ -66,14 +66,18 @@ final class EchoFixture<Handler: StreamHandler> {
     private let reply: UnsafeMutableRawBufferPointer
     /// Sent once after connecting (straddling: the first half of message 0), never echoed on its own.
     private let prefix: [UInt8]
+    /// Sent once after connecting, before the exchanges, and its reply checked: state the exchanges rely on (a
+    /// key a GET reads).
+    private let preamble: (request: [UInt8], reply: [UInt8])?
 
     /// `encode(index, payload)` returns the wire bytes of request `index` (`payload`: 64 printable bytes), which are
     /// also the expected reply unless `reply(index, payload)` gives it.
     init(
         depth: Int, straddling: Bool, handler: @escaping () -> Handler, encode: (Int, [UInt8]) -> [UInt8],
-        reply answer: ((Int, [UInt8]) -> [UInt8])? = nil
+        reply answer: ((Int, [UInt8]) -> [UInt8])? = nil, preamble: (request: [UInt8], reply: [UInt8])? = nil
     ) {
         self.depth = depth
+        self.preamble = preamble
         self.makeHandler = handler
         var wire: [UInt8] = []
         var replies: [UInt8] = []
@@ -106,6 +110,15 @@ final class EchoFixture<Handler: StreamHandler> {
         guard let port = server.localAddress?.port else { throw BlockingClient.Failure(description: "no port") }
         let client = try BlockingClient(port: port)
         self.client = client
+        if let preamble {
+            try preamble.request.withUnsafeBytes { try client.send($0) }
+            let answer = UnsafeMutableRawBufferPointer.allocate(byteCount: preamble.reply.count, alignment: 8)
+            defer { answer.deallocate() }
+            try client.receive(into: answer)
+            guard answer.elementsEqual(preamble.reply) else {
+                throw BlockingClient.Failure(description: "preamble: unexpected reply")
+            }
+        }
         if !prefix.isEmpty { try prefix.withUnsafeBytes { try client.send($0) } }
         // The connection's first replies take the pool's first slabs and grow its per-loop lists: not measured.
         for _ in 0..<100 { try roundTrip() }

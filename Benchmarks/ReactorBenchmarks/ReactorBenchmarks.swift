@@ -31,4 +31,5 @@ let benchmarks: @Sendable () -> Void = {
     registerConnectionTableBenchmarks()
     registerEchoBenchmarks()
     registerRESPBenchmarks()
+    registerRedisCommandBenchmarks()
 }
