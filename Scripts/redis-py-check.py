@@ -70,6 +70,20 @@ def session(port):
         pipe.incr("pipelined")
     results = pipe.execute()
     out.append((len(results), results[-1]))
+    # redis-py's default pipeline is a transaction: MULTI, the commands, EXEC.
+    pipe = r.pipeline()
+    for i in range(1000):
+        pipe.incr("tx")
+    pipe.get("tx")
+    pipe.lpush("tx", "x")  # WRONGTYPE inside EXEC: raised after the others ran
+    try:
+        pipe.execute()
+    except redis.ResponseError as error:
+        out.append(str(error))
+    out.append(r.get("tx"))
+    with r.pipeline() as pipe:
+        pipe.set("tx2", "a").append("tx2", "b").get("tx2")
+        out.append(pipe.execute())
     big = b"x" * 1_000_000
     out.append(r.set("big", big))
     out.append(r.get("big") == big)

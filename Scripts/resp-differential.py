@@ -101,6 +101,13 @@ SCRIPT = [
     ["SELECT", "abc"], ["FLUSHDB"], ["DBSIZE"], ["SELECT", "1"], ["DBSIZE"], ["FLUSHALL"], ["DBSIZE"],
     ["CONFIG", "GET", "save"], ["CONFIG", "GET", "appendonly"], ["CLIENT", "SETNAME", "judge"], ["CLIENT", "GETNAME"],
     ["FOO"], ["foo", "a", "b"], ["GET"], ["get", "a", "b"],
+    # Transactions: queued replies, runtime errors inside EXEC's array, refused commands abort the queue.
+    ["EXEC"], ["DISCARD"], ["MULTI"], ["MULTI"], ["SET", "tx", "1"], ["INCR", "tx"], ["GET", "tx"],
+    ["LPUSH", "tx", "x"], ["SELECT", "99"], ["SET", "tx", "v", "EX", "0"], ["EXEC"], ["GET", "tx"],
+    ["MULTI"], ["EXEC"], ["MULTI"], ["PING"], ["DISCARD"], ["PING"],
+    ["MULTI"], ["SET", "tx", "2"], ["NOPE"], ["GET"], ["SET", "tx", "3"], ["EXEC"], ["GET", "tx"],
+    ["MULTI"], ["SELECT", "1"], ["SET", "tx", "db1"], ["DBSIZE"], ["EXEC"], ["GET", "tx"], ["SELECT", "0"],
+    ["MULTI"], ["DEL", "tx"], ["KEYS", "t*"], ["FLUSHDB"], ["DBSIZE"], ["EXEC"], ["MULTI", "x"],
     ("raw", b"*1\r\n$4\r\nPINGxx"),
 ]
 

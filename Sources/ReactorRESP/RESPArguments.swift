@@ -45,6 +45,14 @@ public final class RESPArguments {
         return UnsafeRawBufferPointer(start: starts[index], count: lengths[index])
     }
 
+    /// Calls `body` with the request last decoded into these arguments as a ``RESPCommand``, for a handler that
+    /// replays requests it kept (a transaction's queue, decoded again with ``RESPRequestDecoder``) through its own
+    /// command path. The command is valid during `body` only.
+    @inlinable
+    public func withCommand<Result>(_ body: (borrowing RESPCommand) -> Result) -> Result {
+        body(RESPCommand(arguments: self))
+    }
+
     // MARK: Filled by the decoder
 
     /// Forgets the previous request; makes room for `expected` arguments (capped by the caller's limit) and, when

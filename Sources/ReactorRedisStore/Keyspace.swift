@@ -103,3 +103,25 @@ public final class UnlockedKeyspace: Keyspace {
     @inline(__always)
     public func shard(_ index: Int) -> KeyspaceShard { only }
 }
+
+/// Another keyspace whose every shard the caller already holds (EXEC runs its queue inside
+/// `withShards(allShards)`): reaches the shards without taking their locks again, so the queued commands run as one
+/// atomic step. Only for the duration of that call, on its thread.
+final class HeldKeyspace<Base: Keyspace>: Keyspace {
+    static var shardBits: Int { Base.shardBits }
+
+    private let base: Base
+
+    init(_ base: Base) {
+        self.base = base
+    }
+
+    @inline(__always)
+    func withShard<Result>(_ index: Int, _ body: (KeyspaceShard) -> Result) -> Result { body(base.shard(index)) }
+
+    @inline(__always)
+    func withShards<Result>(_ shards: UInt64, _ body: () -> Result) -> Result { body() }
+
+    @inline(__always)
+    func shard(_ index: Int) -> KeyspaceShard { base.shard(index) }
+}

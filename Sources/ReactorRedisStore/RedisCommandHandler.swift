@@ -25,12 +25,18 @@ public struct RedisCommandHandler<Space: Keyspace>: RESPCommandHandler {
     public let keyspace: Space
     /// Limits and what CONFIG GET reports.
     public let settings: RedisSettings
-    let clients = ClientCounters()
+    let clients: ClientCounters
     private var sweep: ExpirySweep<Space>?
 
     public init(keyspace: Space, settings: RedisSettings = RedisSettings()) {
+        self.init(keyspace: keyspace, settings: settings, clients: ClientCounters())
+    }
+
+    /// A handler sharing `clients` with another (EXEC's, over the same keys).
+    init(keyspace: Space, settings: RedisSettings, clients: ClientCounters) {
         self.keyspace = keyspace
         self.settings = settings
+        self.clients = clients
     }
 
     public mutating func onOpen(connection: inout ConnectionContext) -> RedisClient {
@@ -51,15 +57,31 @@ public struct RedisCommandHandler<Space: Keyspace>: RESPCommandHandler {
         _ command: borrowing RESPCommand, state: inout RedisClient, connection: inout ConnectionContext
     ) {
         guard let name = command.name, let spec = RedisCommands.table[name] else {
+            refuseInTransaction(&state)
             replyUnknownCommand(command, &connection)
             return
         }
         guard spec.accepts(command.count) else {
+            refuseInTransaction(&state)
+            if spec.id == .exec { return execRefused(&state, &connection) }
             connection.writeArityError(spec.name)
             return
         }
+        if state.transaction != nil && !spec.runsInTransaction {
+            queue(command, &state, &connection)
+            return
+        }
+        execute(spec.id, command, &state, &connection)
+    }
+
+    /// Runs a command that passed the name and arity checks.
+    @inline(__always)
+    mutating func execute(
+        _ id: CommandID, _ command: borrowing RESPCommand, _ state: inout RedisClient,
+        _ connection: inout ConnectionContext
+    ) {
         let session = Session(database: state.database, resp3: state.resp3)
-        switch spec.id {
+        switch id {
         // Strings
         case .get: get(command, session, &connection)
         case .set: set(command, session, &connection)
@@ -132,6 +154,10 @@ public struct RedisCommandHandler<Space: Keyspace>: RESPCommandHandler {
         case .command: commandCommand(command, session, &connection)
         case .config: config(command, session, &connection)
         case .securityWarning: connection.close()  // redis drops a client that speaks HTTP to it, silently
+        // Transactions
+        case .multi: multi(&state, &connection)
+        case .exec: exec(&state, &connection)
+        case .discard: discard(&state, &connection)
         }
     }
 

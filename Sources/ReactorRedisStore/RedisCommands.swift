@@ -4,6 +4,8 @@ import ReactorRESP
 enum CommandID {
     // Connection and server
     case ping, echo, quit, select, hello, client, command, config, dbsize, flushdb, flushall, securityWarning
+    // Transactions
+    case multi, exec, discard
     // Strings
     case set, get, getset, getdel, incr, incrby, decr, decrby, append, strlen, setnx, mget, mset
     // Keys
@@ -25,6 +27,15 @@ struct CommandSpec {
     let arity: Int
     let name: StaticString
 
+    /// Whether the command runs at once inside MULTI rather than being queued (redis's `processCommand`: EXEC,
+    /// DISCARD, MULTI and QUIT, and what closes the connection).
+    var runsInTransaction: Bool {
+        switch id {
+        case .exec, .discard, .multi, .quit, .securityWarning: true
+        default: false
+        }
+    }
+
     @inline(__always)
     func accepts(_ argumentCount: Int) -> Bool {
         arity > 0 ? argumentCount == arity : argumentCount >= -arity
@@ -39,6 +50,7 @@ enum RedisCommands {
             ("hello", .hello, -1), ("client", .client, -2), ("command", .command, -1), ("config", .config, -2),
             ("dbsize", .dbsize, 1), ("flushdb", .flushdb, -1), ("flushall", .flushall, -1),
             ("host:", .securityWarning, -1), ("post", .securityWarning, -1),
+            ("multi", .multi, 1), ("exec", .exec, 1), ("discard", .discard, 1),
             ("set", .set, -3), ("get", .get, 2), ("getset", .getset, 3), ("getdel", .getdel, 2),
             ("incr", .incr, 2), ("incrby", .incrby, 3), ("decr", .decr, 2), ("decrby", .decrby, 3),
             ("append", .append, 3), ("strlen", .strlen, 2), ("setnx", .setnx, 3), ("mget", .mget, -2),

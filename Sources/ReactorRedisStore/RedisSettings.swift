@@ -30,6 +30,8 @@ public struct RedisClient: Sendable {
     var name: [UInt8]?
     /// Whether replies are RESP3 (after `HELLO 3`) rather than RESP2.
     var resp3 = false
+    /// The commands queued since MULTI; nil outside a transaction.
+    var transaction: RedisTransaction?
 }
 
 /// Counters all loops share: connected clients (for `maxclients`) and the last client id given.

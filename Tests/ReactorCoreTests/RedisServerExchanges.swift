@@ -17,6 +17,60 @@ enum RedisServerExchanges {
         Family(name: "strings", exchanges: strings), Family(name: "keys", exchanges: keys),
         Family(name: "lists", exchanges: lists), Family(name: "sets", exchanges: sets),
         Family(name: "hashes", exchanges: hashes), Family(name: "sorted sets", exchanges: sortedSets),
+        Family(name: "transactions", exchanges: transactions),
+    ]
+
+    /// MULTI/EXEC/DISCARD: queued commands, errors at run time inside EXEC's array, commands refused while queueing
+    /// (EXECABORT), SELECT inside a transaction, and EXEC's own arity error.
+    static let transactions: [Exchange] = [
+        (["EXEC"], "-ERR EXEC without MULTI\r\n"),
+        (["DISCARD"], "-ERR DISCARD without MULTI\r\n"),
+        (["MULTI"], "+OK\r\n"),
+        (["MULTI"], "-ERR MULTI calls can not be nested\r\n"),
+        (["SET", "k", "1"], "+QUEUED\r\n"),
+        (["INCR", "k"], "+QUEUED\r\n"),
+        (["GET", "k"], "+QUEUED\r\n"),
+        (["LPUSH", "k", "x"], "+QUEUED\r\n"),
+        (["SELECT", "99"], "+QUEUED\r\n"),
+        (["SET", "k", "v", "EX", "0"], "+QUEUED\r\n"),
+        (
+            ["EXEC"],
+            "*6\r\n+OK\r\n:2\r\n$1\r\n2\r\n-WRONGTYPE Operation against a key holding the wrong kind of value\r\n-ERR DB index is out of range\r\n-ERR invalid expire time in 'set' command\r\n"
+        ),
+        (["GET", "k"], "$1\r\n2\r\n"),
+        (["MULTI"], "+OK\r\n"),
+        (["EXEC"], "*0\r\n"),
+        (["MULTI"], "+OK\r\n"),
+        (["PING"], "+QUEUED\r\n"),
+        (["DISCARD"], "+OK\r\n"),
+        (["PING"], "+PONG\r\n"),
+        (["MULTI"], "+OK\r\n"),
+        (["SET", "k", "2"], "+QUEUED\r\n"),
+        (["NOPE", "a"], "-ERR unknown command 'NOPE', with args beginning with: 'a' \r\n"),
+        (["GET"], "-ERR wrong number of arguments for 'get' command\r\n"),
+        (["SET", "k", "3"], "+QUEUED\r\n"),
+        (["EXEC"], "-EXECABORT Transaction discarded because of previous errors.\r\n"),
+        (["GET", "k"], "$1\r\n2\r\n"),
+        (["MULTI"], "+OK\r\n"),
+        (["SELECT", "1"], "+QUEUED\r\n"),
+        (["SET", "k", "db1"], "+QUEUED\r\n"),
+        (["DBSIZE"], "+QUEUED\r\n"),
+        (["EXEC"], "*3\r\n+OK\r\n+OK\r\n:1\r\n"),
+        (["GET", "k"], "$3\r\ndb1\r\n"),
+        (["SELECT", "0"], "+OK\r\n"),
+        (["GET", "k"], "$1\r\n2\r\n"),
+        (["MULTI"], "+OK\r\n"),
+        (["DEL", "k"], "+QUEUED\r\n"),
+        (["RPUSH", "l", "a", "b"], "+QUEUED\r\n"),
+        (["LRANGE", "l", "0", "-1"], "+QUEUED\r\n"),
+        (["FLUSHDB"], "+QUEUED\r\n"),
+        (["DBSIZE"], "+QUEUED\r\n"),
+        (["EXEC"], "*5\r\n:1\r\n:2\r\n*2\r\n$1\r\na\r\n$1\r\nb\r\n+OK\r\n:0\r\n"),
+        (["MULTI", "x"], "-ERR wrong number of arguments for 'multi' command\r\n"),
+        (
+            ["EXEC", "x"],
+            "-EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command\r\n"
+        ),
     ]
 
     static let strings: [Exchange] = [

@@ -232,31 +232,44 @@ extension LoopbackTests {
             }
         }
 
-        @Test func msetIsAtomicAcrossShardsForConcurrentReaders() throws {
-            try RedisTestServer.run(loops: 2) { port in
-                let keys = (0..<8).map { "m:\($0)" }
-                let torn = Locked(0)
-                let failures = Locked(0)
-                DispatchQueue.concurrentPerform(iterations: 2) { role in
-                    do {
-                        let client = try TestClient(port: port)
-                        let reader = RedisReplyReader(client)
-                        for round in 0..<300 {
-                            if role == 0 {
-                                try client.send(RedisTestServer.request(["MSET"] + keys.flatMap { [$0, "\(round)"] }))
-                                _ = try reader.next()
-                            } else {
-                                try client.send(RedisTestServer.request(["MGET"] + keys))
-                                guard case .array(let values) = try reader.next() else { continue }
-                                if Set(values.map { "\($0)" }).count != 1 { torn.withLock { $0 += 1 } }
-                            }
+        @Test func execRunsItsQueueAtomicallyAcrossLoops() throws {
+            // One connection increments two keys (in different shards) in each transaction; another, on the other
+            // loop, reads both in a transaction: it must never see one incremented without the other.
+            try RedisTestServer.race { role, client, reader in
+                let queued = role == 0 ? [["INCR", "tx:a"], ["INCR", "tx:b"]] : [["GET", "tx:a"], ["GET", "tx:b"]]
+                // 64 transactions per send, so the two loops run theirs at the same time.
+                let requests = Array(repeating: [["MULTI"]] + queued + [["EXEC"]], count: 64).flatMap { $0 }
+                let batch = requests.flatMap { RedisTestServer.request($0) }
+                var torn = 0
+                for _ in 0..<100 {
+                    try client.send(batch)
+                    for _ in 0..<64 {
+                        for _ in 0...queued.count { _ = try reader.next() }  // +OK, +QUEUED…
+                        guard case .array(let values) = try reader.next(), values.count == 2 else {
+                            throw TestClient.Failure(description: "EXEC did not answer with two replies")
                         }
-                    } catch {
-                        failures.withLock { $0 += 1 }
+                        if role == 1 && "\(values[0])" != "\(values[1])" { torn += 1 }
                     }
                 }
-                #expect(failures.withLock { $0 } == 0)
-                #expect(torn.withLock { $0 } == 0)
+                return torn
+            }
+        }
+
+        @Test func msetIsAtomicAcrossShardsForConcurrentReaders() throws {
+            let keys = (0..<8).map { "m:\($0)" }
+            try RedisTestServer.race { role, client, reader in
+                var torn = 0
+                for round in 0..<300 {
+                    if role == 0 {
+                        try client.send(RedisTestServer.request(["MSET"] + keys.flatMap { [$0, "\(round)"] }))
+                        _ = try reader.next()
+                    } else {
+                        try client.send(RedisTestServer.request(["MGET"] + keys))
+                        guard case .array(let values) = try reader.next() else { continue }
+                        if Set(values.map { "\($0)" }).count != 1 { torn += 1 }
+                    }
+                }
+                return torn
             }
         }
     }
@@ -274,6 +287,26 @@ enum RedisTestServer {
         } else {
             let handler = RedisCommandHandler(keyspace: ShardedKeyspace(), settings: settings)
             try withServer(configuration, handler: RESPStreamHandler(handler)) { _, port in try body(port) }
+        }
+    }
+
+    /// Two connections to a two-loop reactor-redis (one on each loop) run `role` 0 and 1 at the same time; each
+    /// returns how many torn results it saw, and the test expects none (and no error).
+    static func race(_ role: @Sendable (Int, TestClient, RedisReplyReader) throws -> Int) throws {
+        try run(loops: 2) { port in
+            let torn = Locked(0)
+            let failures = Locked(0)
+            DispatchQueue.concurrentPerform(iterations: 2) { index in
+                do {
+                    let client = try TestClient(port: port)
+                    let seen = try role(index, client, RedisReplyReader(client))
+                    torn.withLock { $0 += seen }
+                } catch {
+                    failures.withLock { $0 += 1 }
+                }
+            }
+            #expect(failures.withLock { $0 } == 0)
+            #expect(torn.withLock { $0 } == 0)
         }
     }
 
