@@ -14,8 +14,8 @@ func redisRequest(_ words: [[UInt8]]) -> [UInt8] {
 func redisBulk(_ bytes: [UInt8]) -> [UInt8] { Array("$\(bytes.count)\r\n".utf8) + bytes + [0x0D, 0x0A] }
 
 /// The commands whose steady-state cost the allocation gate pins at zero: reactor-redis's real command path
-/// (`RESPStreamHandler(RedisCommandHandler)`, the keyspace reactor-redis uses for `--loops 1`, and the sharded one
-/// with its shard locks for more loops) on a real `Server` over 127.0.0.1, 32 requests pipelined per exchange.
+/// (`UnlockedRedisHandler`, what reactor-redis runs with `--loops 1`, and `ShardedRedisHandler`, with its shard
+/// locks, for more loops) on a real `Server` over 127.0.0.1, 32 requests pipelined per exchange.
 ///
 /// - `Redis.PING`: `PING` → `+PONG`.
 /// - `Redis.GET`: `GET` of an existing 16-byte key holding a 32-byte value → the value (round trip and pipelined,
@@ -33,13 +33,13 @@ func registerRedisCommandBenchmarks() {
     let setCounter = redisRequest([Array("SET".utf8), Array("counter:00000001".utf8), Array("0".utf8)])
     let preamble = (request: setKey + setCounter, reply: Array("+OK\r\n+OK\r\n".utf8))
 
-    func register<Space: Keyspace>(
-        _ name: String, depth: Int = 32, keyspace: @escaping @Sendable () -> Space,
+    func register<Handler: StreamHandler>(
+        _ name: String, depth: Int = 32, handler: @escaping @Sendable () -> Handler,
         request: @escaping (Int, [UInt8]) -> [UInt8], reply: @escaping (Int, [UInt8]) -> [UInt8]
     ) {
         let fixture = EchoFixture(
             depth: depth, straddling: false,
-            handler: { RESPStreamHandler(RedisCommandHandler(keyspace: keyspace())) }, encode: request,
+            handler: handler, encode: request,
             reply: reply, preamble: preamble)
         Benchmark(name, configuration: configuration(scalingFactor: .kilo)) { benchmark in
             for _ in benchmark.scaledIterations {
@@ -54,25 +54,25 @@ func registerRedisCommandBenchmarks() {
 
     let get = redisRequest([Array("GET".utf8), key])
     register(
-        "Redis.PING-pipelined-32", keyspace: { UnlockedKeyspace() },
+        "Redis.PING-pipelined-32", handler: { UnlockedRedisHandler() },
         request: { _, _ in redisRequest([Array("PING".utf8)]) }, reply: { _, _ in Array("+PONG\r\n".utf8) })
     register(
-        "Redis.GET-round-trip", depth: 1, keyspace: { UnlockedKeyspace() }, request: { _, _ in get },
+        "Redis.GET-round-trip", depth: 1, handler: { UnlockedRedisHandler() }, request: { _, _ in get },
         reply: { _, _ in redisBulk(value32) })
     register(
-        "Redis.GET-pipelined-32", keyspace: { UnlockedKeyspace() }, request: { _, _ in get },
+        "Redis.GET-pipelined-32", handler: { UnlockedRedisHandler() }, request: { _, _ in get },
         reply: { _, _ in redisBulk(value32) })
     register(
-        "Redis.GET-sharded-pipelined-32", keyspace: { ShardedKeyspace() }, request: { _, _ in get },
+        "Redis.GET-sharded-pipelined-32", handler: { ShardedRedisHandler() }, request: { _, _ in get },
         reply: { _, _ in redisBulk(value32) })
     register(
-        "Redis.INCR-pipelined-32", keyspace: { UnlockedKeyspace() },
+        "Redis.INCR-pipelined-32", handler: { UnlockedRedisHandler() },
         request: { index, _ in
             redisRequest([Array((index % 2 == 0 ? "INCR" : "DECR").utf8), Array("counter:00000001".utf8)])
         },
         reply: { index, _ in Array((index % 2 == 0 ? ":1\r\n" : ":0\r\n").utf8) })
     register(
-        "Redis.SET-same-size-pipelined-32", keyspace: { UnlockedKeyspace() },
+        "Redis.SET-same-size-pipelined-32", handler: { UnlockedRedisHandler() },
         request: { _, payload in redisRequest([Array("SET".utf8), key, payload]) },
         reply: { _, _ in Array("+OK\r\n".utf8) })
 }

@@ -17,8 +17,8 @@ public final class RedisServer: Sendable {
     public static let overflowConnections = 1024
 
     private enum Running: Sendable {
-        case oneLoop(Server<RESPStreamHandler<RedisCommandHandler<UnlockedKeyspace>>>)
-        case loops(Server<RESPStreamHandler<RedisCommandHandler<ShardedKeyspace>>>)
+        case oneLoop(Server<UnlockedRedisHandler>)
+        case loops(Server<ShardedRedisHandler>)
     }
 
     private let running: Running
@@ -29,13 +29,13 @@ public final class RedisServer: Sendable {
         let configuration = Self.configure(configuration, settings)
         let decoder = RESPRequestDecoder(maxBulkLength: settings.maxBulkLength)
         if configuration.subReactors == 1 {
-            let handler = RedisCommandHandler(keyspace: UnlockedKeyspace(), settings: settings)
             running = .oneLoop(
-                Server(configuration: configuration, handler: RESPStreamHandler(handler, decoder: decoder)))
+                Server(
+                    configuration: configuration, handler: UnlockedRedisHandler(settings: settings, decoder: decoder)))
         } else {
-            let handler = RedisCommandHandler(keyspace: ShardedKeyspace(), settings: settings)
             running = .loops(
-                Server(configuration: configuration, handler: RESPStreamHandler(handler, decoder: decoder)))
+                Server(configuration: configuration, handler: ShardedRedisHandler(settings: settings, decoder: decoder))
+            )
         }
     }
 

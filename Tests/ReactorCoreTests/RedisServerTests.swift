@@ -282,11 +282,11 @@ enum RedisTestServer {
     static func run(loops: Int, settings: RedisSettings = RedisSettings(), _ body: (Int) throws -> Void) throws {
         let configuration = RedisServer.configure(testConfiguration(subReactors: loops), settings)
         if loops == 1 {
-            let handler = RedisCommandHandler(keyspace: UnlockedKeyspace(), settings: settings)
-            try withServer(configuration, handler: RESPStreamHandler(handler)) { _, port in try body(port) }
+            try withServer(configuration, handler: UnlockedRedisHandler(settings: settings)) { _, port in try body(port)
+            }
         } else {
-            let handler = RedisCommandHandler(keyspace: ShardedKeyspace(), settings: settings)
-            try withServer(configuration, handler: RESPStreamHandler(handler)) { _, port in try body(port) }
+            try withServer(configuration, handler: ShardedRedisHandler(settings: settings)) { _, port in try body(port)
+            }
         }
     }
 
