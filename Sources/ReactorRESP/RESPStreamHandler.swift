@@ -8,6 +8,10 @@ public import ReactorCore
 /// let server = Server(configuration: .init(port: 6379), handler: RESPStreamHandler(MyStore()))
 /// ```
 ///
+/// For speed, serve it through a concrete type of your own that conforms to ``RESPSpecializedHandler``
+/// (`struct MyServerHandler: RESPSpecializedHandler { var base = RESPStreamHandler(MyStore()) }`): the loop calls a
+/// generic handler's conformance unspecialised, a concrete one's specialised for your store.
+///
 /// A request is decoded in place; nothing is allocated per request once the loop's ``RESPArguments`` has grown to
 /// the largest request seen. A request that is not complete yet tells the loop how many bytes it needs
 /// (``ReactorCore/InboundBytes/expect(atLeast:)``), so a large bulk string is not re-scanned as it arrives. A request
