@@ -51,8 +51,38 @@ extension LoopbackTests {
             return bytes
         }
 
-        @Test func pipelinedRequestsAreAnsweredInOrderByteForByte() throws {
+        /// The store served through a concrete type (the fast way; see `RESPSpecializedHandler`).
+        struct TinyServerHandler: RESPSpecializedHandler {
+            var base = RESPStreamHandler(TinyRESPStore())
+        }
+
+        /// Runs `body` against the tiny store served generically and through ``TinyServerHandler``.
+        static func withEachHandler(_ body: (Int) throws -> Void) throws {
             try withServer(testConfiguration(subReactors: 1), handler: RESPStreamHandler(TinyRESPStore())) { _, port in
+                try body(port)
+            }
+            try withServer(testConfiguration(subReactors: 1), handler: TinyServerHandler()) { _, port in try body(port)
+            }
+        }
+
+        @Test func aRequestOfManyArgumentsTrickledInIsAnsweredOnce() throws {
+            // 100,000 arguments (700 KB) in 1,000-byte sends: the decoder resumes after the last complete argument
+            // at every read (RESPRequestDecoder.Progress, kept per connection) and answers once, then the next.
+            try Self.withEachHandler { port in
+                let client = try TestClient(port: port)
+                let request =
+                    Array("*100000\r\n$4\r\nPING\r\n$5\r\nfirst\r\n".utf8)
+                    + Array(repeating: Array("$1\r\na\r\n".utf8), count: 99_998).flatMap { $0 } + Self.request("PING")
+                for start in stride(from: 0, to: request.count, by: 1000) {
+                    try client.send(Array(request[start..<min(start + 1000, request.count)]))
+                }
+                let expected = Array("$5\r\nfirst\r\n+PONG\r\n".utf8)
+                #expect(try client.receive(exactly: expected.count) == expected)
+            }
+        }
+
+        @Test func pipelinedRequestsAreAnsweredInOrderByteForByte() throws {
+            try Self.withEachHandler { port in
                 let client = try TestClient(port: port)
                 let requests =
                     Self.request("PING") + Array("PING\r\n".utf8) + Self.request("SET", "k", "hello")
