@@ -1,3 +1,5 @@
+import ReactorCore
+
 /// One shard of a keyspace: its part of each of the 16 databases. Only touched while its keyspace says so (under
 /// the shard's lock, or on the one loop of an unlocked keyspace).
 public final class KeyspaceShard: @unchecked Sendable {
@@ -5,7 +7,9 @@ public final class KeyspaceShard: @unchecked Sendable {
     public static let databaseCount = 16
 
     let databases: [Database]
-    fileprivate let lock = ShardLock()
+    /// Held while the shard is touched (``ShardedKeyspace``): a pthread mutex (ThreadSanitizer cannot see
+    /// `Synchronization.Mutex`, built on raw futexes on Linux).
+    fileprivate let lock = Lock(())
 
     init() {
         databases = (0..<Self.databaseCount).map { _ in Database() }
@@ -69,13 +73,13 @@ public final class ShardedKeyspace: Keyspace {
     @inline(__always)
     public func withShard<Result>(_ index: Int, _ body: (KeyspaceShard) -> Result) -> Result {
         let shard = shards[index]
-        return shard.lock.withLock { body(shard) }
+        return shard.lock.withLock { _ in body(shard) }
     }
 
     public func withShards<Result>(_ shards: UInt64, _ body: () -> Result) -> Result {
         if shards == 0 { return body() }
         var result: Result?
-        self.shards[shards.trailingZeroBitCount].lock.withLock {
+        self.shards[shards.trailingZeroBitCount].lock.withLock { _ in
             result = withShards(shards & (shards - 1), body)
         }
         return result!

@@ -3,16 +3,16 @@
 #endif
 
 /// A value guarded by a pthread mutex, for the few cross-thread paths (task posting, lifecycle, snapshots); never
-/// taken on the I/O path.
+/// taken on the I/O path. Package-wide: the Redis store's shard locks are these too.
 ///
 /// Not `Synchronization.Mutex`: on Linux that is built on raw futexes, which ThreadSanitizer cannot see, so every
 /// access under it is reported as a race. A pthread mutex is intercepted by TSan and costs the same uncontended.
-final class Lock<Value>: @unchecked Sendable {
+package final class Lock<Value>: @unchecked Sendable {
     // Invariant: `mutex` is initialised in init and destroyed in deinit; `value` is only touched while it is held.
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private var value: Value
 
-    init(_ value: Value) {
+    package init(_ value: Value) {
         self.value = value
         mutex = .allocate(capacity: 1)
         mutex.initialize(to: pthread_mutex_t())
@@ -28,7 +28,7 @@ final class Lock<Value>: @unchecked Sendable {
 
     /// Runs `body` with exclusive access to the value.
     @inline(__always)
-    func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
+    package func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return try body(&value)
