@@ -8,27 +8,14 @@ extension ConnectionContext {
     /// `+text\r\n`. `text` must not contain `\r` or `\n`.
     @inline(__always)
     public mutating func writeSimpleString(_ text: StaticString) {
-        write(reserving: text.utf8CodeUnitCount + 3) { buffer in
-            buffer[0] = UInt8(ascii: "+")
-            UnsafeMutableRawBufferPointer(rebasing: buffer[1...]).copyMemory(
-                from: UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
-            buffer[text.utf8CodeUnitCount + 1] = 0x0D
-            buffer[text.utf8CodeUnitCount + 2] = 0x0A
-            return text.utf8CodeUnitCount + 3
-        }
+        writeLine(UInt8(ascii: "+"), UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
     /// `-message\r\n`: `message` starts with the error code (`ERR …`, `WRONGTYPE …`), as redis's errors do.
     @inline(__always)
     public mutating func writeError(_ message: StaticString) {
-        write(reserving: message.utf8CodeUnitCount + 3) { buffer in
-            buffer[0] = UInt8(ascii: "-")
-            UnsafeMutableRawBufferPointer(rebasing: buffer[1...]).copyMemory(
-                from: UnsafeRawBufferPointer(start: message.utf8Start, count: message.utf8CodeUnitCount))
-            buffer[message.utf8CodeUnitCount + 1] = 0x0D
-            buffer[message.utf8CodeUnitCount + 2] = 0x0A
-            return message.utf8CodeUnitCount + 3
-        }
+        writeLine(
+            UInt8(ascii: "-"), UnsafeRawBufferPointer(start: message.utf8Start, count: message.utf8CodeUnitCount))
     }
 
     /// `-message\r\n` for a message built at run time (an error path: the `String` is the caller's). `\r` and
@@ -36,12 +23,18 @@ extension ConnectionContext {
     public mutating func writeError(_ message: String) {
         var bytes = Array(message.utf8)
         for index in bytes.indices where bytes[index] == 0x0D || bytes[index] == 0x0A { bytes[index] = 0x20 }
-        write(reserving: bytes.count + 3) { buffer in
-            buffer[0] = UInt8(ascii: "-")
-            bytes.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: buffer[1...]).copyMemory(from: $0) }
-            buffer[bytes.count + 1] = 0x0D
-            buffer[bytes.count + 2] = 0x0A
-            return bytes.count + 3
+        bytes.withUnsafeBytes { writeLine(UInt8(ascii: "-"), $0) }
+    }
+
+    /// `marker`, `text`, `\r\n`: a simple string or an error line.
+    @inline(__always)
+    mutating func writeLine(_ marker: UInt8, _ text: UnsafeRawBufferPointer) {
+        write(reserving: text.count + 3) { buffer in
+            buffer[0] = marker
+            UnsafeMutableRawBufferPointer(rebasing: buffer[1...]).copyMemory(from: text)
+            buffer[text.count + 1] = 0x0D
+            buffer[text.count + 2] = 0x0A
+            return text.count + 3
         }
     }
 
@@ -111,7 +104,7 @@ extension ConnectionContext {
 }
 
 /// Number formatting for replies, without `String`.
-enum RESPFormat {
+public enum RESPFormat {
     /// Values up to this long are formatted with their header in one reservation.
     static let inlineBulkLimit = 16 * 1024
 
@@ -125,27 +118,36 @@ enum RESPFormat {
         return digits + 3
     }
 
-    /// Stores the decimal digits of `value` (with a `-` if negative) at `destination`; returns how many (at most 20).
-    @inline(__always)
-    static func storeDecimal(_ value: Int, at destination: UnsafeMutableRawPointer) -> Int {
-        var magnitude = value.magnitude
-        var prefix = 0
-        if value < 0 {
-            destination.storeBytes(of: UInt8(ascii: "-"), as: UInt8.self)
-            prefix = 1
+    /// Stores `value` in decimal at `destination` (room for 20 bytes: `-9223372036854775808`); returns the length.
+    /// For writers of replies this file does not have (RESP3 types, a reply formatted in one reservation).
+    @inlinable
+    public static func storeDecimal(_ value: Int, at destination: UnsafeMutableRawPointer) -> Int {
+        if value >= 0 && value < 100 {  // lengths and small counts, most of what is printed
+            if value < 10 {
+                destination.storeBytes(of: UInt8(ascii: "0") &+ UInt8(value), as: UInt8.self)
+                return 1
+            }
+            destination.storeBytes(of: UInt8(ascii: "0") &+ UInt8(value / 10), as: UInt8.self)
+            destination.storeBytes(of: UInt8(ascii: "0") &+ UInt8(value % 10), toByteOffset: 1, as: UInt8.self)
+            return 2
         }
-        var digits = 1
-        var probe = magnitude
-        while probe >= 10 {
-            probe /= 10
-            digits += 1
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes of scratch, filled from the end
+        return withUnsafeMutableBytes(of: &digits) { scratch in
+            var magnitude = value.magnitude
+            var start = scratch.count
+            repeat {
+                start -= 1
+                scratch[start] = UInt8(ascii: "0") &+ UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            if value < 0 {
+                start -= 1
+                scratch[start] = UInt8(ascii: "-")
+            }
+            let length = scratch.count - start
+            destination.copyMemory(from: scratch.baseAddress! + start, byteCount: length)
+            return length
         }
-        var index = prefix + digits - 1
-        repeat {
-            destination.storeBytes(of: UInt8(ascii: "0") + UInt8(magnitude % 10), toByteOffset: index, as: UInt8.self)
-            magnitude /= 10
-            index -= 1
-        } while magnitude > 0
-        return prefix + digits
     }
+
 }

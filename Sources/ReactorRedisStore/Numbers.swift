@@ -67,41 +67,11 @@ enum Numbers {
         return negative ? 0 &- value : value
     }
 
-    /// Stores `value` in decimal at `destination` (room for 20 bytes); returns the length.
-    static func storeDecimal(_ value: Int, at destination: UnsafeMutableRawPointer) -> Int {
-        if value >= 0 && value < 100 {  // lengths and small counts, most of what is printed
-            if value < 10 {
-                destination.storeBytes(of: UInt8(ascii: "0") &+ UInt8(value), as: UInt8.self)
-                return 1
-            }
-            destination.storeBytes(of: UInt8(ascii: "0") &+ UInt8(value / 10), as: UInt8.self)
-            destination.storeBytes(of: UInt8(ascii: "0") &+ UInt8(value % 10), toByteOffset: 1, as: UInt8.self)
-            return 2
-        }
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes of scratch, filled from the end
-        return withUnsafeMutableBytes(of: &digits) { scratch in
-            var magnitude = value.magnitude
-            var start = scratch.count
-            repeat {
-                start -= 1
-                scratch[start] = UInt8(ascii: "0") &+ UInt8(magnitude % 10)
-                magnitude /= 10
-            } while magnitude > 0
-            if value < 0 {
-                start -= 1
-                scratch[start] = UInt8(ascii: "-")
-            }
-            let length = scratch.count - start
-            destination.copyMemory(from: scratch.baseAddress! + start, byteCount: length)
-            return length
-        }
-    }
-
     /// Calls `body` with `value` in decimal.
     @inline(__always)
     static func withDecimal<Result>(_ value: Int, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
         withUnsafeTemporaryAllocation(byteCount: 24, alignment: 8) { buffer in
-            let length = storeDecimal(value, at: buffer.baseAddress!)
+            let length = RESPFormat.storeDecimal(value, at: buffer.baseAddress!)
             return body(UnsafeRawBufferPointer(rebasing: buffer[..<length]))
         }
     }

@@ -367,7 +367,7 @@ extension ConnectionContext {
         let shown = kind == .map && resp3 ? count / 2 : count
         write(reserving: 24) { buffer in
             buffer[0] = marker
-            let length = 1 + Numbers.storeDecimal(shown, at: buffer.baseAddress! + 1)
+            let length = 1 + RESPFormat.storeDecimal(shown, at: buffer.baseAddress! + 1)
             (buffer.baseAddress! + length).storeBytes(of: 0x0A0D, as: UInt16.self)
             return length + 2
         }
@@ -411,7 +411,7 @@ extension ConnectionContext {
                         let bytes = element(index)
                         let start = buffer.baseAddress! + offset
                         start.storeBytes(of: UInt8(ascii: "$"), as: UInt8.self)
-                        var length = 1 + Numbers.storeDecimal(bytes.count, at: start + 1)
+                        var length = 1 + RESPFormat.storeDecimal(bytes.count, at: start + 1)
                         (start + length).storeBytes(of: 0x0A0D, as: UInt16.self)
                         length += 2
                         if bytes.count > 0 {
