@@ -44,7 +44,7 @@ struct CommandSpec {
 
 /// Name to command, as redis 7.0.15's command table has them (`src/commands/*.json`).
 enum RedisCommands {
-    static let table: [RESPCommandName: CommandSpec] = {
+    static let table: RESPCommandTable<CommandSpec> = {
         let specs: [(StaticString, CommandID, Int)] = [
             ("ping", .ping, -1), ("echo", .echo, 2), ("quit", .quit, -1), ("select", .select, 2),
             ("hello", .hello, -1), ("client", .client, -2), ("command", .command, -1), ("config", .config, -2),
@@ -67,11 +67,7 @@ enum RedisCommands {
             ("zadd", .zadd, -4), ("zincrby", .zincrby, 4), ("zrange", .zrange, -4), ("zscore", .zscore, 3),
             ("zcard", .zcard, 2), ("zpopmin", .zpopmin, -2), ("zpopmax", .zpopmax, -2), ("zrem", .zrem, -3),
         ]
-        var table: [RESPCommandName: CommandSpec] = [:]
-        for (name, id, arity) in specs {
-            table[RESPCommandName(name)] = CommandSpec(id: id, arity: arity, name: name)
-        }
-        return table
+        return RESPCommandTable(specs.map { (RESPCommandName($0.0), CommandSpec(id: $0.1, arity: $0.2, name: $0.0)) })
     }()
 
     /// Commands with subcommands: an unknown subcommand is reported as such (`Try CONFIG HELP.`).
@@ -91,3 +87,4 @@ enum RedisError {
     static let notFloat: StaticString = "ERR value is not a valid float"
     static let notPositive: StaticString = "ERR value is out of range, must be positive"
 }
+

@@ -205,6 +205,23 @@ import Testing
         }
     }
 
+    @Test func aCommandTableFindsEveryNameItHoldsAndNothingElse() {
+        let names: [StaticString] = [
+            "GET", "SET", "PING", "ECHO", "ZPOPMIN", "SISMEMBER", "FLUSHALL", "A", "0123456789ABCDEF", "CLIENT",
+            "HOST:",
+        ]
+        let table = RESPCommandTable(names.enumerated().map { (RESPCommandName($0.element), $0.offset) })
+        #expect(table.count == names.count)
+        for (index, name) in names.enumerated() {
+            #expect(table[RESPCommandName(name)] == index, "\(name)")
+        }
+        let bytes = Array("zPopMin".utf8)
+        #expect(bytes.withUnsafeBytes { table[RESPCommandName(bytes: $0)!] } == 4, "any case")
+        for absent: StaticString in ["GE", "GETS", "", "0123456789ABCDEE", "SET ", "POST"] {
+            #expect(table[RESPCommandName(absent)] == nil, "\(absent)")
+        }
+    }
+
     @Test func commandNamesCompareIgnoringCase() {
         let arguments = RESPArguments()
         let bytes = Array("*2\r\n$3\r\nsEt\r\n$2\r\nnX\r\n".utf8)
