@@ -87,4 +87,3 @@ enum RedisError {
     static let notFloat: StaticString = "ERR value is not a valid float"
     static let notPositive: StaticString = "ERR value is out of range, must be positive"
 }
-
