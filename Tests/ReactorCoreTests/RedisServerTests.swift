@@ -154,6 +154,37 @@ extension LoopbackTests {
             }
         }
 
+        @Test func aTransactionQueuedPastOneRequestsSizeIsRefusedAndDiscarded() throws {
+            // The queue may hold what one request may be: max-bulk-length (here 1 KiB) + 1 MiB. 20,000 SETs of a
+            // 100-byte value queue about 2.6 MB: the ones past the limit are refused, EXEC then answers EXECABORT
+            // and nothing of the queue ran.
+            var settings = RedisSettings()
+            settings.maxBulkLength = 1024
+            try RedisTestServer.run(loops: 1, settings: settings) { port in
+                let client = try TestClient(port: port)
+                let reader = RedisReplyReader(client)
+                try client.send(RedisTestServer.request("MULTI"))
+                #expect(try reader.next() == .simple("OK"))
+                let value = String(repeating: "v", count: 100)
+                let set = RedisTestServer.request("SET", "queued", value)
+                var queued = 0
+                var refused: [String] = []
+                for _ in 0..<20 {
+                    try client.send(Array(repeating: set, count: 1000).flatMap { $0 })
+                    for _ in 0..<1000 {
+                        let reply = try reader.next()
+                        if case .simple("QUEUED") = reply { queued += 1 } else { refused.append("\(reply)") }
+                    }
+                }
+                #expect(queued > 10_000 && queued < 20_000, "queued \(queued)")
+                #expect(refused.count == 1, "one refusal; the rest are queued (and dropped) as redis does after one")
+                #expect(refused.first?.contains("size limit") == true, "\(refused.first ?? "")")
+                try RedisTestServer.expect(
+                    client, ["EXEC"], "-EXECABORT Transaction discarded because of previous errors.\r\n")
+                try RedisTestServer.expect(client, ["EXISTS", "queued"], ":0\r\n")
+            }
+        }
+
         @Test func aClientPastMaxclientsIsToldSoAndClosed() throws {
             var settings = RedisSettings()
             settings.maxClients = 1
