@@ -21,6 +21,7 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 1' INT TERM
 
 # SET commands in the raw protocol: keys prefix:%012d, 16 bytes for "key:"; values value:%026d, 32 bytes.
 generate() {  # prefix, count, file

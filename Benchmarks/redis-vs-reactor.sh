@@ -58,12 +58,16 @@ ours_pid=$!
 "${server_cpu[@]}" redis-server --port "$redis_port" --save '' --appendonly no --daemonize no \
     >"$logs/redis-server.log" 2>&1 &
 redis_pid=$!
+helper_pid=""
 cleanup() {
-    kill "$ours_pid" "$redis_pid" 2>/dev/null || true
-    wait "$ours_pid" "$redis_pid" 2>/dev/null || true
+    kill $helper_pid "$ours_pid" "$redis_pid" 2>/dev/null || true
+    wait $helper_pid "$ours_pid" "$redis_pid" 2>/dev/null || true
     rm -rf "$logs"
 }
 trap cleanup EXIT
+# A signal ends the script (and, through the EXIT trap, the servers) at once: bash handles a trapped signal only
+# between commands, so the long-running helper runs in the background and the script waits for it.
+trap 'exit 1' INT TERM
 
 wait_ready() {  # port, pid, name
     for _ in $(seq 100); do
@@ -95,7 +99,10 @@ echo
 args=(--ours "$ours_port:$ours_pid" --redis "$redis_port:$redis_pid" --rounds "$rounds" --configs "$configs"
     --seconds "$seconds" "${client_cpu[@]}")
 if [[ -n "$requests" ]]; then args+=(--requests "$requests"); fi
-python3 Benchmarks/redis_vs_reactor.py "${args[@]}"
+python3 Benchmarks/redis_vs_reactor.py "${args[@]}" &
+helper_pid=$!
+wait "$helper_pid"
+helper_pid=""
 echo "- load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 if ((memory)); then
