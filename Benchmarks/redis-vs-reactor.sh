@@ -13,7 +13,7 @@
 #   --pin            servers on CPU 1, redis-benchmark on CPU 0 (taskset)
 #   --memory         also measure memory per key (Benchmarks/redis-memory-per-key.sh)
 #   --keys N         keys for --memory (default 1000000)
-#   --quick          the CI smoke run: 1 round, 10,000 requests per test, --memory with 100,000 keys (~1.5 min)
+#   --quick          the CI smoke run: 1 round, 10,000 requests per test, --memory with 100,000 keys (~70 s)
 # Installs redis-server and redis-tools if missing (as Scripts/resp-judges.sh). Exits non-zero if a client fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
