@@ -38,11 +38,9 @@ final class RedisSet {
     }
 }
 
-/// A key's value and its expiry.
+/// A key's value (its expiry, if any, is in ``Database/expiries``).
 struct KeyEntry {
     var value: RedisValue
-    /// Unix time in milliseconds after which the key is gone; 0 for none.
-    var expiresAt: Int64
 }
 
 /// The current Unix time in milliseconds, read from the clock at most once per command and only if an expiry is
@@ -67,84 +65,120 @@ struct Now {
 }
 
 /// One database (SELECT's number) of one keyspace shard: keys to values, with lazy expiry on access.
+///
+/// Expiry times live in a second table, ``expiries``, keyed by the same key objects and hashes (redis's `expires`
+/// dict): a key without one costs nothing there (16 bytes a key less than an expiry in every slot: 1,000,000 keys
+/// took 178 bytes each with it), and a lookup looks there only while some key of the database has one.
 final class Database: ByteTable<KeyEntry> {
-    /// Keys with an expiry.
-    private(set) var volatileCount = 0
-    /// Where the active expiry sweep continues.
+    /// Unix time in milliseconds after which each key that has one is gone.
+    let expiries = ByteTable<Int64>()
+    /// Where the active expiry sweep continues (a slot of ``expiries``).
     var sweepPosition = 0
+
+    /// Keys with an expiry.
+    var volatileCount: Int { expiries.count }
 
     /// The slot of `key` if it exists and has not expired; an expired key is deleted on the way (redis's
     /// `expireIfNeeded`: a key is gone once the time is past its expiry).
     @inline(__always)
     func lookup(_ key: UnsafeRawBufferPointer, hash: UInt64, now: inout Now) -> Int? {
         guard let slot = find(key, hash: hash) else { return nil }
-        let expiresAt = self[payloadAt: slot].expiresAt
-        if expiresAt != 0 && now.milliseconds > expiresAt {
+        if expiries.count > 0, let entry = expiries.find(key, hash: hash),
+            now.milliseconds > expiries[payloadAt: entry]
+        {
             delete(at: slot)
             return nil
         }
         return slot
     }
 
+    /// The expiry of the key in `slot` (Unix milliseconds), or 0 for none.
+    @inline(__always)
+    func expiry(at slot: Int) -> Int64 {
+        guard let entry = expiryEntry(at: slot) else { return 0 }
+        return expiries[payloadAt: entry]
+    }
+
+    /// The slot in ``expiries`` of the key in `slot`, if it has an expiry.
+    @inline(__always)
+    private func expiryEntry(at slot: Int) -> Int? {
+        guard expiries.count > 0 else { return nil }
+        return expiries.find(key(at: slot).bytes, hash: hash(at: slot))
+    }
+
     /// Whether the entry in `slot` has expired (without deleting it: for KEYS and SCAN, which only skip it).
     func isExpired(_ slot: Int, now: inout Now) -> Bool {
-        let expiresAt = self[payloadAt: slot].expiresAt
+        let expiresAt = expiry(at: slot)
         return expiresAt != 0 && now.milliseconds > expiresAt
     }
 
-    /// Adds `key` (absent) with `value`; returns its slot.
+    /// Adds `key` (absent) with `value` and, unless 0, an expiry; returns its slot.
     @discardableResult
     func add(_ key: UnsafeRawBufferPointer, hash: UInt64, value: RedisValue, expiresAt: Int64 = 0) -> Int {
-        if expiresAt != 0 { volatileCount += 1 }
-        return insert(ByteString.make(key), hash: hash, payload: KeyEntry(value: value, expiresAt: expiresAt))
+        let stored = ByteString.make(key)
+        if expiresAt != 0 { expiries.insert(stored, hash: hash, payload: expiresAt) }
+        return insert(stored, hash: hash, payload: KeyEntry(value: value))
     }
 
     /// Deletes the key in `slot`.
     func delete(at slot: Int) {
         deleteKeepingSize(at: slot)
         shrinkIfSparse()
+        expiries.shrinkIfSparse()
     }
 
-    /// Deletes the key in `slot` without shrinking the table (slot numbers stay valid for a walk).
+    /// Deletes the key in `slot` without shrinking the tables (slot numbers stay valid for a walk).
     func deleteKeepingSize(at slot: Int) {
-        if self[payloadAt: slot].expiresAt != 0 { volatileCount -= 1 }
+        if let entry = expiryEntry(at: slot) { expiries.remove(at: entry) }
         remove(at: slot)
     }
 
     /// Sets or clears (0) the expiry of the key in `slot`.
+    @inline(__always)
     func setExpiry(at slot: Int, _ expiresAt: Int64) {
-        let had = self[payloadAt: slot].expiresAt != 0
-        if had != (expiresAt != 0) { volatileCount += had ? -1 : 1 }
-        self[payloadAt: slot].expiresAt = expiresAt
+        if expiresAt == 0 && expiries.count == 0 { return }  // SET of a key in a database without expiries
+        if let entry = expiryEntry(at: slot) {
+            if expiresAt == 0 {
+                expiries.remove(at: entry)
+                expiries.shrinkIfSparse()
+            } else {
+                expiries[payloadAt: entry] = expiresAt
+            }
+        } else if expiresAt != 0 {
+            expiries.insert(key(at: slot), hash: hash(at: slot), payload: expiresAt)
+        }
     }
 
     /// Removes every key.
     func flush() {
         removeAll()
-        volatileCount = 0
+        expiries.removeAll()
         sweepPosition = 0
     }
 
-    /// Looks at up to `limit` slots from where the last sweep stopped and deletes the keys that expired; returns
-    /// (slots looked at, keys deleted).
+    /// Looks at up to `limit` slots of ``expiries`` from where the last sweep stopped and deletes the keys that
+    /// expired; returns (slots looked at, keys deleted).
     func sweep(limit: Int, now: inout Now) -> (examined: Int, expired: Int) {
-        guard volatileCount > 0, capacity > 0 else { return (0, 0) }
-        var position = sweepPosition < capacity ? sweepPosition : 0
+        guard expiries.count > 0 else { return (0, 0) }
+        var position = sweepPosition < expiries.capacity ? sweepPosition : 0
         var examined = 0
         var expired = 0
-        while examined < limit && volatileCount > 0 {
-            if isOccupied(position) && isExpired(position, now: &now) {
-                // The next entry may move into this slot: look at it again.
-                deleteKeepingSize(at: position)
+        while examined < limit && expiries.count > 0 {
+            if expiries.isOccupied(position) && now.milliseconds > expiries[payloadAt: position] {
+                // Deleting the key removes this entry; the next one may move into its slot: look at it again.
+                let key = expiries.key(at: position)
+                let slot = find(key.bytes, hash: expiries.hash(at: position)).unsafelyUnwrapped
+                deleteKeepingSize(at: slot)
                 expired += 1
             } else {
                 position += 1
-                if position == capacity { position = 0 }
+                if position == expiries.capacity { position = 0 }
             }
             examined += 1
         }
         sweepPosition = position
         shrinkIfSparse()
+        expiries.shrinkIfSparse()
         return (examined, expired)
     }
 }

@@ -74,7 +74,7 @@ extension RedisCommandHandler {
         when += base
         let reply = withKey(command, 1, session.database) { db, key, hash -> Int in
             guard let slot = db.lookup(key, hash: hash, now: &now) else { return 0 }
-            let current = db[payloadAt: slot].expiresAt  // 0: none, which GT takes as infinite
+            let current = db.expiry(at: slot)  // 0: none, which GT takes as infinite
             if (ifNone && current != 0) || (ifSome && current == 0) || (ifGreater && (current == 0 || when <= current))
                 || (ifLess && current != 0 && when >= current)
             {
@@ -97,7 +97,7 @@ extension RedisCommandHandler {
         let reply = withKey(command, 1, session.database) { db, key, hash -> Int in
             var now = Now()
             guard let slot = db.lookup(key, hash: hash, now: &now) else { return -2 }
-            let expiresAt = db[payloadAt: slot].expiresAt
+            let expiresAt = db.expiry(at: slot)
             if expiresAt == 0 { return -1 }
             let left = Int(max(0, expiresAt - now.milliseconds))
             return milliseconds ? left : (left + 500) / 1000
@@ -108,7 +108,7 @@ extension RedisCommandHandler {
     func persist(_ command: borrowing RESPCommand, _ session: Session, _ connection: inout ConnectionContext) {
         let reply = withKey(command, 1, session.database) { db, key, hash -> Int in
             var now = Now()
-            guard let slot = db.lookup(key, hash: hash, now: &now), db[payloadAt: slot].expiresAt != 0 else { return 0 }
+            guard let slot = db.lookup(key, hash: hash, now: &now), db.expiry(at: slot) != 0 else { return 0 }
             db.setExpiry(at: slot, 0)
             return 1
         }

@@ -17,6 +17,9 @@ enum Numbers {
     /// `bytes` as a double under redis's `getDoubleFromObject`: `strtod` must take the whole string (so `inf`,
     /// `1e3`, `0x10` and `.5` are numbers), with no leading blank, no overflow or underflow to 0, and not NaN.
     static func double(_ bytes: UnsafeRawBufferPointer) -> Double? {
+        // Most scores are plain integers ("0", "42"): exact as a Double up to 2^53, and no strtod (which copies
+        // the bytes and reads the locale). Anything else (a sign of +, -0, a fraction, an exponent…) takes strtod.
+        if let whole = integer(bytes), whole.magnitude <= 1 << 53 { return Double(whole) }
         guard let first = bytes.first, isspace(Int32(first)) == 0 else { return nil }
         let (value, end, outOfRange) = parseDouble(bytes)
         guard end == bytes.count, !value.isNaN, !(outOfRange && (value.isInfinite || value == 0)) else { return nil }
