@@ -2,15 +2,16 @@ import ReactorCore
 
 /// The active expiry, redis's `activeExpireCycle` in spirit: keys that expire but are never touched again must
 /// still go. Each loop runs one sweep on a ``ReactorCore/LoopTimer``, every ``interval``: it walks the shards
-/// round robin (each loop from its own starting shard), looking at up to ``slotsPerVisit`` slots of every database
-/// that has keys with an expiry, and deletes the expired keys it finds. A tick visits each shard at most once,
+/// round robin (each loop from its own starting shard), looking at up to ``slotsPerVisit`` slots of the expiry table
+/// of every database that has keys with an expiry (only those keys are there), and deletes the expired keys it
+/// finds. A tick visits each shard at most once,
 /// and again only while more than a quarter of what it looked at had expired, and stops after ``timeBudget``, so
 /// its work is bounded whatever the keyspace holds. Keys that are read are also expired lazily on access.
 final class ExpirySweep<Space: Keyspace>: @unchecked Sendable {
     // @unchecked: created, run and rescheduled on one loop's thread only.
     /// Time between ticks (redis's `hz 10`).
     static var interval: Duration { .milliseconds(100) }
-    /// Slots looked at per database per shard visit.
+    /// Slots of a database's expiry table looked at per shard visit.
     static var slotsPerVisit: Int { 64 }
     /// The longest a tick runs.
     static var timeBudget: Duration { .milliseconds(1) }
