@@ -15,7 +15,9 @@ enum ByteHash {
 /// Linear probing, with a key's home slot taken from the **top** bits of its hash: slots are then in hash order,
 /// which a resize keeps, so a scan cursor that is a position in hash space stays valid across resizes (SCAN's
 /// guarantee, without redis's reverse-binary cursor). Deletion shifts the following entries back (no tombstones).
-/// Load stays at most 3/4; a table that empties to under 1/8 shrinks.
+/// Load stays at most 3/4; a table that empties to under 1/8 shrinks. A slot keeps the top 32 bits of its key's hash
+/// (enough for its home, and to skip nearly every other key without comparing bytes): 4 bytes a slot less than the
+/// whole hash.
 ///
 /// Not thread-safe: a keyspace shard's lock, or a value's key, guards it. A subclass adds per-table state (see
 /// ``Database``); every member is `final`.
@@ -31,8 +33,8 @@ class ByteTable<Payload> {
     final private(set) var capacity = 0
     /// `64 - log2(capacity)`: a hash shifted right by this is its home slot.
     final private(set) var homeShift = 64
-    /// A slot's hash, or 0 if the slot is empty.
-    private final var hashes: UnsafeMutablePointer<UInt64>?
+    /// A slot's stored hash (``stored(_:)``), or 0 if the slot is empty.
+    private final var hashes: UnsafeMutablePointer<UInt32>?
     private final var slots: UnsafeMutablePointer<Slot>?
 
     init() {}
@@ -48,11 +50,12 @@ class ByteTable<Payload> {
     final func find(_ key: UnsafeRawBufferPointer, hash: UInt64) -> Int? {
         guard count > 0, let hashes, let slots else { return nil }
         let mask = capacity - 1
-        var index = Int(truncatingIfNeeded: hash &>> UInt64(homeShift))
+        let wanted = Self.stored(hash)
+        var index = home(ofStored: wanted)
         while true {
             let stored = hashes[index]
             if stored == 0 { return nil }
-            if stored == hash && slots[index].key.equals(key) { return index }
+            if stored == wanted && slots[index].key.equals(key) { return index }
             index = (index + 1) & mask
         }
     }
@@ -61,9 +64,10 @@ class ByteTable<Payload> {
     @inline(__always)
     final func key(at index: Int) -> ByteString { slots.unsafelyUnwrapped[index].key }
 
-    /// The hash of occupied slot `index`.
+    /// The hash of occupied slot `index`, as far as the slot keeps it (its top 32 bits): enough to find the key
+    /// again here or in another table of the same hashes.
     @inline(__always)
-    final func hash(at index: Int) -> UInt64 { hashes.unsafelyUnwrapped[index] }
+    final func hash(at index: Int) -> UInt64 { UInt64(hashes.unsafelyUnwrapped[index]) << 32 }
 
     /// Whether slot `index` is occupied.
     @inline(__always)
@@ -77,7 +81,18 @@ class ByteTable<Payload> {
 
     /// The home slot of `hash` (its top bits).
     @inline(__always)
-    final func home(of hash: UInt64) -> Int { Int(truncatingIfNeeded: hash &>> UInt64(homeShift)) }
+    final func home(of hash: UInt64) -> Int { home(ofStored: Self.stored(hash)) }
+
+    /// The home slot of a stored hash.
+    @inline(__always)
+    private final func home(ofStored stored: UInt32) -> Int {
+        Int(truncatingIfNeeded: (UInt64(stored) << 32) &>> UInt64(homeShift))
+    }
+
+    /// What a slot keeps of `hash`: its top 32 bits, never 0 (the lowest of them set; a home never reaches that bit
+    /// below 2^31 slots).
+    @inline(__always)
+    static func stored(_ hash: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: hash &>> 32) | 1 }
 
     // MARK: Changes
 
@@ -88,9 +103,10 @@ class ByteTable<Payload> {
         if (count + 1) * 4 > capacity * 3 { resize(to: max(8, capacity * 2)) }
         let hashes = hashes.unsafelyUnwrapped
         let mask = capacity - 1
-        var index = home(of: hash)
+        let stored = Self.stored(hash)
+        var index = home(ofStored: stored)
         while hashes[index] != 0 { index = (index + 1) & mask }
-        hashes[index] = hash
+        hashes[index] = stored
         (slots.unsafelyUnwrapped + index).initialize(to: Slot(key: key, payload: payload))
         count += 1
         return index
@@ -111,7 +127,7 @@ class ByteTable<Payload> {
         var next = (index + 1) & mask
         while hashes[next] != 0 {
             // The entry at `next` may fill the hole unless its home lies cyclically after the hole.
-            let home = home(of: hashes[next])
+            let home = home(ofStored: hashes[next])
             if (next &- home) & mask >= (next &- hole) & mask {
                 hashes[hole] = hashes[next]
                 (slots + hole).moveInitialize(from: slots + next, count: 1)
@@ -165,7 +181,7 @@ class ByteTable<Payload> {
             let stored = hashes[index]
             if stored == 0 {
                 if position >= homes.upperBound { break }
-            } else if homes.contains(home(of: stored)) {
+            } else if homes.contains(home(ofStored: stored)) {
                 body(index)
             }
             position += 1
@@ -178,7 +194,7 @@ class ByteTable<Payload> {
         let oldHashes = hashes
         let oldSlots = slots
         let oldCapacity = capacity
-        let newHashes = UnsafeMutablePointer<UInt64>.allocate(capacity: newCapacity)
+        let newHashes = UnsafeMutablePointer<UInt32>.allocate(capacity: newCapacity)
         newHashes.initialize(repeating: 0, count: newCapacity)
         let newSlots = UnsafeMutablePointer<Slot>.allocate(capacity: newCapacity)
         hashes = newHashes
@@ -188,10 +204,10 @@ class ByteTable<Payload> {
         guard let oldHashes, let oldSlots else { return }
         let mask = newCapacity - 1
         for old in 0..<oldCapacity where oldHashes[old] != 0 {
-            let hash = oldHashes[old]
-            var index = home(of: hash)
+            let stored = oldHashes[old]
+            var index = home(ofStored: stored)
             while newHashes[index] != 0 { index = (index + 1) & mask }
-            newHashes[index] = hash
+            newHashes[index] = stored
             (newSlots + index).moveInitialize(from: oldSlots + old, count: 1)
         }
         oldHashes.deallocate()
