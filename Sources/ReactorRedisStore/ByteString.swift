@@ -61,11 +61,15 @@ final class ByteString: ManagedBuffer<ByteString.Header, UInt8> {
         return mine.count == 0 || memcmp(mine.baseAddress!, other.baseAddress!, mine.count) == 0
     }
 
-    /// Replaces the bytes with `other` in place; false (and unchanged) if they do not fit.
+    /// Replaces the bytes with `other` in place; false (and unchanged) if they do not fit, or if they would leave
+    /// more than half of the room (and over 64 bytes) unused.
     @inline(__always)
     func overwrite(with other: UnsafeRawBufferPointer) -> Bool {
         withUnsafeMutablePointers { header, elements in
-            guard other.count <= Int(header.pointee.capacity) else { return false }
+            // Room for it, and not much more: a large value overwritten by a small one goes, with its memory (a
+            // SET of a few bytes over a 100 MB value must not keep the 100 MB).
+            let capacity = Int(header.pointee.capacity)
+            guard other.count <= capacity, capacity <= 2 * other.count + 64 else { return false }
             header.pointee.count = Int32(other.count)
             if other.count > 0 {
                 UnsafeMutableRawPointer(elements).copyMemory(from: other.baseAddress!, byteCount: other.count)
