@@ -11,13 +11,15 @@ import ReactorRESP
 ///
 /// The loop: the stream arrives in random pieces (1 byte up to 2^n, sometimes all at once; never less than a
 /// sixteenth of the bytes held, and once ``doublingFrom`` bytes are held never less than what is held). The decoder
-/// is stateless and scans a line without its end again on every call, so a line of n bytes costs about 3n scanned
-/// bytes in all rather than 17n (most of this target's time went there; a line can be 64 KiB). The decoder is not
+/// scans a line without its end again on every call, so a line of n bytes costs about 3n scanned bytes in all
+/// rather than 17n (most of this target's time went there; a line can be 64 KiB). The decoder is not
 /// called until as many unconsumed bytes are there as its last `needMoreInput(atLeast:)` asked for, then again and
 /// again on the rest while it finds requests or skips, each consumed from the front, until it needs more input or
 /// throws. The unconsumed bytes are an exactly sized heap copy each time a piece arrives, and the calls after that
 /// see the rest of it, so AddressSanitizer catches a read past the input; one ``RESPArguments`` is reused for the
-/// whole run, as a loop reuses its own. Checked at every call:
+/// whole run, as a loop reuses its own, and one ``RESPRequestDecoder/Progress``, as ``RESPStreamHandler`` keeps one
+/// per connection (a multibulk request arriving in pieces is resumed after its last checked argument). Checked at
+/// every call:
 ///
 /// - a request or skip consumes 1 ... input-count bytes; a request's `argumentCount` is the arguments' count, its
 ///   arguments are byte for byte the reference's (compared where they lie, with `memcmp`: nothing is copied out),
@@ -28,9 +30,11 @@ import ReactorRESP
 ///   exact smallest length at which the answer can change), so never past the end of the request in progress; and
 ///   when the rest of the stream is shorter than it asks for, the reference finds nothing in the rest either (else
 ///   the connection would wait for bytes that never come);
-/// - sometimes, the decoder on a shorter prefix than it asked for (it is a pure function: it must also need more
-///   there, and agree with the reference), and the same input again with a fresh ``RESPArguments`` of capacity 1
-///   (the same answer and the same argument bytes: no state carried between calls).
+/// - the progress is zero after any answer but `needMoreInput(atLeast:)`, and within the bytes shown after that;
+/// - sometimes, the decoder on a shorter prefix than it asked for, without progress (it is a pure function of the
+///   bytes: it must also need more there, and agree with the reference), and the same input again with a fresh
+///   ``RESPArguments`` of capacity 1 and no progress (the same answer and the same argument bytes: resuming changes
+///   nothing but the cost, and no state is carried in the arguments).
 ///
 /// A failed check's message (where in the stream, the limits, both answers) is built only when the check fails.
 ///
@@ -128,6 +132,7 @@ struct RESPCheck {
         var arrived = 0  // stream bytes that reached the connection
         var start = 0  // stream offset of the first unconsumed byte
         var waitingFor = 0  // the decoder's last needMoreInput(atLeast:)
+        var progress = RESPRequestDecoder.Progress()  // kept across calls, as RESPStreamHandler keeps it per connection
         feeding: while arrived < stream.count {
             let remaining = stream.count - arrived
             let held = arrived - start
@@ -144,7 +149,7 @@ struct RESPCheck {
             while true {
                 let count = arrived - start
                 let input = UnsafeRawBufferPointer(rebasing: unconsumed[(start - heldStart)...])
-                let answer = decode(decoder, input, into: arguments)
+                let answer = decode(decoder, input, into: arguments, progress: &progress)
                 let expected = reference.outcome(stream, start: start, count: count)
                 calls += 1
                 switch answer {
@@ -214,7 +219,8 @@ struct RESPCheck {
         let input = copy(start..<(start + count))
         defer { input.deallocate() }
         let fresh = RESPArguments(initialCapacity: 1)
-        let answer = decode(decoder, UnsafeRawBufferPointer(input), into: fresh)
+        var none = RESPRequestDecoder.Progress()
+        let answer = decode(decoder, UnsafeRawBufferPointer(input), into: fresh, progress: &none)
         let expected = reference.outcome(stream, start: start, count: count)
         guard case .step(.needMoreInput(let atLeast)) = answer, case .incomplete(let need) = expected else {
             fatalError(
@@ -234,29 +240,41 @@ struct RESPCheck {
         return copy
     }
 
-    /// One decode call; sometimes repeated with a fresh ``RESPArguments`` (the same answer, the same argument
-    /// bytes).
+    /// One decode call resuming at `progress`; sometimes repeated with a fresh ``RESPArguments`` and no progress
+    /// (the same answer, the same argument bytes).
     private mutating func decode(
-        _ decoder: RESPRequestDecoder, _ input: UnsafeRawBufferPointer, into arguments: RESPArguments
+        _ decoder: RESPRequestDecoder, _ input: UnsafeRawBufferPointer, into arguments: RESPArguments,
+        progress: inout RESPRequestDecoder.Progress
     ) -> Answer {
-        let answer = Self.call(decoder, input, arguments)
+        let resumedAt = progress
+        let answer = Self.call(decoder, input, arguments, &progress)
+        if case .step(.needMoreInput) = answer {
+            expect(
+                progress.checkedBytes <= input.count && progress.checkedArguments <= max(progress.checkedBytes, 0),
+                "progress \(progress) past the \(input.count) bytes shown")
+        } else {
+            expect(progress == RESPRequestDecoder.Progress(), "progress \(progress) left after \(answer)")
+        }
         if random.chance(1, in: 4) {
             let fresh = RESPArguments(initialCapacity: 1)
-            let again = Self.call(decoder, input, fresh)
+            var none = RESPRequestDecoder.Progress()
+            let again = Self.call(decoder, input, fresh, &none)
             expect(
                 again == answer && Self.sameArguments(answer, arguments, fresh),
-                "with fresh arguments: \(Self.show(again, fresh)), with reused ones: \(Self.show(answer, arguments))")
+                "with fresh arguments and no progress: \(Self.show(again, fresh)), with reused ones resumed at "
+                    + "\(resumedAt): \(Self.show(answer, arguments))")
         }
         return answer
     }
 
     /// One decode call; a request's arguments are checked to lie in place (or, inline, in the scratch bytes).
     private static func call(
-        _ decoder: RESPRequestDecoder, _ input: UnsafeRawBufferPointer, _ arguments: RESPArguments
+        _ decoder: RESPRequestDecoder, _ input: UnsafeRawBufferPointer, _ arguments: RESPArguments,
+        _ progress: inout RESPRequestDecoder.Progress
     ) -> Answer {
         let step: RESPRequestDecoder.Step
         do throws(RESPProtocolError) {
-            step = try decoder.decode(input, into: arguments)
+            step = try decoder.decode(input, into: arguments, progress: &progress)
         } catch {
             return .error(error)
         }
