@@ -73,6 +73,20 @@
         harness.drainReplies(into: &replies)
     }
 
+    /// Sends `bytes` as one piece of the peer's stream, running the loop and reading replies as needed
+    /// (``StreamHandlerHarness/sendPiece(_:collectingReplies:)``); returns the bytes written.
+    @_spi(Fuzzing) public func sendPiece(
+        _ bytes: UnsafeRawBufferPointer, collectingReplies replies: inout [UInt8]
+    ) -> Int {
+        harness.sendPiece(bytes, collectingReplies: &replies)
+    }
+
+    /// Ends the peer's stream, reads the replies and waits for the close
+    /// (``StreamHandlerHarness/endPeerStream(collectingReplies:)``); returns whether the connection closed.
+    @_spi(Fuzzing) public func endPeerStream(collectingReplies replies: inout [UInt8]) -> Bool {
+        harness.endPeerStream(collectingReplies: &replies)
+    }
+
     // MARK: The loop
 
     /// One turn of the loop on the calling thread (``StreamHandlerHarness/runLoopIteration()``). Returns the number

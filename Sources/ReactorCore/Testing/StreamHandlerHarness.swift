@@ -142,6 +142,55 @@ import Synchronization
         }
     }
 
+    /// Sends `bytes` as one piece of the peer's stream: writes what the peer's socket takes, runs one loop turn after
+    /// each write and, when the socket is full, reads the replies so far onto `replies` (the reactor stops reading
+    /// while the peer does not take its replies) and turns the loop again; until every byte is written, the
+    /// reactor's end is gone, or the connection has closed (looked at after every turn). Returns the bytes written.
+    /// Traps after 1,000,000 turns without writing them all.
+    @_spi(Fuzzing) public func sendPiece(
+        _ bytes: UnsafeRawBufferPointer, collectingReplies replies: inout [UInt8]
+    ) -> Int {
+        var sent = 0
+        var turns = 0
+        while sent < bytes.count {
+            guard let written = send(UnsafeRawBufferPointer(rebasing: bytes[sent...])) else { break }
+            sent += written
+            runLoopIteration()
+            if written == 0 {
+                _ = drainReplies(into: &replies)
+                runLoopIteration()
+            }
+            if !isConnectionOpen { break }
+            turns += 1
+            precondition(
+                turns < 1_000_000, "StreamHandlerHarness: no progress sending (\(sent) of \(bytes.count) bytes)")
+        }
+        return sent
+    }
+
+    /// Ends the peer's stream and waits for the reactor to close the connection: shuts the peer's write side, runs
+    /// the loop and reads every reply onto `replies` until the reactor's end closes, then runs the loop until the
+    /// connection is gone (a graceful close that found unread input lingers: it has sent its FIN, the end of stream
+    /// the peer just saw, and closes once it has read and dropped the rest up to the peer's FIN, already on its way).
+    /// Returns whether the connection closed (false: still open after 1,000 more turns); traps if the reactor's end
+    /// does not close within 1,000,000 turns.
+    @_spi(Fuzzing) public func endPeerStream(collectingReplies replies: inout [UInt8]) -> Bool {
+        shutdownPeerOutput()
+        var turns = 0
+        while true {
+            runLoopIteration()
+            if !drainReplies(into: &replies) { break }
+            turns += 1
+            precondition(turns < 1_000_000, "StreamHandlerHarness: the connection never closed")
+        }
+        var lingering = 0
+        while isConnectionOpen && lingering < 1000 {
+            runLoopIteration()
+            lingering += 1
+        }
+        return !isConnectionOpen
+    }
+
     // MARK: The loop
 
     /// One turn of the loop on the calling thread: waits for nothing (timeout 0), hands every ready connection to
