@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Writes the handcrafted seed inputs in LengthFieldDecoderFuzzer/, DelimiterDecoderFuzzer/, ReadPathFuzzer/ and
-# RESPRequestDecoderFuzzer/ (committed; rerun after changing an input layout). The layouts are documented in
-# LengthFieldCheck.swift, DelimiterCheck.swift, ReadPathCheck.swift, RESPCheck.swift and RESPStreamBuilder.swift.
+# Writes the handcrafted seed inputs in LengthFieldDecoderFuzzer/, DelimiterDecoderFuzzer/, ReadPathFuzzer/,
+# RESPRequestDecoderFuzzer/ and RedisCommandFuzzer/ (committed; rerun after changing an input layout). The layouts
+# are documented in LengthFieldCheck.swift, DelimiterCheck.swift, ReadPathCheck.swift, RESPCheck.swift,
+# RESPStreamBuilder.swift, RedisCommandCheck.swift and RedisRequestBuilder.swift.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -212,3 +213,54 @@ ERRORS
 { redis 00; printf 'ECHO "a"\0b\r\n'; } >"$d/bug-nul-after-quote"
 # bulk-length-overflow: with maxBulkLength Int.max, the payload end start + length + 2 overflows (a trap).
 { resp 2f 00 00 00 00 00 03; printf '*1\r\n$9223372036854775807\r\n'; } >"$d/bug-bulk-length-overflow"
+
+# RedisCommandFuzzer: flags (bit 0 sharded keyspace, bits 1-2 server SO_SNDBUF default / minimum / 8 KiB / 64 KiB,
+# bit 3 minimal client SO_SNDBUF, bits 4-6 drain chance n/8), piece shift, seed, program (RedisRequestBuilder.swift:
+# an operation byte, then its operands). A command: 00, the name's index in the sorted table (append 00, config 03,
+# exec 0a, get 0f, hello 13, hgetall 16, host: 19, hset 1a, incr 1b, keys 1d, lpush 21, lrange 22, mset 24, multi 25,
+# ping 28, quit 2b, rpush 2d, sadd 2e, scan 2f, set 32, smembers 35, zadd 3b, zrange 40, zscore 42...), an argument
+# count (bit 7: n % 16), then per argument a selector: 00 08 10 18 the keys k0-k3, 03 i numbers[i], 05 i
+# options[i], 06 + 8n n letters, 07 n n raw bytes.
+d=RedisCommandFuzzer
+rm -rf "$d" && mkdir "$d"
+redis() { b "$1" "$2"; seed; }
+# SET, GET, INCR on a string, MSET, INCRBY past Int64, MGET, GETSET, APPEND, STRLEN, SET EX, SET NX, GETDEL.
+strings="00 32 02 00 1e  00 0f 01 00  00 1b 01 00  00 24 04 00 03 01 08 03 02  00 1c 02 08 03 08  00 23 02 00 08
+    00 11 02 00 2e  00 00 02 00 1e  00 38 01 00  00 32 84 10 1e 05 00 03 05  00 32 83 18 1e 05 04  00 10 01 00"
+# A list, a set, a hash and a sorted set on the same keys, and each read as the wrong type.
+types="00 21 02 00 1e  00 2e 02 00 1e  00 1a 03 08 1e 2e  00 3b 03 10 03 0b 1e  00 0f 01 08
+    00 40 84 10 03 00 03 02 05 0c  00 16 01 08  00 35 01 00  00 22 03 00 03 00 03 02  00 20 02 00 03 05"
+# shellcheck disable=SC2086
+{ redis 00 05; b $strings; } >"$d/strings"
+# shellcheck disable=SC2086
+{ redis 00 05; b $types; } >"$d/wrong-types"
+# shellcheck disable=SC2086
+{ redis 01 03; b $types; } >"$d/wrong-types-sharded"
+# HELLO 3, then maps, sets, doubles and nulls in RESP3, CONFIG GET maxclients, HELLO 2 and a RESP2 null.
+# shellcheck disable=SC2086
+{ redis 00 04; b 0c 00 $types 00 0f 01 18 00 2e 02 18 1e 00 35 01 18 00 42 02 10 1e 00 03 02 05 0a 05 22 0c 01 \
+    00 0f 01 18; } >"$d/resp3-after-hello-3"
+# MULTI, SET, HELLO 3 and GET queued, EXEC (its array switches to RESP3 inside), then MULTI, an unknown command
+# (the transaction aborts), EXEC (EXECABORT), and DISCARD without MULTI.
+{ redis 00 03; b 00 25 00 00 32 02 00 1e 0c 00 00 0f 01 00 00 0a 00 00 25 00 0a 04 78 79 7a 00 00 0a 00 00 08 00; } \
+    >"$d/transactions"
+# QUIT ends the connection after its +OK: the PING after it is never answered.
+{ redis 00 02; b 00 28 00 0f 00 00 28 00; } >"$d/quit-then-ping"
+# A protocol error (*x) between two PINGs, and an unbalanced quote in an inline request.
+{ redis 00 02; b 00 28 00 0e 03 2a 78 0d 0a 00 28 00; } >"$d/protocol-error-between-pings"
+{ redis 00 02; b 00 28 00 0e 06 45 20 22 61 22 62 0a 00 28 00; } >"$d/protocol-error-unbalanced-quote"
+# host: (redis's HTTP guard) closes without a reply, inside MULTI too.
+{ redis 00 02; b 00 28 00 00 19 00 00 28 00; } >"$d/http-guard-closes"
+{ redis 00 02; b 00 25 00 00 28 00 00 19 00 00 28 00; } >"$d/http-guard-closes-in-transaction"
+# An unknown command, unknown and known subcommands (CONFIG nosuch, CLIENT ID, COMMAND COUNT, COMMAND DOCS).
+{ redis 00 04; b 0a 04 78 79 7a 00 00 03 01 05 25 00 01 01 05 19 00 02 01 05 12 00 02 01 05 1a; } >"$d/unknown-and-subcommands"
+# Inline requests: ping, set k0 a, get k0.
+{ redis 00 01; b 0b 28 00 0b 32 02 00 0d 0b 0f 01 00; } >"$d/inline-requests"
+# Expiry, KEYS *, SCAN 0 MATCH k* COUNT 10, DBSIZE, SELECT 1, FLUSHDB, SELECT 16 and -1 (errors).
+{ redis 00 06; b 00 32 02 00 1e 00 0c 02 00 03 05 00 39 01 00 00 27 02 08 03 01 00 1d 01 03 1b \
+    00 2f 85 03 00 05 11 03 1c 05 12 03 05 00 04 00 0d 01 00 0e 00 0d 04 0d 05; } >"$d/expiry-keys-scan-select"
+# Pipelining: PING five times and GET k0 eight times in one piece, then QUIT.
+{ redis 70 0b; b 00 28 00 0f ff 00 0f 01 00 0f 07; } >"$d/pipelined"
+# Minimal socket buffers both ways and a long list read four times: partial writes, queued replies, EPOLLOUT.
+{ redis 0a 0c; b 00 2d 8f 00 2e 2e 2e 2e 2e 2e 2e 2e 2e 2e 2e 2e 2e 2e 00 22 03 00 03 00 03 02 0f 13; } \
+    >"$d/small-buffers-long-list"

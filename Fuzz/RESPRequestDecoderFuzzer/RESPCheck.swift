@@ -9,25 +9,34 @@ import ReactorRESP
 /// fed to the decoder in random pieces the way ``RESPStreamHandler`` and the loop do it, every answer checked
 /// against ``ReferenceRESP`` on the same bytes.
 ///
-/// The loop: the stream arrives in random pieces (1 byte up to 2^n, sometimes all at once, and never less than a
-/// sixteenth of the bytes held, so a long line costs a bounded number of rescans); the decoder is not called until
-/// as many unconsumed bytes are there as its last `needMoreInput(atLeast:)` asked for, then again and again on the
-/// rest while it finds requests or skips, each consumed from the front, until it needs more input or throws. The
-/// unconsumed bytes are an exactly sized heap copy each time a piece arrives, and the calls after that see the rest
-/// of it, so AddressSanitizer catches a read past the input; one ``RESPArguments`` is reused for the whole run, as a
-/// loop reuses its own. Checked at every call:
+/// The loop: the stream arrives in random pieces (1 byte up to 2^n, sometimes all at once; never less than a
+/// sixteenth of the bytes held, and once ``doublingFrom`` bytes are held never less than what is held). The decoder
+/// scans a line without its end again on every call, so a line of n bytes costs about 3n scanned bytes in all
+/// rather than 17n (most of this target's time went there; a line can be 64 KiB). The decoder is not
+/// called until as many unconsumed bytes are there as its last `needMoreInput(atLeast:)` asked for, then again and
+/// again on the rest while it finds requests or skips, each consumed from the front, until it needs more input or
+/// throws. The unconsumed bytes are an exactly sized heap copy each time a piece arrives, and the calls after that
+/// see the rest of it, so AddressSanitizer catches a read past the input; one ``RESPArguments`` is reused for the
+/// whole run, as a loop reuses its own, and one ``RESPRequestDecoder/Progress``, as ``RESPStreamHandler`` keeps one
+/// per connection (a multibulk request arriving in pieces is resumed after its last checked argument). Checked at
+/// every call:
 ///
 /// - a request or skip consumes 1 ... input-count bytes; a request's `argumentCount` is the arguments' count, its
-///   arguments are byte for byte the reference's, and a multibulk request's lie in place within the consumed bytes
-///   (an inline one's too, or outside the input: the unescaped scratch bytes);
+///   arguments are byte for byte the reference's (compared where they lie, with `memcmp`: nothing is copied out),
+///   and a multibulk request's lie in place within the consumed bytes (an inline one's too, or outside the input:
+///   the unescaped scratch bytes);
 /// - an error is the reference's error for the same bytes (so it comes at the same point of the stream);
 /// - `needMoreInput(atLeast:)` asks for more bytes than the input has and at most the reference's `need` (the
 ///   exact smallest length at which the answer can change), so never past the end of the request in progress; and
 ///   when the rest of the stream is shorter than it asks for, the reference finds nothing in the rest either (else
 ///   the connection would wait for bytes that never come);
-/// - sometimes, the decoder on a shorter prefix than it asked for (it is a pure function: it must also need more
-///   there, and agree with the reference), and the same input again with a fresh ``RESPArguments`` of capacity 1
-///   (the same answer: no state carried between calls).
+/// - the progress is zero after any answer but `needMoreInput(atLeast:)`, and within the bytes shown after that;
+/// - sometimes, the decoder on a shorter prefix than it asked for, without progress (it is a pure function of the
+///   bytes: it must also need more there, and agree with the reference), and the same input again with a fresh
+///   ``RESPArguments`` of capacity 1 and no progress (the same answer and the same argument bytes: resuming changes
+///   nothing but the cost, and no state is carried in the arguments).
+///
+/// A failed check's message (where in the stream, the limits, both answers) is built only when the check fails.
 ///
 /// Input layout (missing bytes read as zero):
 ///
@@ -44,6 +53,9 @@ struct RESPCheck {
     static let largeBulkLimits = [Int.max, Int.max - 1, Int.max - 64, Int.max / 2, 1 << 62, Int(Int32.max), 1 << 32]
     /// Argument limits around `INT_MAX` (the count's own bound) and around the decoder's 1,024 preallocated slots.
     static let largeArgumentLimits = [Int.max, Int(Int32.max) + 1, Int(Int32.max) - 1, 1023, 1024, 1025]
+
+    /// Held bytes from which every piece at least doubles them (see the type's documentation).
+    static let doublingFrom = 1024
 
     let reference: ReferenceRESP
     let largestPiece: Int
@@ -101,6 +113,13 @@ struct RESPCheck {
     private(set) var skips = 0
     private(set) var error: RESPProtocolError?
 
+    /// What one decode call answered. A request's arguments stay in the ``RESPArguments`` it filled (valid until
+    /// the next call on it) and are compared there, not copied out.
+    enum Answer: Equatable {
+        case step(RESPRequestDecoder.Step)
+        case error(RESPProtocolError)
+    }
+
     mutating func run(arguments: RESPArguments) {
         let reference = reference
         let decoder = RESPRequestDecoder(
@@ -113,50 +132,66 @@ struct RESPCheck {
         var arrived = 0  // stream bytes that reached the connection
         var start = 0  // stream offset of the first unconsumed byte
         var waitingFor = 0  // the decoder's last needMoreInput(atLeast:)
+        var progress = RESPRequestDecoder.Progress()  // kept across calls, as RESPStreamHandler keeps it per connection
         feeding: while arrived < stream.count {
             let remaining = stream.count - arrived
+            let held = arrived - start
             let piece =
-                random.chance(1, in: 16) ? remaining : max(1 + random.below(largestPiece), (arrived - start) / 16)
+                random.chance(1, in: 16)
+                ? remaining : max(1 + random.below(largestPiece), held >= Self.doublingFrom ? held : held / 16)
             arrived += min(remaining, piece)
             if arrived - start < waitingFor { continue }  // the loop keeps the bytes and does not call the handler
             // The unconsumed bytes, exactly sized: a read past them is a heap overflow. Requests are consumed from
             // its front; each call sees the rest of it.
-            let held = copy(start..<arrived)
-            defer { held.deallocate() }
+            let unconsumed = copy(start..<arrived)
+            defer { unconsumed.deallocate() }
             let heldStart = start
             while true {
                 let count = arrived - start
-                let input = UnsafeRawBufferPointer(rebasing: held[(start - heldStart)...])
-                let answer = decode(decoder, input, into: arguments)
+                let input = UnsafeRawBufferPointer(rebasing: unconsumed[(start - heldStart)...])
+                let answer = decode(decoder, input, into: arguments, progress: &progress)
                 let expected = reference.outcome(stream, start: start, count: count)
                 calls += 1
-                let context = "at \(start) with \(count) bytes (\(reference))"
                 switch answer {
-                case .request(_, let consumed), .skip(let consumed):
-                    expect(consumed > 0 && consumed <= count, "consumed \(consumed) of \(count) bytes \(context)")
-                    expect(answer == expected, "decoded \(answer), expected \(expected) \(context)")
-                    if case .request = answer { requests += 1 } else { skips += 1 }
+                case .step(.request(_, let consumed)), .step(.skip(let consumed)):
+                    expect(
+                        consumed > 0 && consumed <= count,
+                        "consumed \(consumed) of \(count) bytes \(Self.context(start, count, reference))")
+                    expect(
+                        Self.agrees(answer, arguments, expected),
+                        "decoded \(Self.show(answer, arguments)), expected \(expected) "
+                            + Self.context(start, count, reference))
+                    if case .step(.request) = answer { requests += 1 } else { skips += 1 }
                     start += consumed
                     waitingFor = 0
                     if start == arrived { continue feeding }
                 case .error(let thrown):
-                    expect(answer == expected, "threw \(thrown), expected \(expected) \(context)")
+                    expect(
+                        Self.agrees(answer, arguments, expected),
+                        "threw \(thrown), expected \(expected) \(Self.context(start, count, reference))")
                     error = thrown
                     break feeding
-                case .incomplete(let atLeast):
+                case .step(.needMoreInput(let atLeast)):
                     guard case .incomplete(let need) = expected else {
-                        fatalError("check failed: needMoreInput(atLeast: \(atLeast)), expected \(expected) \(context)")
+                        fatalError(
+                            "check failed: needMoreInput(atLeast: \(atLeast)), expected \(expected) "
+                                + Self.context(start, count, reference))
                     }
-                    expect(atLeast > count, "needMoreInput(atLeast: \(atLeast)) \(context)")
                     expect(
-                        atLeast <= need, "needMoreInput(atLeast: \(atLeast)), the reference needs \(need) \(context)")
+                        atLeast > count,
+                        "needMoreInput(atLeast: \(atLeast)) \(Self.context(start, count, reference))")
+                    expect(
+                        atLeast <= need,
+                        "needMoreInput(atLeast: \(atLeast)), the reference needs \(need) "
+                            + Self.context(start, count, reference))
                     let rest = stream.count - start
                     if atLeast > rest {
                         // The stream ends before the bytes asked for: there must be nothing to find in it.
                         let whole = reference.outcome(stream, start: start, count: rest)
                         expect(
                             whole.need != nil,
-                            "needMoreInput(atLeast: \(atLeast)) but the \(rest) bytes left hold \(whole) \(context)")
+                            "needMoreInput(atLeast: \(atLeast)) but the \(rest) bytes left hold \(whole) "
+                                + Self.context(start, count, reference))
                     }
                     if random.chance(1, in: 4) {
                         probe(decoder, start: start, below: min(atLeast, rest + 1), after: count)
@@ -171,6 +206,11 @@ struct RESPCheck {
                 + "\(skips) skips in \(calls) calls, \(error.map { "\($0)" } ?? "no error")")
     }
 
+    /// Where in the stream a check failed, for its message (built only then).
+    private static func context(_ start: Int, _ count: Int, _ reference: ReferenceRESP) -> String {
+        "at \(start) with \(count) bytes (\(reference))"
+    }
+
     /// The decoder on a prefix of `count` < `limit` bytes, `count` > `after` (a shorter input than it last asked
     /// for): like the reference, it must need more input there.
     private mutating func probe(_ decoder: RESPRequestDecoder, start: Int, below limit: Int, after: Int) {
@@ -178,13 +218,19 @@ struct RESPCheck {
         let count = after + 1 + random.below(limit - after - 1)
         let input = copy(start..<(start + count))
         defer { input.deallocate() }
-        let answer = decode(decoder, UnsafeRawBufferPointer(input), into: RESPArguments(initialCapacity: 1))
+        let fresh = RESPArguments(initialCapacity: 1)
+        var none = RESPRequestDecoder.Progress()
+        let answer = decode(decoder, UnsafeRawBufferPointer(input), into: fresh, progress: &none)
         let expected = reference.outcome(stream, start: start, count: count)
-        let context = "at \(start) with \(count) bytes (\(reference)), below the needMoreInput(atLeast: \(limit))"
-        guard case .incomplete(let atLeast) = answer, case .incomplete(let need) = expected else {
-            fatalError("check failed: decoded \(answer), expected \(expected) \(context)")
+        guard case .step(.needMoreInput(let atLeast)) = answer, case .incomplete(let need) = expected else {
+            fatalError(
+                "check failed: decoded \(Self.show(answer, fresh)), expected \(expected) "
+                    + "\(Self.context(start, count, reference)), below the needMoreInput(atLeast: \(limit))")
         }
-        expect(atLeast > count && atLeast <= need, "needMoreInput(atLeast: \(atLeast)), need \(need) \(context)")
+        expect(
+            atLeast > count && atLeast <= need,
+            "needMoreInput(atLeast: \(atLeast)), need \(need) \(Self.context(start, count, reference)), below the "
+                + "needMoreInput(atLeast: \(limit))")
     }
 
     /// `range` of the stream in an exactly sized heap allocation (malloc(0) for none).
@@ -194,40 +240,49 @@ struct RESPCheck {
         return copy
     }
 
-    /// One decode call, as an outcome with the arguments copied out; sometimes repeated with a fresh
-    /// ``RESPArguments`` (the same answer).
+    /// One decode call resuming at `progress`; sometimes repeated with a fresh ``RESPArguments`` and no progress
+    /// (the same answer, the same argument bytes).
     private mutating func decode(
-        _ decoder: RESPRequestDecoder, _ input: UnsafeRawBufferPointer, into arguments: RESPArguments
-    ) -> ReferenceRESP.Outcome {
-        let answer = Self.call(decoder, input, arguments)
+        _ decoder: RESPRequestDecoder, _ input: UnsafeRawBufferPointer, into arguments: RESPArguments,
+        progress: inout RESPRequestDecoder.Progress
+    ) -> Answer {
+        let resumedAt = progress
+        let answer = Self.call(decoder, input, arguments, &progress)
+        if case .step(.needMoreInput) = answer {
+            expect(
+                progress.checkedBytes <= input.count && progress.checkedArguments <= max(progress.checkedBytes, 0),
+                "progress \(progress) past the \(input.count) bytes shown")
+        } else {
+            expect(progress == RESPRequestDecoder.Progress(), "progress \(progress) left after \(answer)")
+        }
         if random.chance(1, in: 4) {
-            let again = Self.call(decoder, input, RESPArguments(initialCapacity: 1))
-            expect(again == answer, "with fresh arguments: \(again), with reused ones: \(answer)")
+            let fresh = RESPArguments(initialCapacity: 1)
+            var none = RESPRequestDecoder.Progress()
+            let again = Self.call(decoder, input, fresh, &none)
+            expect(
+                again == answer && Self.sameArguments(answer, arguments, fresh),
+                "with fresh arguments and no progress: \(Self.show(again, fresh)), with reused ones resumed at "
+                    + "\(resumedAt): \(Self.show(answer, arguments))")
         }
         return answer
     }
 
+    /// One decode call; a request's arguments are checked to lie in place (or, inline, in the scratch bytes).
     private static func call(
-        _ decoder: RESPRequestDecoder, _ input: UnsafeRawBufferPointer, _ arguments: RESPArguments
-    ) -> ReferenceRESP.Outcome {
+        _ decoder: RESPRequestDecoder, _ input: UnsafeRawBufferPointer, _ arguments: RESPArguments,
+        _ progress: inout RESPRequestDecoder.Progress
+    ) -> Answer {
         let step: RESPRequestDecoder.Step
         do throws(RESPProtocolError) {
-            step = try decoder.decode(input, into: arguments)
+            step = try decoder.decode(input, into: arguments, progress: &progress)
         } catch {
             return .error(error)
         }
-        switch step {
-        case .skip(let consumed):
-            return .skip(consumed: consumed)
-        case .needMoreInput(let atLeast):
-            return .incomplete(need: atLeast)
-        case .request(let argumentCount, let consumed):
+        if case .request(let argumentCount, let consumed) = step {
             expect(argumentCount == arguments.count, "argumentCount \(argumentCount), \(arguments.count) arguments")
             let multibulk = input.first == UInt8(ascii: "*")
-            var copied: [[UInt8]] = []
             for index in 0..<arguments.count {
                 let argument = arguments[index]
-                copied.append(Array(argument))
                 guard let base = input.baseAddress, let address = argument.baseAddress, argument.count > 0 else {
                     continue
                 }
@@ -237,7 +292,41 @@ struct RESPCheck {
                     inPlace || (!multibulk && outside),
                     "argument \(index) (\(argument.count) bytes) at offset \(address - base) of \(consumed) consumed")
             }
-            return .request(arguments: copied, consumed: consumed)
+        }
+        return .step(step)
+    }
+
+    /// Whether the decoder's `answer` (a request's arguments in `arguments`) is the reference's `expected`, the
+    /// arguments compared byte for byte (`memcmp`).
+    static func agrees(_ answer: Answer, _ arguments: RESPArguments, _ expected: ReferenceRESP.Outcome) -> Bool {
+        switch (answer, expected) {
+        case (.step(.request(let count, let consumed)), .request(let expectedArguments, let expectedConsumed)):
+            guard consumed == expectedConsumed && count == expectedArguments.count else { return false }
+            return expectedArguments.indices.allSatisfy { index in
+                expectedArguments[index].withUnsafeBytes { sameBytes(arguments[index], $0) }
+            }
+        case (.step(.skip(let consumed)), .skip(let expectedConsumed)): return consumed == expectedConsumed
+        case (.step(.needMoreInput(let atLeast)), .incomplete(let need)): return atLeast == need
+        case (.error(let error), .error(let expectedError)): return error == expectedError
+        default: return false
+        }
+    }
+
+    /// Whether two equal answers' requests have the same argument bytes.
+    static func sameArguments(_ answer: Answer, _ first: RESPArguments, _ second: RESPArguments) -> Bool {
+        guard case .step(.request(let count, _)) = answer else { return true }
+        return (0..<count).allSatisfy { sameBytes(first[$0], second[$0]) }
+    }
+
+    /// `answer` as the reference describes its outcomes (a request's arguments read from `arguments`).
+    static func show(_ answer: Answer, _ arguments: RESPArguments) -> String {
+        switch answer {
+        case .step(.request(let count, let consumed)):
+            let shown = (0..<min(count, arguments.count)).map { ReferenceRESP.show(Array(arguments[$0])) }
+            return "request [\(shown.joined(separator: ", "))] (\(consumed) bytes)"
+        case .step(.skip(let consumed)): return "skip \(consumed) bytes"
+        case .step(.needMoreInput(let atLeast)): return "needMoreInput(atLeast: \(atLeast))"
+        case .error(let error): return "error \(error)"
         }
     }
 }

@@ -27,6 +27,10 @@ import FuzzSupport
 /// 7. a mutation: a byte replaced, deleted, or `\r` / `\n` inserted at a position (2 bytes), or the stream cut there;
 /// 8. a request with `\n` where `\r\n` belongs, in one of four places;
 /// 9. the last piece again, 1 + n % 8 times (pipelining).
+///
+/// Long runs (payloads, lines near a limit) are written by ``tile(_:count:)`` with `memcpy`, never a byte at a time:
+/// the fuzzer build traces every comparison in Swift code, and a byte loop over 70,000 bytes would cost more than
+/// the decoder it feeds.
 struct RESPStreamBuilder {
     /// Streams stop growing past this many bytes.
     static let maxStreamLength = 1 << 17
@@ -82,6 +86,39 @@ struct RESPStreamBuilder {
 
     private mutating func text(_ text: String) { stream.append(contentsOf: text.utf8) }
 
+    /// `marker` and `value` (≥ 0) in decimal: a count or length line without its end, without building a `String`.
+    private mutating func header(_ marker: UInt8, _ value: Int) {
+        stream.append(marker)
+        let start = stream.count
+        var rest = value
+        repeat {
+            stream.append(UInt8(ascii: "0") + UInt8(rest % 10))
+            rest /= 10
+        } while rest > 0
+        stream[start...].reverse()  // the digits were appended lowest first
+    }
+
+    /// Appends `count` bytes repeating `period` from its start: the period copied once, then what is there doubled
+    /// with `memcpy` until `count` bytes are there. Bytes past ``maxStreamLength`` are left out (``build()`` would
+    /// cut them off anyway: 40 arguments of 70,000 bytes would otherwise build 2.8 MB to keep 128 KiB).
+    private mutating func tile(_ period: [UInt8], count wanted: Int) {
+        let count = min(wanted, Self.maxStreamLength - stream.count)
+        guard count > 0 else { return }
+        let tiled = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            let base = UnsafeMutableRawPointer(buffer.baseAddress!)
+            var filled = min(period.count, count)
+            period.withUnsafeBytes { base.copyMemory(from: $0.baseAddress!, byteCount: filled) }
+            // `filled` stays a multiple of the period until the last copy, so the pattern continues unbroken.
+            while filled < count {
+                let chunk = min(filled, count - filled)
+                (base + filled).copyMemory(from: base, byteCount: chunk)
+                filled += chunk
+            }
+            initialized = count
+        }
+        stream.append(contentsOf: tiled)
+    }
+
     private mutating func raw(_ count: Int) {
         for _ in 0..<count { stream.append(program.byte()) }
     }
@@ -95,7 +132,7 @@ struct RESPStreamBuilder {
         let countByte = Int(program.byte())
         let count = countByte & 0x80 == 0 ? 1 + countByte % 4 : 1 + Int(program.byte()) % 40
         let flags = program.byte()
-        text("*\(count)")
+        header(UInt8(ascii: "*"), count)
         lineEnd(arbitrary: flags & 1 != 0)
         for _ in 0..<count {
             let lengthByte = Int(program.byte())
@@ -105,15 +142,17 @@ struct RESPStreamBuilder {
             case 200..<240: length = max(0, min(maxBulkLength, 70_000) + lengthByte % 3 - 1)
             default: length = 256 * (lengthByte % 16) + Int(program.byte())
             }
-            text("$\(length)")
+            header(UInt8(ascii: "$"), length)
             lineEnd(arbitrary: flags & 1 != 0)
             let content = Int(program.byte())
             if content & 0x80 == 0 {
-                for index in 0..<length { stream.append(UInt8(ascii: "a") + UInt8((index * (content + 1)) % 26)) }
+                // Letters: byte i is "a" + (i × (content + 1)) % 26, a pattern of period 26.
+                tile(
+                    (0..<min(length, 26)).map { UInt8(ascii: "a") + UInt8(($0 * (content + 1)) % 26) }, count: length)
             } else {
                 var pattern: [UInt8] = []
                 for _ in 0...(content & 7) { pattern.append(program.byte()) }
-                for index in 0..<length { stream.append(pattern[index % pattern.count]) }
+                tile(pattern, count: length)
             }
             if flags & 2 != 0 {
                 raw(2)
@@ -193,7 +232,7 @@ struct RESPStreamBuilder {
         } else {
             text("*1\r\n$\(value)\r\n")
             if value <= 70_000 && program.byte() & 1 == 0 {
-                stream.append(contentsOf: repeatElement(UInt8(ascii: "v"), count: value))
+                tile([UInt8(ascii: "v")], count: value)
                 text("\r\n")
             }
         }
@@ -205,15 +244,15 @@ struct RESPStreamBuilder {
         let terminated = choice & 0x20 != 0
         switch (choice >> 3) % 3 {
         case 0:
-            stream.append(contentsOf: repeatElement(UInt8(ascii: "i"), count: length))
+            tile([UInt8(ascii: "i")], count: length)
             if terminated { text("\r\n") }
         case 1:
             text("*")
-            stream.append(contentsOf: repeatElement(UInt8(ascii: "1"), count: length))
+            tile([UInt8(ascii: "1")], count: length)
             if terminated { text("\r\n") }
         default:
             text("*1\r\n$")
-            stream.append(contentsOf: repeatElement(UInt8(ascii: "2"), count: length))
+            tile([UInt8(ascii: "2")], count: length)
             if terminated { text("\r\n") }
         }
     }
@@ -246,6 +285,6 @@ struct RESPStreamBuilder {
         let times = 1 + Int(program.byte()) % 8
         guard !lastPiece.isEmpty, lastPiece.upperBound <= stream.count else { return }
         let piece = Array(stream[lastPiece])
-        for _ in 0..<times { stream.append(contentsOf: piece) }
+        for _ in 0..<times where stream.count < Self.maxStreamLength { stream.append(contentsOf: piece) }
     }
 }

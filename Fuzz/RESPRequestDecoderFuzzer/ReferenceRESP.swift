@@ -1,11 +1,19 @@
 import FuzzSupport
 import ReactorRESP
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// What redis 7 (`src/networking.c`, `processInlineBuffer`, `processMultibulkBuffer`, `sdssplitargs` in `src/sds.c`,
 /// `string2ll` in `src/util.c`) makes of the bytes at the start of a query buffer, found the plain way: index
-/// arithmetic over an array, whole lines looked up with `firstIndex(of:)`, numbers checked by their spelling and
-/// then converted by the standard library, inline lines split by a byte-at-a-time state machine. Written apart
-/// from `RESPRequestDecoder` (no code shared, a different shape) so the two disagree if either is wrong.
+/// arithmetic over an array, line ends found with `memchr`, numbers checked by their spelling and then converted by
+/// the standard library, inline lines split by a byte-at-a-time state machine. Written apart from
+/// `RESPRequestDecoder` (no code shared, a different shape) so the two disagree if either is wrong.
+///
+/// A request's arguments are slices of the stream itself (multibulk) or of the unescaped line (inline), never copied
+/// byte by byte, and outcomes compare their bytes with `memcmp`: the fuzzer build traces every comparison in Swift
+/// code, so a byte loop over a 70,000-byte payload would cost more than the decoder it checks.
 ///
 /// The rules, with `n` the bytes shown:
 ///
@@ -33,15 +41,29 @@ import ReactorRESP
 /// (saturating at `Int.max` when that sum overflows).
 struct ReferenceRESP: CustomStringConvertible {
     enum Outcome: Equatable, CustomStringConvertible {
-        case request(arguments: [[UInt8]], consumed: Int)
+        case request(arguments: [ArraySlice<UInt8>], consumed: Int)
         case skip(consumed: Int)
         case incomplete(need: Int)
         case error(RESPProtocolError)
 
+        /// The same outcome, a request's arguments compared byte for byte (`memcmp`).
+        static func == (a: Outcome, b: Outcome) -> Bool {
+            switch (a, b) {
+            case (.request(let left, let leftConsumed), .request(let right, let rightConsumed)):
+                return leftConsumed == rightConsumed && left.count == right.count
+                    && zip(left, right).allSatisfy { sameBytes($0, $1) }
+            case (.skip(let left), .skip(let right)): return left == right
+            case (.incomplete(let left), .incomplete(let right)): return left == right
+            case (.error(let left), .error(let right)): return left == right
+            default: return false
+            }
+        }
+
         var description: String {
             switch self {
             case .request(let arguments, let consumed):
-                return "request [\(arguments.map(ReferenceRESP.show).joined(separator: ", "))] (\(consumed) bytes)"
+                let shown = arguments.map { ReferenceRESP.show(Array($0)) }
+                return "request [\(shown.joined(separator: ", "))] (\(consumed) bytes)"
             case .skip(let consumed): return "skip \(consumed) bytes"
             case .incomplete(let need): return "incomplete, need \(need)"
             case .error(let error): return "error \(error)"
@@ -80,7 +102,12 @@ struct ReferenceRESP: CustomStringConvertible {
 
         /// The first `byte` at or after `offset`, relative to the window.
         func first(_ byte: UInt8, from offset: Int) -> Int? {
-            bytes[(start + offset)..<(start + count)].firstIndex(of: byte).map { $0 - start }
+            guard offset < count else { return nil }
+            return bytes.withUnsafeBytes { stream in
+                let from = stream.baseAddress! + start + offset
+                guard let found = memchr(from, Int32(byte), count - offset) else { return nil }
+                return offset + from.distance(to: UnsafeRawPointer(found))
+            }
         }
 
         func slice(_ range: Range<Int>) -> ArraySlice<UInt8> {
@@ -120,7 +147,7 @@ struct ReferenceRESP: CustomStringConvertible {
             declared = value
             position = next
         }
-        var arguments: [[UInt8]] = []
+        var arguments: [ArraySlice<UInt8>] = []  // allocated with the first complete argument
         while arguments.count < declared {
             switch line(window, from: position, lineStart: position) {
             case .tooLong: return .error(.tooBigBulkCountString)
@@ -136,7 +163,8 @@ struct ReferenceRESP: CustomStringConvertible {
                 let (end, overflowB) = payloadEnd.addingReportingOverflow(2)
                 if overflowA || overflowB { return .incomplete(need: Int.max) }
                 if end > window.count { return .incomplete(need: end) }
-                arguments.append(Array(window.slice(next..<payloadEnd)))
+                if arguments.isEmpty { arguments.reserveCapacity(min(declared, 64)) }
+                arguments.append(window.slice(next..<payloadEnd))
                 position = end
             }
         }
@@ -148,17 +176,27 @@ struct ReferenceRESP: CustomStringConvertible {
             return window.count > maxInlineLength ? .error(.tooBigInlineRequest) : .incomplete(need: window.count + 1)
         }
         let lineEnd = newline > 0 && window[newline - 1] == Self.cr ? newline - 1 : newline
-        guard let arguments = split(Array(window.slice(0..<lineEnd))) else { return .error(.unbalancedQuotes) }
+        guard let arguments = split(window.slice(0..<lineEnd)) else { return .error(.unbalancedQuotes) }
         return arguments.isEmpty ? .skip(consumed: newline + 1) : .request(arguments: arguments, consumed: newline + 1)
     }
 
     // MARK: sdssplitargs
 
     /// `isspace` in the C locale.
-    static func isSpace(_ byte: UInt8) -> Bool { [0x20, 0x09, 0x0A, 0x0B, 0x0C, 0x0D].contains(byte) }
+    static func isSpace(_ byte: UInt8) -> Bool {
+        switch byte {
+        case 0x20, 0x09, 0x0A, 0x0B, 0x0C, 0x0D: return true
+        default: return false
+        }
+    }
 
     /// What ends a plain (unquoted) argument in `sdssplitargs`.
-    static func endsPlain(_ byte: UInt8) -> Bool { [0x20, 0x0A, 0x0D, 0x09, 0x00].contains(byte) }
+    static func endsPlain(_ byte: UInt8) -> Bool {
+        switch byte {
+        case 0x20, 0x0A, 0x0D, 0x09, 0x00: return true
+        default: return false
+        }
+    }
 
     static func hexDigit(_ byte: UInt8?) -> UInt8? {
         guard let byte else { return nil }
@@ -188,14 +226,61 @@ struct ReferenceRESP: CustomStringConvertible {
         return Self.isSpace(next) || (next == 0 && !nulAfterQuoteIsError)
     }
 
-    /// The line's arguments, or nil for unbalanced quotes: one byte at a time through four states.
-    func split(_ line: [UInt8]) -> [[UInt8]]? {
+    /// The line's arguments, or nil for unbalanced quotes: a machine of four states. Each state first takes the
+    /// run of bytes it treats alike (blanks between arguments, ordinary bytes in an argument or in quotes), found by
+    /// C's `strspn` / `strcspn` on a NUL-terminated copy of the line (a NUL in the line stops every run, and is then
+    /// looked at as a byte of its own), then decides on the byte after the run. The arguments' bytes, unescaped,
+    /// go one after another into one array, and the arguments are slices of it. So a long argument costs no
+    /// byte-by-byte loop in Swift (which the fuzzer build would trace comparison by comparison) and a line a
+    /// handful of allocations.
+    func split(_ line: ArraySlice<UInt8>) -> [ArraySlice<UInt8>]? {
+        var terminated: [UInt8] = []
+        terminated.reserveCapacity(line.count + 1)
+        terminated.append(contentsOf: line)
+        terminated.append(0)
+        return terminated.withUnsafeBufferPointer { split(UnsafeBufferPointer(rebasing: $0[0..<line.count])) }
+    }
+
+    /// Runs of bytes, as C strings for `strspn` and `strcspn`.
+    private enum Runs {
+        /// `isspace` in the C locale: blanks between arguments.
+        static let blanks: StaticString = " \t\n\u{0B}\u{0C}\r"
+        /// What ends a plain argument (see ``endsPlain(_:)``; NUL ends every run) and the quotes.
+        static let plainStops: StaticString = " \n\r\t\"'"
+        /// The closing quote and a backslash, in double and single quotes.
+        static let doubleStops: StaticString = "\"\\"
+        static let singleStops: StaticString = "'\\"
+    }
+
+    /// ``split(_:)`` over `line`, whose byte after the end is a NUL.
+    private func split(_ line: UnsafeBufferPointer<UInt8>) -> [ArraySlice<UInt8>]? {
         enum State { case between, plain, double, single }
+        let base = line.baseAddress!
         var state = State.between
-        var arguments: [[UInt8]] = []
-        var current: [UInt8] = []
+        var unescaped: [UInt8] = []  // every argument's bytes, one after another
+        unescaped.reserveCapacity(line.count)
+        var bounds: [Range<Int>] = []  // each argument's bytes in `unescaped`
+        bounds.reserveCapacity(8)
+        var argumentStart = 0
         var index = 0
         func at(_ offset: Int) -> UInt8? { offset < line.count ? line[offset] : nil }
+        func span(_ set: StaticString, complement: Bool) -> Int {
+            UnsafeRawPointer(base + index).withMemoryRebound(to: CChar.self, capacity: 1) { run in
+                set.utf8Start.withMemoryRebound(to: CChar.self, capacity: set.utf8CodeUnitCount + 1) {
+                    complement ? strcspn(run, $0) : strspn(run, $0)
+                }
+            }
+        }
+        // Appends the run at `index` of bytes not in `stops` (nor NUL) to the argument.
+        func takeRun(until stops: StaticString) {
+            let length = span(stops, complement: true)
+            unescaped.append(contentsOf: UnsafeBufferPointer(start: base + index, count: length))
+            index += length
+        }
+        func endArgument() {
+            bounds.append(argumentStart..<unescaped.count)
+            argumentStart = unescaped.count
+        }
         // The escape whose backslash is at `offset`: the byte it stands for and its length. In double quotes `\xHH`
         // and `\c` for any byte c; in single quotes only `\'`.
         func escape(at offset: Int, double: Bool) -> (UInt8, Int)? {
@@ -209,50 +294,51 @@ struct ReferenceRESP: CustomStringConvertible {
             return (Self.unescaped(next), 2)
         }
         while index < line.count {
-            let byte = line[index]
             switch state {
             case .between:
-                if Self.isSpace(byte) || byte == 0 {
-                    index += 1
-                } else {
-                    state = .plain  // this byte starts an argument: look at it again as one
+                index += span(Runs.blanks, complement: false)
+                if index < line.count && line[index] == 0 {
+                    index += 1  // NUL is a blank here too
+                } else if index < line.count {
+                    state = .plain  // this byte starts an argument
                 }
             case .plain:
+                takeRun(until: Runs.plainStops)
+                guard index < line.count else { break }
+                let byte = line[index]
                 index += 1
                 if Self.endsPlain(byte) {
-                    arguments.append(current)
-                    current = []
+                    endArgument()
                     state = .between
-                } else if byte == UInt8(ascii: "\"") {
-                    state = .double
-                } else if byte == UInt8(ascii: "'") {
-                    state = .single
                 } else {
-                    current.append(byte)
+                    state = byte == UInt8(ascii: "\"") ? .double : .single
                 }
             case .double, .single:
+                takeRun(until: state == .double ? Runs.doubleStops : Runs.singleStops)
+                guard index < line.count else { break }
+                let byte = line[index]
                 if byte == (state == .double ? UInt8(ascii: "\"") : UInt8(ascii: "'")) {
                     guard mayFollowClosingQuote(at(index + 1)) else { return nil }
-                    arguments.append(current)
-                    current = []
+                    endArgument()
                     state = .between
                     index += 1
                 } else if byte == UInt8(ascii: "\\"),
                     let (value, length) = escape(at: index, double: state == .double)
                 {
-                    current.append(value)
+                    unescaped.append(value)
                     index += length
                 } else {
-                    current.append(byte)
+                    unescaped.append(byte)  // NUL, or a backslash that escapes nothing
                     index += 1
                 }
             }
         }
         switch state {
-        case .between: return arguments
-        case .plain: return arguments + [current]
+        case .between: break
+        case .plain: endArgument()
         case .double, .single: return nil  // unterminated quotes
         }
+        return bounds.map { unescaped[$0] }
     }
 
     // MARK: string2ll
@@ -260,14 +346,13 @@ struct ReferenceRESP: CustomStringConvertible {
     /// redis's `string2ll`: its spelling checked first (`0`, or an optional `-`, a digit 1–9 and more digits, fewer
     /// than 21 characters), then its value by the standard library (nil past `Int64`).
     static func string2ll(_ text: ArraySlice<UInt8>) -> Int? {
-        let characters = Array(text)
-        guard !characters.isEmpty, characters.count < 21 else { return nil }
-        if characters == [UInt8(ascii: "0")] { return 0 }
-        let digits = characters.first == UInt8(ascii: "-") ? characters.dropFirst() : characters[...]
+        guard !text.isEmpty, text.count < 21 else { return nil }
+        if text.count == 1 && text.first == UInt8(ascii: "0") { return 0 }
+        let digits = text.first == UInt8(ascii: "-") ? text.dropFirst() : text
         guard let leading = digits.first, leading != UInt8(ascii: "0"),
             digits.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
         else { return nil }
-        return Int(String(decoding: characters, as: UTF8.self))
+        return Int(String(decoding: text, as: UTF8.self))
     }
 
     /// `bytes` in double quotes, printable ASCII as it is and every other byte (and `"`, `\`) as `\xHH`.
@@ -297,7 +382,7 @@ extension ReferenceRESP {
             return redis.outcome(bytes, start: 0, count: bytes.count)
         }
         func request(_ arguments: [String], _ consumed: Int) -> Outcome {
-            .request(arguments: arguments.map { Array($0.utf8) }, consumed: consumed)
+            .request(arguments: arguments.map { Array($0.utf8)[...] }, consumed: consumed)
         }
         let examples: [(String, Outcome)] = [
             ("*1\r\n$4\r\nPINGxx", request(["PING"], 14)),
@@ -351,7 +436,7 @@ extension ReferenceRESP {
         let whole = Array("PING ".utf8) + [UInt8](repeating: UInt8(ascii: "a"), count: 70_000) + [Self.cr, Self.lf]
         expect(
             redis.outcome(whole, start: 0, count: whole.count)
-                == .request(arguments: [Array("PING".utf8), Array(whole[5..<70_005])], consumed: 70_007),
+                == .request(arguments: [Array("PING".utf8)[...], whole[5..<70_005]], consumed: 70_007),
             "reference: a long line arriving whole")
     }
 }

@@ -118,51 +118,21 @@ struct ReadPathCheck {
         }
         expect(harness.isConnectionOpen, "the connection did not open")
 
-        // Send the stream piece by piece, running the loop after each write.
-        var sent = 0
-        var steps = 0
-        // At most `maximumPieces` pieces (each costs a few syscalls); the decoder fuzzer covers finer splits.
-        let smallestPiece = max(1, stream.count / Self.maximumPieces)
-        sending: while sent < stream.count {
-            let remaining = stream.count - sent
-            let piece = random.chance(1, in: 16) ? remaining : max(smallestPiece, 1 + random.below(largestPiece))
-            let end = sent + min(remaining, piece)
-            while sent < end {
-                guard let written = harness.send(UnsafeRawBufferPointer(rebasing: stream[sent..<end])) else {
-                    break sending  // the reactor closed its end
-                }
-                sent += written
-                harness.runLoopIteration()
-                if written == 0 {
-                    // The socket is full: the reactor paused reading until the peer takes its replies.
-                    _ = harness.drainReplies(into: &replies)
-                    harness.runLoopIteration()
-                }
-                steps += 1
-                expect(steps < 1_000_000, "no progress sending (\(sent) of \(stream.count) bytes sent)")
-            }
-            if random.below(8) < drainChance {
+        // Send the stream piece by piece, running the loop after each write. At most `maximumPieces` pieces (each
+        // costs a few syscalls); the decoder fuzzer covers finer splits.
+        _ = sendInPieces(
+            stream, random: &random, smallestPiece: max(1, stream.count / Self.maximumPieces),
+            largestPiece: largestPiece, readChance: drainChance,
+            send: { harness.sendPiece($0, collectingReplies: &replies) },
+            read: {
                 _ = harness.drainReplies(into: &replies)
                 harness.runLoopIteration()
-            }
-        }
+            })
 
         // End of stream: the reactor flushes what is queued and closes; the peer reads until end of stream.
-        harness.shutdownPeerOutput()
-        while true {
-            harness.runLoopIteration()
-            if !harness.drainReplies(into: &replies) { break }
-            steps += 1
-            expect(steps < 1_000_000, "the connection never closed")
-        }
-        // A graceful close that found unread input lingers: it sent its FIN (the end of stream the peer just saw)
-        // and closes once it has read and dropped the rest up to the peer's FIN, which is already on its way.
-        var lingering = 0
-        while harness.isConnectionOpen && lingering < 1000 {
-            harness.runLoopIteration()
-            lingering += 1
-        }
-        expect(!harness.isConnectionOpen, "the peer saw end of stream but the connection stayed open")
+        expect(
+            harness.endPeerStream(collectingReplies: &replies),
+            "the peer saw end of stream but the connection stayed open")
         guard let reason = harness.closeReason else { fatalError("closed without telling the handler") }
         expect(harness.closeGotConnectionState, "onClose did not get the connection's own state")
         expect(harness.phaseViolation == nil, "connection lifecycle: \(harness.phaseViolation ?? "")")

@@ -43,32 +43,36 @@ struct CommandSpec {
 }
 
 /// Name to command, as redis 7.0.15's command table has them (`src/commands/*.json`).
-enum RedisCommands {
-    static let table: RESPCommandTable<CommandSpec> = {
-        let specs: [(StaticString, CommandID, Int)] = [
-            ("ping", .ping, -1), ("echo", .echo, 2), ("quit", .quit, -1), ("select", .select, 2),
-            ("hello", .hello, -1), ("client", .client, -2), ("command", .command, -1), ("config", .config, -2),
-            ("dbsize", .dbsize, 1), ("flushdb", .flushdb, -1), ("flushall", .flushall, -1),
-            ("host:", .securityWarning, -1), ("post", .securityWarning, -1),
-            ("multi", .multi, 1), ("exec", .exec, 1), ("discard", .discard, 1),
-            ("set", .set, -3), ("get", .get, 2), ("getset", .getset, 3), ("getdel", .getdel, 2),
-            ("incr", .incr, 2), ("incrby", .incrby, 3), ("decr", .decr, 2), ("decrby", .decrby, 3),
-            ("append", .append, 3), ("strlen", .strlen, 2), ("setnx", .setnx, 3), ("mget", .mget, -2),
-            ("mset", .mset, -3),
-            ("del", .del, -2), ("exists", .exists, -2), ("expire", .expire, -3), ("pexpire", .pexpire, -3),
-            ("ttl", .ttl, 2), ("pttl", .pttl, 2), ("persist", .persist, 2), ("type", .type, 2), ("keys", .keys, 2),
-            ("scan", .scan, -2),
-            ("lpush", .lpush, -3), ("rpush", .rpush, -3), ("lpop", .lpop, -2), ("rpop", .rpop, -2),
-            ("lrange", .lrange, 4), ("llen", .llen, 2), ("lindex", .lindex, 3),
-            ("sadd", .sadd, -3), ("srem", .srem, -3), ("scard", .scard, 2), ("smembers", .smembers, 2),
-            ("sismember", .sismember, 3), ("spop", .spop, -2),
-            ("hset", .hset, -4), ("hmset", .hmset, -4), ("hget", .hget, 3), ("hgetall", .hgetall, 2),
-            ("hdel", .hdel, -3), ("hlen", .hlen, 2), ("hexists", .hexists, 3),
-            ("zadd", .zadd, -4), ("zincrby", .zincrby, 4), ("zrange", .zrange, -4), ("zscore", .zscore, 3),
-            ("zcard", .zcard, 2), ("zpopmin", .zpopmin, -2), ("zpopmax", .zpopmax, -2), ("zrem", .zrem, -3),
-        ]
-        return RESPCommandTable(specs.map { (RESPCommandName($0.0), CommandSpec(id: $0.1, arity: $0.2, name: $0.0)) })
-    }()
+@_spi(Fuzzing) public enum RedisCommands {
+    /// Every command: its lower-case name, what it is, its arity.
+    static let specs: [(StaticString, CommandID, Int)] = [
+        ("ping", .ping, -1), ("echo", .echo, 2), ("quit", .quit, -1), ("select", .select, 2),
+        ("hello", .hello, -1), ("client", .client, -2), ("command", .command, -1), ("config", .config, -2),
+        ("dbsize", .dbsize, 1), ("flushdb", .flushdb, -1), ("flushall", .flushall, -1),
+        ("host:", .securityWarning, -1), ("post", .securityWarning, -1),
+        ("multi", .multi, 1), ("exec", .exec, 1), ("discard", .discard, 1),
+        ("set", .set, -3), ("get", .get, 2), ("getset", .getset, 3), ("getdel", .getdel, 2),
+        ("incr", .incr, 2), ("incrby", .incrby, 3), ("decr", .decr, 2), ("decrby", .decrby, 3),
+        ("append", .append, 3), ("strlen", .strlen, 2), ("setnx", .setnx, 3), ("mget", .mget, -2),
+        ("mset", .mset, -3),
+        ("del", .del, -2), ("exists", .exists, -2), ("expire", .expire, -3), ("pexpire", .pexpire, -3),
+        ("ttl", .ttl, 2), ("pttl", .pttl, 2), ("persist", .persist, 2), ("type", .type, 2), ("keys", .keys, 2),
+        ("scan", .scan, -2),
+        ("lpush", .lpush, -3), ("rpush", .rpush, -3), ("lpop", .lpop, -2), ("rpop", .rpop, -2),
+        ("lrange", .lrange, 4), ("llen", .llen, 2), ("lindex", .lindex, 3),
+        ("sadd", .sadd, -3), ("srem", .srem, -3), ("scard", .scard, 2), ("smembers", .smembers, 2),
+        ("sismember", .sismember, 3), ("spop", .spop, -2),
+        ("hset", .hset, -4), ("hmset", .hmset, -4), ("hget", .hget, 3), ("hgetall", .hgetall, 2),
+        ("hdel", .hdel, -3), ("hlen", .hlen, 2), ("hexists", .hexists, 3),
+        ("zadd", .zadd, -4), ("zincrby", .zincrby, 4), ("zrange", .zrange, -4), ("zscore", .zscore, 3),
+        ("zcard", .zcard, 2), ("zpopmin", .zpopmin, -2), ("zpopmax", .zpopmax, -2), ("zrem", .zrem, -3),
+    ]
+
+    static let table = RESPCommandTable(
+        specs.map { (RESPCommandName($0.0), CommandSpec(id: $0.1, arity: $0.2, name: $0.0)) })
+
+    /// Every name in the table, lower case and sorted: what a fuzzer draws command names from.
+    @_spi(Fuzzing) public static let names: [String] = specs.map { "\($0.0)" }.sorted()
 
     /// Commands with subcommands: an unknown subcommand is reported as such (`Try CONFIG HELP.`).
     static let containers: Set<RESPCommandName> = [

@@ -1,17 +1,10 @@
-import Logging
-import Synchronization
-
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// Drives a sub-reactor's real connection path on the calling thread, without its loop thread: for fuzzing.
 ///
-/// The harness owns a ``SubReactor`` that is never started and plays both the peer and the loop thread. Each
-/// connection is one end of a `socketpair(AF_UNIX, SOCK_STREAM)`, handed to the reactor the way the acceptor hands
-/// over an accepted socket; the harness keeps the other end. ``runLoopIteration()`` does what one turn of the loop
-/// does: a non-blocking `epoll_wait`, each event through the reactor's own event dispatch (read → handler → staged
-/// replies → flush), then the flush of every dirty connection.
+/// A ``StreamHandlerHarness`` (a ``SubReactor`` that is never started, the harness playing both the peer and the
+/// loop thread, one end of a `socketpair(AF_UNIX, SOCK_STREAM)` per connection) running a recording handler of its
+/// own. ``runLoopIteration()`` does what one turn of the loop does: a non-blocking `epoll_wait`, each event through
+/// the reactor's own event dispatch (read → handler → staged replies → flush), then the flush of every dirty
+/// connection.
 ///
 /// The handler works in one of two modes, chosen per connection (``Mode``):
 ///
@@ -29,28 +22,15 @@ import Synchronization
 /// ``connect(mode:repliesPerFrame:closeAfterFrames:serverSendBuffer:peerSendBuffer:)``, then ``send(_:)``,
 /// ``runLoopIteration()`` and ``drainReplies(into:)`` in any order, then ``disconnect()``. Not thread-safe.
 @_spi(Fuzzing) public final class ReadPathHarness {
+    /// The reactor, the peer's socket and the loop, around the recording handler.
+    private let harness: StreamHandlerHarness<Recorder>
+
     /// The limits the reactor enforces (validated).
-    @_spi(Fuzzing) public let limits: ConnectionLimits
-    private let reactor: SubReactor<Recorder>
-    private var peer: CInt = -1
-    private var tasks: [TaskQueue.Task] = []
-    /// The current connection's phase when the harness last looked (see ``phaseViolation``).
-    private var lastPhase: Connection.Phase?
-    private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
+    @_spi(Fuzzing) public var limits: ConnectionLimits { harness.limits }
 
     /// A reactor with `limits` (its registry tracks the first 4,096 descriptors); no connection yet.
     @_spi(Fuzzing) public init(limits: ConnectionLimits) throws(SystemError) {
-        self.limits = limits.validated()
-        reactor = try SubReactor(
-            index: 0, threadName: "fuzz", handler: Recorder(), limits: self.limits,
-            registry: ConnectionRegistry(capacity: 4096), admission: AdmissionCounter(),
-            logger: Logger(label: "ReadPathHarness", factory: { _ in SwiftLogNoOpLogHandler() }))
-    }
-
-    deinit {
-        disconnect()
-        reactor.join()  // never started: releases the loop's epoll and eventfd descriptors
-        readBuffer.deallocate()
+        harness = try StreamHandlerHarness(handler: Recorder(), limits: limits)
     }
 
     // MARK: Connections
@@ -71,182 +51,93 @@ import Synchronization
         mode: Mode = .frames, repliesPerFrame: Int = 1, closeAfterFrames: Int = 0, serverSendBuffer: Int? = nil,
         peerSendBuffer: Int? = nil
     ) throws(SystemError) {
-        precondition(peer < 0, "ReadPathHarness.connect() while a connection is open")
-        lastPhase = nil
-        phaseViolation = nil
-        reactor.handler.reset(
+        harness.handler.reset(
             mode: mode, replies: repliesPerFrame, closeAfter: closeAfterFrames,
             maxBufferedInput: limits.maxBufferedInput)
-        var pair: (CInt, CInt) = (-1, -1)
-        let type = CInt(SOCK_STREAM.rawValue) | CInt(SOCK_NONBLOCK.rawValue) | CInt(SOCK_CLOEXEC.rawValue)
-        _ = try withUnsafeMutableBytes(of: &pair) { pointer throws(SystemError) in
-            try syscallValue("socketpair") {
-                socketpair(AF_UNIX, type, 0, pointer.baseAddress!.assumingMemoryBound(to: CInt.self))
-            }
-        }
-        let (server, client) = pair
-        peer = client
-        do {
-            if let size = serverSendBuffer {
-                try Posix.setOption(server, level: SOL_SOCKET, name: SO_SNDBUF, value: CInt(size), label: "setsockopt")
-            }
-            if let size = peerSendBuffer {
-                try Posix.setOption(client, level: SOL_SOCKET, name: SO_SNDBUF, value: CInt(size), label: "setsockopt")
-            }
-        } catch {
-            Posix.close(server)
-            disconnect()
-            throw error
-        }
-        reactor.admission.open.add(1, ordering: .relaxed)  // the acceptor counts a connection before handing it off
-        reactor.adopt(server)
-        runTasks()
+        try harness.connect(serverSendBuffer: serverSendBuffer, peerSendBuffer: peerSendBuffer)
     }
 
     /// Closes the peer's end. A connection the reactor still has open is closed first, as a shutdown would.
-    @_spi(Fuzzing) public func disconnect() {
-        if let id = reactor.handler.openedID, let connection = reactor.table.lookup(id) {
-            reactor.close(connection, reason: .shutdown)
-            reactor.closedThisIteration.removeAll(keepingCapacity: true)
-        }
-        if peer >= 0 {
-            Posix.close(peer)
-            peer = -1
-        }
-    }
+    @_spi(Fuzzing) public func disconnect() { harness.disconnect() }
 
     /// Writes as much of `bytes` as the peer's socket takes without blocking; returns how many, or nil when the
     /// reactor's end is gone (`EPIPE`/`ECONNRESET`).
-    @_spi(Fuzzing) public func send(_ bytes: UnsafeRawBufferPointer) -> Int? {
-        guard let base = bytes.baseAddress, bytes.count > 0 else { return 0 }
-        do {
-            guard case .processed(let count) = try Posix.send(peer, base, count: bytes.count) else { return 0 }
-            return count
-        } catch {
-            if error.errno.rawValue == EPIPE || error.errno.rawValue == ECONNRESET { return nil }
-            preconditionFailure("ReadPathHarness: peer send failed: \(error)")
-        }
-    }
+    @_spi(Fuzzing) public func send(_ bytes: UnsafeRawBufferPointer) -> Int? { harness.send(bytes) }
 
     /// Shuts the peer's write side: after the bytes already sent, the reactor reads end-of-stream.
-    @_spi(Fuzzing) public func shutdownPeerOutput() {
-        Posix.shutdown(peer, how: CInt(SHUT_WR))
-    }
+    @_spi(Fuzzing) public func shutdownPeerOutput() { harness.shutdownPeerOutput() }
 
     /// Reads every reply the peer has received so far onto `replies`; returns false once the reactor's end has
     /// closed (end of stream, or `ECONNRESET` after the last byte) and nothing more can come.
     @_spi(Fuzzing) public func drainReplies(into replies: inout [UInt8]) -> Bool {
-        while true {
-            let result: IOResult<Int>
-            do {
-                result = try Posix.read(peer, into: readBuffer.baseAddress!, count: readBuffer.count)
-            } catch {
-                if error.errno.rawValue == ECONNRESET { return false }  // closed with unread requests
-                preconditionFailure("ReadPathHarness: peer read failed: \(error)")
-            }
-            guard case .processed(let count) = result else { return true }
-            if count == 0 { return false }
-            replies.append(contentsOf: UnsafeRawBufferPointer(rebasing: readBuffer[0..<count]))
-        }
+        harness.drainReplies(into: &replies)
+    }
+
+    /// Sends `bytes` as one piece of the peer's stream, running the loop and reading replies as needed
+    /// (``StreamHandlerHarness/sendPiece(_:collectingReplies:)``); returns the bytes written.
+    @_spi(Fuzzing) public func sendPiece(
+        _ bytes: UnsafeRawBufferPointer, collectingReplies replies: inout [UInt8]
+    ) -> Int {
+        harness.sendPiece(bytes, collectingReplies: &replies)
+    }
+
+    /// Ends the peer's stream, reads the replies and waits for the close
+    /// (``StreamHandlerHarness/endPeerStream(collectingReplies:)``); returns whether the connection closed.
+    @_spi(Fuzzing) public func endPeerStream(collectingReplies replies: inout [UInt8]) -> Bool {
+        harness.endPeerStream(collectingReplies: &replies)
     }
 
     // MARK: The loop
 
-    /// One turn of the loop on the calling thread: waits for nothing (timeout 0), hands every ready connection to
-    /// the reactor's event dispatch, flushes the dirty connections, runs posted tasks, then the timers that are due.
-    /// Returns the number of events.
-    @_spi(Fuzzing) @discardableResult public func runLoopIteration() -> Int {
-        let count: Int
-        do {
-            count = try reactor.loop.poller.wait(timeoutMilliseconds: 0)
-        } catch {
-            preconditionFailure("ReadPathHarness: epoll_wait failed: \(error)")
-        }
-        reactor.processReadyEvents(count, tasks: &tasks)
-        notePhase()
-        return count
-    }
-
-    /// Checks the current connection's phase against the one seen last: it only moves forward along the lifecycle
-    /// (`ConnectionLifecycle.swift`), and each phase holds what it promises.
-    private func notePhase() {
-        guard phaseViolation == nil, let id = reactor.handler.openedID else { return }
-        let connection = reactor.table.lookup(id)
-        let phase = connection?.phase ?? .closed
-        if let last = lastPhase, last != phase, !last.canReach(phase) {
-            phaseViolation = "the phase went back from \(last) to \(phase)"
-        } else if let connection, phase == .lingering, !connection.outbound.isEmpty || connection.inbound.count > 0 {
-            phaseViolation =
-                "lingering with \(connection.outbound.pendingBytes) bytes queued, \(connection.inbound.count) kept"
-        } else if let connection, phase == .closing || phase == .aborting,
-            connection.interest & Epoll.readable != 0
-        {
-            phaseViolation = "\(phase) but still reading"
-        }
-        lastPhase = phase
-    }
-
-    /// Runs the tasks posted to the loop, then flushes, as the loop does after a wakeup.
-    private func runTasks() {
-        reactor.loop.tasks.takeAll(into: &tasks)
-        for task in tasks { task() }
-        tasks.removeAll(keepingCapacity: true)
-        reactor.io.flushDirty()
-        reactor.closedThisIteration.removeAll(keepingCapacity: true)
-        notePhase()
-    }
+    /// One turn of the loop on the calling thread (``StreamHandlerHarness/runLoopIteration()``). Returns the number
+    /// of events.
+    @_spi(Fuzzing) @discardableResult public func runLoopIteration() -> Int { harness.runLoopIteration() }
 
     // MARK: What happened
 
     /// True while the reactor has the current connection open.
-    @_spi(Fuzzing) public var isConnectionOpen: Bool {
-        guard let id = reactor.handler.openedID else { return false }
-        return reactor.table.lookup(id) != nil
-    }
+    @_spi(Fuzzing) public var isConnectionOpen: Bool { harness.isConnectionOpen }
 
     /// The first breach of the connection lifecycle the harness saw on the current connection, or nil: a phase that
     /// went back, a lingering connection still holding bytes, a closing one still reading.
-    @_spi(Fuzzing) public private(set) var phaseViolation: String?
+    @_spi(Fuzzing) public var phaseViolation: String? { harness.phaseViolation }
 
     /// Why the current connection closed, or nil while it is open (or never opened).
-    @_spi(Fuzzing) public var closeReason: CloseReason? { reactor.handler.closeReason }
+    @_spi(Fuzzing) public var closeReason: CloseReason? { harness.closeReason }
 
     /// How many frames the handler was handed on the current connection (``Mode/frames``).
-    @_spi(Fuzzing) public var receivedFrameCount: Int { reactor.handler.frames.frames }
+    @_spi(Fuzzing) public var receivedFrameCount: Int { harness.handler.frames.frames }
 
     /// Every frame the handler was handed on the current connection, re-encoded (4-byte big-endian length, payload)
     /// and concatenated (once each, whatever `repliesPerFrame`): for an intact stream, exactly the bytes the peer sent
     /// for those frames (``Mode/frames``).
-    @_spi(Fuzzing) public var receivedFrames: [UInt8] { reactor.handler.frames.received }
+    @_spi(Fuzzing) public var receivedFrames: [UInt8] { harness.handler.frames.received }
 
     /// How many records the handler completed on the current connection (``Mode/records(_:)``; a skip record is
     /// complete once its header is consumed and the skip asked for).
-    @_spi(Fuzzing) public var completedRecordCount: Int { reactor.handler.records }
+    @_spi(Fuzzing) public var completedRecordCount: Int { harness.handler.records }
 
     /// Every byte the handler consumed on the current connection, in order, once each (``Mode/records(_:)``): the
     /// stream without the bytes it skipped and without what was left unconsumed.
-    @_spi(Fuzzing) public var consumedBytes: [UInt8] { reactor.handler.consumed }
+    @_spi(Fuzzing) public var consumedBytes: [UInt8] { harness.handler.consumed }
 
     /// The first breach of the stream contract the handler saw on the current connection, or nil
     /// (``Mode/records(_:)``): an ``InboundBytes/newBytesOffset`` other than the number of unconsumed bytes the
     /// previous call was shown.
-    @_spi(Fuzzing) public var contractViolation: String? { reactor.handler.contractViolation }
+    @_spi(Fuzzing) public var contractViolation: String? { harness.handler.contractViolation }
 
     /// Whether ``StreamHandler/onClose(_:state:reason:)`` got the state ``StreamHandler/onOpen(connection:)`` made
     /// for this connection (false while it is open).
-    @_spi(Fuzzing) public var closeGotConnectionState: Bool {
-        guard let id = reactor.handler.openedID, let state = reactor.handler.closeState else { return false }
-        return state.id == id
-    }
+    @_spi(Fuzzing) public var closeGotConnectionState: Bool { harness.closeGotConnectionState }
 
     /// Bytes of the reactor's buffer pool handed out and not returned (0 once every connection is closed).
-    @_spi(Fuzzing) public var poolBytesInUse: Int { reactor.io.pool.statistics.bytesInUse }
+    @_spi(Fuzzing) public var poolBytesInUse: Int { harness.poolBytesInUse }
 
     /// Connections in the reactor's table.
-    @_spi(Fuzzing) public var openConnections: Int { reactor.table.count }
+    @_spi(Fuzzing) public var openConnections: Int { harness.openConnections }
 
     /// Server connections counted against `maxConnections` and not yet released.
-    @_spi(Fuzzing) public var admittedConnections: Int { reactor.admission.open.load(ordering: .relaxed) }
+    @_spi(Fuzzing) public var admittedConnections: Int { harness.admittedConnections }
 }
 
 extension ReadPathHarness {
@@ -315,11 +206,11 @@ extension ReadPathHarness {
         }
     }
 
-    /// The harness's handler: the ``FrameRecorder`` or the record handler, by ``Mode``; records the close.
+    /// The harness's handler: the ``FrameRecorder`` or the record handler, by ``Mode``. (The harness records the
+    /// close.)
     struct Recorder: StreamHandler {
         /// Per connection, inline in the loop's connection object.
         struct State {
-            let id: ConnectionID
             /// Payload bytes of the current stream record not consumed yet.
             var streamRemaining = 0
             /// Unconsumed bytes the last call was shown (what the next call's `newBytesOffset` must be).
@@ -334,9 +225,6 @@ extension ReadPathHarness {
         var records = 0
         var consumed: [UInt8] = []
         var contractViolation: String?
-        var openedID: ConnectionID?
-        var closeReason: CloseReason?
-        var closeState: State?
 
         /// Ready for a new connection; keeps the recording buffers' capacity.
         mutating func reset(mode: Mode, replies: Int, closeAfter: Int, maxBufferedInput: Int) {
@@ -351,15 +239,9 @@ extension ReadPathHarness {
             records = 0
             consumed.removeAll(keepingCapacity: true)
             contractViolation = nil
-            openedID = nil
-            closeReason = nil
-            closeState = nil
         }
 
-        mutating func onOpen(connection: inout ConnectionContext) -> State {
-            openedID = connection.id
-            return State(id: connection.id)
-        }
+        mutating func onOpen(connection: inout ConnectionContext) -> State { State() }
 
         mutating func onRead(_ input: inout InboundBytes, state: inout State, connection: inout ConnectionContext) {
             switch mode {
@@ -376,13 +258,6 @@ extension ReadPathHarness {
         ) {
             if case .records(let policy) = mode {
                 readRecords(&input, state: &state, connection: &connection, policy: policy, ended: true)
-            }
-        }
-
-        mutating func onClose(_ id: ConnectionID, state: State?, reason: CloseReason) {
-            if id == openedID {
-                closeReason = reason
-                closeState = state
             }
         }
 
