@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "ReactorCore", targets: ["ReactorCore"]),
         .library(name: "ReactorRESP", targets: ["ReactorRESP"]),
         .library(name: "ReactorRedisStore", targets: ["ReactorRedisStore"]),
+        .library(name: "ReactorHTTP1", targets: ["ReactorHTTP1"]),
         .executable(name: "reactor-bench", targets: ["ReactorBench"]),
         .executable(name: "reactor-redis", targets: ["ReactorRedis"]),
     ],
@@ -42,6 +43,11 @@ let package = Package(
         ),
         .target(
             name: "ReactorRESP",
+            dependencies: ["ReactorCore"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ReactorHTTP1",
             dependencies: ["ReactorCore"],
             swiftSettings: swiftSettings
         ),
@@ -75,7 +81,9 @@ let package = Package(
         ),
         .testTarget(
             name: "ReactorCoreTests",
-            dependencies: ["ReactorCore", "ReactorRESP", "ReactorRedisStore", "CEpoll"],
+            dependencies: [
+                "ReactorCore", "ReactorRESP", "ReactorRedisStore", "ReactorHTTP1", "CEpoll",
+            ],
             swiftSettings: swiftSettings
         ),
     ]
