@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "ReactorRESP", targets: ["ReactorRESP"]),
         .library(name: "ReactorRedisStore", targets: ["ReactorRedisStore"]),
         .library(name: "ReactorHTTP1", targets: ["ReactorHTTP1"]),
+        .library(name: "ReactorHTTP1Types", targets: ["ReactorHTTP1Types"]),
         .executable(name: "reactor-bench", targets: ["ReactorBench"]),
         .executable(name: "reactor-redis", targets: ["ReactorRedis"]),
     ],
@@ -27,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
         .package(url: "https://github.com/ordo-one/malloc-interposer", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         .target(
@@ -49,6 +51,16 @@ let package = Package(
         .target(
             name: "ReactorHTTP1",
             dependencies: ["ReactorCore"],
+            swiftSettings: swiftSettings
+        ),
+        // The conversions to and from swift-http-types, apart so that the codec does not force the dependency.
+        .target(
+            name: "ReactorHTTP1Types",
+            dependencies: [
+                "ReactorCore",
+                "ReactorHTTP1",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -82,7 +94,8 @@ let package = Package(
         .testTarget(
             name: "ReactorCoreTests",
             dependencies: [
-                "ReactorCore", "ReactorRESP", "ReactorRedisStore", "ReactorHTTP1", "CEpoll",
+                "ReactorCore", "ReactorRESP", "ReactorRedisStore", "ReactorHTTP1", "ReactorHTTP1Types", "CEpoll",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: swiftSettings
         ),
