@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "ReactorHTTP1Types", targets: ["ReactorHTTP1Types"]),
         .executable(name: "reactor-bench", targets: ["ReactorBench"]),
         .executable(name: "reactor-redis", targets: ["ReactorRedis"]),
+        .executable(name: "reactor-http", targets: ["ReactorHTTP"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -74,6 +75,16 @@ let package = Package(
                 "ReactorCore",
                 "ReactorRESP",
                 "ReactorRedisStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "ReactorHTTP",
+            dependencies: [
+                "ReactorCore",
+                "ReactorHTTP1",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
