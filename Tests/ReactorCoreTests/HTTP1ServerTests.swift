@@ -4,6 +4,10 @@ import ReactorHTTP1
 import ReactorHTTP1Types
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// A tiny HTTP service for the tests: `/plaintext`, `/echo` (the body back), `/trailers` (the trailer fields as
 /// the body), `/types` (through swift-http-types' request and response), 404 otherwise.
 struct TinyHTTPService: HTTP1RequestHandler {
@@ -250,6 +254,21 @@ extension LoopbackTests {
                         ))
                 #expect(try client.receiveHTTPResponse().status == 200)
                 #expect(try client.receiveHTTPResponse().status == 400)
+                #expect(try client.receiveUntilEndOfStream().isEmpty)
+            }
+        }
+
+        @Test func aHeadThatNeverCompletesIsClosedByTheReadTimeout() throws {
+            // Slowloris: a head trickling in is closed when the request has not completed within the read timeout.
+            var configuration = testConfiguration(subReactors: 1)
+            configuration.readTimeout = .milliseconds(300)
+            try withServer(configuration, handler: TinyServerHandler()) { _, port in
+                let client = try TestClient(port: port)
+                try client.send(Array("GET /plaintext HTTP/1.1\r\nHost: t\r\n".utf8))
+                for _ in 0..<3 {
+                    usleep(50_000)
+                    try client.send(Array("X: y\r\n".utf8))
+                }
                 #expect(try client.receiveUntilEndOfStream().isEmpty)
             }
         }
