@@ -131,10 +131,7 @@ public struct HTTP1RequestHead: ~Copyable {
     public func withField<Result>(
         at index: Int, _ body: (_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) -> Result
     ) -> Result {
-        let field = self.field(index, trailer: false)
-        return body(
-            UnsafeRawBufferPointer(start: request.base + Int(field.nameStart), count: Int(field.nameCount)),
-            UnsafeRawBufferPointer(start: request.base + Int(field.valueStart), count: Int(field.valueCount)))
+        withField(index, trailer: false, body)
     }
 
     /// Trailer fields of a chunked body (RFC 9112 §7.1.2), kept apart from the header fields (RFC 9110 §6.5.1).
@@ -146,7 +143,14 @@ public struct HTTP1RequestHead: ~Copyable {
     public func withTrailer<Result>(
         at index: Int, _ body: (_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) -> Result
     ) -> Result {
-        let field = self.field(index, trailer: true)
+        withField(index, trailer: true, body)
+    }
+
+    @inlinable
+    func withField<Result>(
+        _ index: Int, trailer: Bool, _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Result
+    ) -> Result {
+        let field = self.field(index, trailer: trailer)
         return body(
             UnsafeRawBufferPointer(start: request.base + Int(field.nameStart), count: Int(field.nameCount)),
             UnsafeRawBufferPointer(start: request.base + Int(field.valueStart), count: Int(field.valueCount)))
