@@ -4,8 +4,9 @@
 ///
 /// One per loop (an ``HTTP1StreamHandler`` makes one on first use), reused for every request: the field table
 /// grows to the most fields seen in one request (bounded by ``HTTP1RequestDecoder/maxFieldCount``) and the
-/// de-chunking buffer to the longest chunked body seen (bounded by ``HTTP1RequestDecoder/maxBodyLength``); after
-/// that a request allocates nothing. Valid until the next decode. Not thread-safe.
+/// de-chunking buffer to the longest chunked body seen, up to ``retainedDechunkingCapacity`` (a larger one is given
+/// back by ``releaseExcessCapacity()`` once its request was answered); after that a request allocates nothing.
+/// Valid until the next decode. Not thread-safe.
 public final class HTTP1DecodedRequest {
     @usableFromInline struct Field {
         @usableFromInline var nameStart: Int32
@@ -33,7 +34,11 @@ public final class HTTP1DecodedRequest {
     @usableFromInline @exclusivity(unchecked) var expectsContinue = false
     @usableFromInline @exclusivity(unchecked) var isHeadMethod = false
     @exclusivity(unchecked) var dechunked: UnsafeMutableRawPointer?
-    @exclusivity(unchecked) var dechunkedCapacity = 0
+    @usableFromInline @exclusivity(unchecked) var dechunkedCapacity = 0
+    /// The largest de-chunking buffer kept between requests (64 KiB); a larger chunked body gets a buffer of its own
+    /// size, given back after its request.
+    public static let retainedDechunkingCapacity = 64 << 10
+
     /// This loop's `Date` value.
     public let date = HTTP1DateCache()
 
@@ -57,6 +62,20 @@ public final class HTTP1DecodedRequest {
     /// The body of the request last decoded: a view into the input, or into this object's de-chunking buffer.
     @inlinable
     public var bodyBytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: body, count: bodyCount) }
+
+    /// Gives back a de-chunking buffer over ``retainedDechunkingCapacity`` (call it once the request it holds was
+    /// answered).
+    @inlinable
+    public func releaseExcessCapacity() {
+        if dechunkedCapacity > Self.retainedDechunkingCapacity { releaseDechunkingBuffer() }
+    }
+
+    @usableFromInline
+    func releaseDechunkingBuffer() {
+        dechunked?.deallocate()
+        dechunked = nil
+        dechunkedCapacity = 0
+    }
 
     // MARK: Filled by the decoder
 

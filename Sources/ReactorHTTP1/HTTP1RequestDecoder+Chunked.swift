@@ -106,6 +106,8 @@ extension HTTP1RequestDecoder {
             trailers += 1
             if trailers > maxFieldCount { throw .headerSectionTooLarge }
             if let request {
+                // Field offsets are 32-bit: a trailer more than 2 GiB into a request is refused.
+                if lf > Int(Int32.max) { throw .headerSectionTooLarge }
                 request.appendField(
                     nameStart: field.nameStart, nameCount: field.nameCount, valueStart: field.valueStart,
                     valueCount: field.valueCount)

@@ -13,6 +13,7 @@ public struct HTTP1Status: Hashable, Sendable {
         self.reason = reason
     }
 
+    /// Two statuses are equal when their codes are (the reason phrase is only text).
     public static func == (lhs: Self, rhs: Self) -> Bool {
         lhs.code == rhs.code
     }

@@ -15,7 +15,7 @@ public import ReactorCore
 ///
 /// Bodies: the handler gets the whole body at once. A `Content-Length` body is a view into the inbound bytes; a
 /// chunked body is de-chunked into a per-loop buffer (``HTTP1DecodedRequest``) once its last chunk and trailers
-/// arrived. Bodies are not streamed: one over ``HTTP1RequestDecoder/maxBodyLength`` is refused with 413 (declared:
+/// arrived (kept for bodies up to 64 KiB, allocated for the request for a larger one). Bodies are not streamed: one over ``HTTP1RequestDecoder/maxBodyLength`` is refused with 413 (declared:
 /// before any of it is read; chunked: as soon as the chunks pass the limit), and a whole request must fit in
 /// ``ReactorCore/ConnectionLimits/maxBufferedInput`` (or the connection closes without a response). While a body
 /// arrives the loop is told how many bytes it needs (``ReactorCore/InboundBytes/expect(atLeast:)``), so it is not
@@ -103,6 +103,7 @@ public struct HTTP1StreamHandler<Handler: HTTP1RequestHandler>: StreamHandler, @
         }
         input.consume(offset)
         if needed > 0 { input.expect(atLeast: needed) }
+        request.releaseExcessCapacity()
     }
 
     public mutating func onClose(_ id: ConnectionID, state: ConnectionState?, reason: CloseReason) {

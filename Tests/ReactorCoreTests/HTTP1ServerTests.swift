@@ -176,6 +176,31 @@ extension LoopbackTests {
             }
         }
 
+        @Test func largeBodiesArriveWhole() throws {
+            try Self.withEachHandler { port in
+                let client = try TestClient(port: port)
+                let body = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 1) }
+                // Content-Length: one view of the input.
+                try client.send(
+                    Array("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: \(body.count)\r\n\r\n".utf8) + body)
+                #expect(try client.receiveHTTPResponse().body == body)
+                // Chunked in 4 KiB chunks: de-chunked into a buffer of its own (over the 64 KiB kept), given back.
+                var chunked = Array("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n".utf8)
+                for start in stride(from: 0, to: body.count, by: 4096) {
+                    let end = min(start + 4096, body.count)
+                    chunked += Array("\(String(end - start, radix: 16))\r\n".utf8) + body[start..<end] + [13, 10]
+                }
+                chunked += Array("0\r\n\r\n".utf8)
+                try client.send(chunked)
+                #expect(try client.receiveHTTPResponse().body == body)
+                try client.send(
+                    Array(
+                        "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n".utf8)
+                )
+                #expect(try client.receiveHTTPResponse().text == "ok")
+            }
+        }
+
         @Test func connectionCloseAndHTTP10CloseAfterTheResponse() throws {
             try Self.withEachHandler { port in
                 // HTTP/1.1 with `Connection: close`: the response says so, then EOF; a request after it is ignored.
