@@ -185,11 +185,14 @@ public struct HTTP1RequestDecoder: Sendable {
         while position < total {
             guard let found = memchr(base + position, Int32(HTTP1Bytes.lf), total - position) else { break }
             let lf = UnsafeRawPointer(found) - base
+            // The limits first, as a head arriving in pieces would meet them (before its LF arrives): the answer
+            // does not depend on how the bytes were cut.
+            if progress.requestLineEnd == 0 && lf > maxRequestLineLength + 1 { throw .requestLineTooLong }
+            if lf > maxHeaderSectionLength { throw .headerSectionTooLarge }
             if lf < 1 || base.load(fromByteOffset: lf - 1, as: UInt8.self) != HTTP1Bytes.cr {
                 throw .bareLineFeedOrCarriageReturn
             }
             if progress.requestLineEnd == 0 {
-                if lf - 1 > maxRequestLineLength { throw .requestLineTooLong }
                 try Self.checkRequestLine(base, count: lf - 1)
                 progress.requestLineEnd = lf + 1
             } else if lf - 1 == progress.lineStart {

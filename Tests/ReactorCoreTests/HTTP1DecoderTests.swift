@@ -308,6 +308,11 @@ import Testing
         #expect(Self.decode("GET /\r\n") == .refused(.unsupportedVersion))
         #expect(Self.decode("PRI * HTTP/2.0\r\n") == .refused(.unsupportedVersion))
         #expect(Self.decode("GET / HTTP/1.1\n") == .refused(.bareLineFeedOrCarriageReturn))
+        // A limit passed before a bare LF is the limit, however the bytes were cut (found by the fuzzer).
+        #expect(Self.decode("GET /" + String(repeating: "a", count: 8200) + "\n") == .refused(.requestLineTooLong))
+        #expect(
+            Self.decode("GET / HTTP/1.1\r\nX: " + String(repeating: "v", count: 33000) + "\n")
+                == .refused(.headerSectionTooLarge))
         // Limits are configurable.
         let small = HTTP1RequestDecoder(maxRequestLineLength: 20, maxHeaderSectionLength: 64, maxBodyLength: 4)
         #expect(Self.decode("GET /01234567890123456", small) == .refused(.requestLineTooLong))
