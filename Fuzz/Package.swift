@@ -1,13 +1,14 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-// The fuzzing package: libFuzzer targets for ReactorCore and ReactorRESP, in their own package (own .build, own
+// The fuzzing package: libFuzzer targets for ReactorCore, ReactorRESP and ReactorHTTP1, in their own package (own .build, own
 // Package.resolved) so the main `swift build` / `swift test` never see fuzzer-only symbols. Build and run with
 // `bash Fuzz/run.sh`, which passes `-sanitize=fuzzer,address -parse-as-library` (a build without `-sanitize=fuzzer`
 // does not link: nothing defines `LLVMFuzzerRunDriver`). See README.md.
 let swiftSettings: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 let reactorCore: Target.Dependency = .product(name: "ReactorCore", package: "swift-reactor")
 let reactorRESP: Target.Dependency = .product(name: "ReactorRESP", package: "swift-reactor")
+let reactorHTTP1: Target.Dependency = .product(name: "ReactorHTTP1", package: "swift-reactor")
 
 let package = Package(
     name: "swift-reactor-fuzz",
@@ -44,6 +45,12 @@ let package = Package(
             name: "RESPRequestDecoderFuzzer",
             dependencies: ["FuzzSupport", reactorRESP],
             path: "RESPRequestDecoderFuzzer",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "HTTP1RequestDecoderFuzzer",
+            dependencies: ["FuzzSupport", reactorHTTP1],
+            path: "HTTP1RequestDecoderFuzzer",
             swiftSettings: swiftSettings
         ),
     ]
