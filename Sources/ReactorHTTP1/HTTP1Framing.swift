@@ -34,15 +34,18 @@ struct HTTP1Framing {
                 if HTTP1Bytes.equalsIgnoringCase(start, count: count, "keep-alive") { connectionKeepAlive = true }
             }
         case 14 where HTTP1Bytes.equalsIgnoringCase(name, count: 14, "content-length"):
-            try Self.forEachElement(value, count: field.valueCount) { (start, count) throws(HTTP1RequestError) in
+            // Strict: `1*DIGIT`, or the same number repeated in a list (RFC 9110 §8.6); no empty elements.
+            try Self.forEachElement(value, count: field.valueCount, keepingEmpty: true) {
+                (start, count) throws(HTTP1RequestError) in
                 let length = try Self.parseDecimal(start, count: count)
                 if contentLength >= 0 && contentLength != length { throw .invalidContentLength }
                 contentLength = length
             }
-            if contentLength < 0 { throw .invalidContentLength }  // an empty value
         case 17 where HTTP1Bytes.equalsIgnoringCase(name, count: 17, "transfer-encoding"):
             hasTransferEncoding = true
-            try Self.forEachElement(value, count: field.valueCount) { (start, count) throws(HTTP1RequestError) in
+            // Empty list elements are refused here too (`chunked,,`): not every parser reads them the same way.
+            try Self.forEachElement(value, count: field.valueCount, keepingEmpty: true) {
+                (start, count) throws(HTTP1RequestError) in
                 // transfer-coding = token *( OWS ";" OWS transfer-parameter ): only the token matters here.
                 var tokenCount = 0
                 while tokenCount < count
@@ -51,8 +54,19 @@ struct HTTP1Framing {
                     tokenCount += 1
                 }
                 guard tokenCount > 0 else { throw .malformedField }
+                // After the token only parameters may follow (`;` after optional blanks), and `chunked` has none
+                // (RFC 9112 §7.1): `chunked????` or `chunked;x=1` is not `chunked` to every parser, so it is refused.
+                var rest = tokenCount
+                while rest < count && HTTP1Bytes.isBlank(start.load(fromByteOffset: rest, as: UInt8.self)) {
+                    rest += 1
+                }
+                let hasParameters = rest < count
+                if hasParameters && start.load(fromByteOffset: rest, as: UInt8.self) != UInt8(ascii: ";") {
+                    throw .malformedField
+                }
                 if chunkedSeen { chunkedNotLast = true }
                 if HTTP1Bytes.equalsIgnoringCase(start, count: tokenCount, "chunked") {
+                    if hasParameters { throw .malformedField }
                     chunkedSeen = true
                 } else {
                     otherCoding = true
@@ -84,10 +98,11 @@ struct HTTP1Framing {
         request.keepAlive = !connectionClose && (version == .http11 || connectionKeepAlive)
     }
 
-    /// Calls `body` with each non-empty element of a comma-separated list (RFC 9110 §5.6.1), blanks trimmed.
+    /// Calls `body` with each non-empty element of a comma-separated list (RFC 9110 §5.6.1), blanks trimmed (and
+    /// with empty ones too when `keepingEmpty`).
     @inline(__always)
     static func forEachElement(
-        _ start: UnsafeRawPointer, count: Int,
+        _ start: UnsafeRawPointer, count: Int, keepingEmpty: Bool = false,
         _ body: (UnsafeRawPointer, Int) throws(HTTP1RequestError) -> Void
     ) throws(HTTP1RequestError) {
         var position = 0
@@ -102,7 +117,7 @@ struct HTTP1Framing {
             while last > first && HTTP1Bytes.isBlank(start.load(fromByteOffset: last - 1, as: UInt8.self)) {
                 last -= 1
             }
-            if last > first { try body(start + first, last - first) }
+            if last > first || keepingEmpty { try body(start + first, last - first) }
             position = end + 1
         }
     }

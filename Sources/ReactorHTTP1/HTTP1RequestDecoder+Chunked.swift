@@ -103,6 +103,14 @@ extension HTTP1RequestDecoder {
             }
             if lf - 1 == position { return (lf + 1, trailers) }
             let field = try Self.parseFieldLine(base, from: position, to: lf - 1)
+            // Framing fields have no place in a trailer section (RFC 9110 §6.5.1): refused, not ignored, so that
+            // no parser before us can read them differently.
+            let name = base + field.nameStart
+            if HTTP1Bytes.equalsIgnoringCase(name, count: field.nameCount, "content-length")
+                || HTTP1Bytes.equalsIgnoringCase(name, count: field.nameCount, "transfer-encoding")
+            {
+                throw .malformedField
+            }
             trailers += 1
             if trailers > maxFieldCount { throw .headerSectionTooLarge }
             if let request {

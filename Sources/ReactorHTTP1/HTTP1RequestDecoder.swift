@@ -195,6 +195,11 @@ public struct HTTP1RequestDecoder: Sendable {
             if progress.requestLineEnd == 0 {
                 try Self.checkRequestLine(base, count: lf - 1)
                 progress.requestLineEnd = lf + 1
+            } else if base.load(fromByteOffset: progress.lineStart, as: UInt8.self) == HTTP1Bytes.cr
+                && lf - 1 != progress.lineStart
+            {
+                // A line starting with a bare CR: refused now, not when (if ever) the head completes.
+                throw .bareLineFeedOrCarriageReturn
             } else if lf - 1 == progress.lineStart {
                 // The empty line: the head is complete.
                 let headEnd = lf + 1

@@ -237,6 +237,7 @@ import Testing
         ("GET / HTTP/1.1\r\nHost : a\r\n\r\n", .whitespaceBeforeColon, 400),
         ("GET / HTTP/1.1\r\nHost\t: a\r\n\r\n", .whitespaceBeforeColon, 400),
         ("GET / HTTP/1.1\r\nHost: a\r\nX: b\r\n  folded\r\n\r\n", .obsoleteLineFolding, 400),
+        ("GET / HTTP/1.1\r\nHost: a\r\n\r X: b\r\n", .bareLineFeedOrCarriageReturn, 400),
         ("GET / HTTP/1.1\r\n Host: a\r\n\r\n", .obsoleteLineFolding, 400),
         ("GET / HTTP/1.1\r\nHost: a\r\n: empty\r\n\r\n", .malformedField, 400),
         ("GET / HTTP/1.1\r\nHost: a\r\nNo colon\r\n\r\n", .whitespaceBeforeColon, 400),
@@ -246,6 +247,8 @@ import Testing
         ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab", .invalidContentLength, 400),
         ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1, 2\r\n\r\nab", .invalidContentLength, 400),
         ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: +1\r\n\r\na", .invalidContentLength, 400),
+        ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: ,1\r\n\r\na", .invalidContentLength, 400),
+        ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1,\r\n\r\na", .invalidContentLength, 400),
         ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0x10\r\n\r\n", .invalidContentLength, 400),
         ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: \r\n\r\n", .invalidContentLength, 400),
         ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999999\r\n\r\n", .invalidContentLength, 400),
@@ -264,6 +267,10 @@ import Testing
         ),
         ("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", .chunkedNotLast, 400),
         ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", .unsupportedTransferCoding, 501),
+        ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked????\r\n\r\n0\r\n\r\n", .malformedField, 400),
+        ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked;x=1\r\n\r\n0\r\n\r\n", .malformedField, 400),
+        ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked x\r\n\r\n0\r\n\r\n", .malformedField, 400),
+        ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked,,\r\n\r\n0\r\n\r\n", .malformedField, 400),
         ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: identity\r\n\r\n", .unsupportedTransferCoding, 501),
         ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nZ\r\n", .malformedChunk, 400),
         ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\n", .malformedChunk, 400),
@@ -280,6 +287,10 @@ import Testing
             .whitespaceBeforeColon, 400
         ),
         ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFFFF\r\n", .bodyTooLarge, 413),
+        (
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nContent-Length: 5\r\n\r\n",
+            .malformedField, 400
+        ),
         ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1048577\r\n\r\n", .bodyTooLarge, 413),
         ("POST / HTTP/1.1\r\nHost: a\r\nExpect: 200-ok\r\nContent-Length: 1\r\n\r\nx", .unsupportedExpectation, 417),
         ("GET /\r\n", .unsupportedVersion, 505),
