@@ -47,6 +47,14 @@ let package = Package(
             path: "RESPRequestDecoderFuzzer",
             swiftSettings: swiftSettings
         ),
+        // nodejs/http-parser (Debian's libhttp-parser-dev), the reference HTTP1DifferentialFuzzer compares with.
+        .target(name: "CHTTPParser", path: "CHTTPParser", linkerSettings: [.linkedLibrary("http_parser")]),
+        .executableTarget(
+            name: "HTTP1DifferentialFuzzer",
+            dependencies: ["FuzzSupport", "CHTTPParser", reactorHTTP1],
+            path: "HTTP1DifferentialFuzzer",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "HTTP1RequestDecoderFuzzer",
             dependencies: ["FuzzSupport", reactorHTTP1],
