@@ -27,12 +27,23 @@ struct HTTP1Differential {
         var keepAlive: Bool
         var fields: [[UInt8]]  // name, value, name, value… headers then trailers
         var body: [UInt8]
+        var isChunked = false
 
         /// The values of the header and trailer fields named `lowercaseName` (ASCII case ignored).
         func values(of lowercaseName: String) -> [[UInt8]] {
             stride(from: 0, to: fields.count, by: 2).filter {
                 fields[$0].map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 } == Array(lowercaseName.utf8)
             }.map { fields[$0 + 1] }
+        }
+
+        /// A field whose name starts with `Transfer-Encoding` and goes on (`Transfer-Encodingng`): http-parser 2.9.4
+        /// takes it for Transfer-Encoding.
+        var hasTransferEncodingLookalike: Bool {
+            let prefix = Array("transfer-encoding".utf8)
+            return stride(from: 0, to: fields.count, by: 2).contains {
+                let name = fields[$0].map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
+                return name.count > prefix.count && Array(name.prefix(prefix.count)) == prefix
+            }
         }
 
         var description: String {
@@ -51,9 +62,23 @@ struct HTTP1Differential {
         let upgradeAt = theirs.firstIndex { $0.upgrade }
         let compared = min(ours.count, theirs.count, upgradeAt.map { $0 + 1 } ?? Int.max)
         for index in 0..<compared {
+            var theirsMessage = theirs[index].message
+            theirsMessage.isChunked = ours[index].isChunked  // not reported by http-parser; the body is compared
+            // http-parser reads `Connection` as one token: in a list (`close, x`, `,,keep-alive`) it misses the
+            // option we find (RFC 9110 §7.6.1: a list of options). Persistence only; framing is compared below.
+            // Nor does it take HTAB for OWS there (`keep-alive<TAB>`; our values are trimmed, so any HTAB in the
+            // stream lets this difference pass).
+            // And it applies a `Connection` trailer field; we take persistence from the header section only
+            // (RFC 9110 §6.5.1: trailers are not for connection control).
+            let connections = ours[index].values(of: "connection")
+            if connections.contains(where: {
+                $0.contains(UInt8(ascii: ",")) || $0.contains(0x09) || stream.contains(0x09)
+            }) || (ours[index].isChunked && !connections.isEmpty) {
+                theirsMessage.keepAlive = ours[index].keepAlive
+            }
             expect(
-                ours[index] == theirs[index].message,
-                "request \(index): ours \(ours[index]) != http-parser's \(theirs[index].message)")
+                ours[index] == theirsMessage,
+                "request \(index): ours \(ours[index]) != http-parser's \(theirsMessage)")
         }
         if upgradeAt != nil && upgradeAt! < max(ours.count, theirs.count) { return }
         if theirs.count > ours.count {
@@ -83,12 +108,14 @@ struct HTTP1Differential {
     static func allowedRefusal(_ error: String, of message: Message) -> Bool {
         switch error {
         case "HPE_INVALID_METHOD", "HPE_INVALID_URL": return true
-        case "HPE_UNEXPECTED_CONTENT_LENGTH":
+        case "HPE_UNEXPECTED_CONTENT_LENGTH", "HPE_INVALID_CONTENT_LENGTH":
             var lengths = 0
             for value in message.values(of: "content-length") {
                 lengths += value.contains(UInt8(ascii: ",")) ? 2 : 1
             }
+            // Or http-parser's Transfer-Encoding mistake (below) met a Content-Length.
             return lengths > 1
+                || (message.values(of: "transfer-encoding").isEmpty && message.hasTransferEncodingLookalike)
         case "HPE_INVALID_TRANSFER_ENCODING":
             // http-parser 2.9.4 takes a field whose name starts with `Transfer-Encoding` (`Transfer-Encodingh`) for
             // it; a request we accept without a Transfer-Encoding field is not chunked for anyone.
@@ -146,7 +173,7 @@ struct HTTP1Differential {
             return Message(
                 method: head.method.withUnsafeBytes { Array($0) }, target: head.withTarget { Array($0) },
                 version: head.version == .http11 ? 11 : 10, keepAlive: head.keepAlive, fields: fields,
-                body: Array(request.bodyBytes))
+                body: Array(request.bodyBytes), isChunked: head.isChunked)
         }
     }
 
