@@ -18,14 +18,18 @@ let package = Package(
         .library(name: "ReactorCore", targets: ["ReactorCore"]),
         .library(name: "ReactorRESP", targets: ["ReactorRESP"]),
         .library(name: "ReactorRedisStore", targets: ["ReactorRedisStore"]),
+        .library(name: "ReactorHTTP1", targets: ["ReactorHTTP1"]),
+        .library(name: "ReactorHTTP1Types", targets: ["ReactorHTTP1Types"]),
         .executable(name: "reactor-bench", targets: ["ReactorBench"]),
         .executable(name: "reactor-redis", targets: ["ReactorRedis"]),
+        .executable(name: "reactor-http", targets: ["ReactorHTTP"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
         .package(url: "https://github.com/ordo-one/malloc-interposer", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         .target(
@@ -46,6 +50,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "ReactorHTTP1",
+            dependencies: ["ReactorCore"],
+            swiftSettings: swiftSettings
+        ),
+        // The conversions to and from swift-http-types, apart so that the codec does not force the dependency.
+        .target(
+            name: "ReactorHTTP1Types",
+            dependencies: [
+                "ReactorCore",
+                "ReactorHTTP1",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "ReactorRedisStore",
             dependencies: ["ReactorCore", "ReactorRESP"],
             swiftSettings: swiftSettings
@@ -56,6 +75,16 @@ let package = Package(
                 "ReactorCore",
                 "ReactorRESP",
                 "ReactorRedisStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "ReactorHTTP",
+            dependencies: [
+                "ReactorCore",
+                "ReactorHTTP1",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -75,7 +104,10 @@ let package = Package(
         ),
         .testTarget(
             name: "ReactorCoreTests",
-            dependencies: ["ReactorCore", "ReactorRESP", "ReactorRedisStore", "CEpoll"],
+            dependencies: [
+                "ReactorCore", "ReactorRESP", "ReactorRedisStore", "ReactorHTTP1", "ReactorHTTP1Types", "CEpoll",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

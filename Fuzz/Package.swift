@@ -1,14 +1,15 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-// The fuzzing package: libFuzzer targets for ReactorCore, ReactorRESP and ReactorRedisStore, in their own package (own
-// .build, own Package.resolved) so the main `swift build` / `swift test` never see fuzzer-only symbols. Build and run with
-// `bash Fuzz/run.sh`, which passes `-sanitize=fuzzer,address -parse-as-library` (a build without `-sanitize=fuzzer`
+// The fuzzing package: libFuzzer targets for ReactorCore, ReactorRESP, ReactorRedisStore and ReactorHTTP1, in their own
+// package (own .build, own Package.resolved) so the main `swift build` / `swift test` never see fuzzer-only symbols. Build
+// and run with `bash Fuzz/run.sh`, which passes `-sanitize=fuzzer,address -parse-as-library` (a build without `-sanitize=fuzzer`
 // does not link: nothing defines `LLVMFuzzerRunDriver`). See README.md.
 let swiftSettings: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 let reactorCore: Target.Dependency = .product(name: "ReactorCore", package: "swift-reactor")
 let reactorRESP: Target.Dependency = .product(name: "ReactorRESP", package: "swift-reactor")
 let reactorRedisStore: Target.Dependency = .product(name: "ReactorRedisStore", package: "swift-reactor")
+let reactorHTTP1: Target.Dependency = .product(name: "ReactorHTTP1", package: "swift-reactor")
 
 let package = Package(
     name: "swift-reactor-fuzz",
@@ -51,6 +52,20 @@ let package = Package(
             name: "RedisCommandFuzzer",
             dependencies: ["FuzzSupport", reactorCore, reactorRESP, reactorRedisStore],
             path: "RedisCommandFuzzer",
+            swiftSettings: swiftSettings
+        ),
+        // nodejs/http-parser (Debian's libhttp-parser-dev), the reference HTTP1DifferentialFuzzer compares with.
+        .target(name: "CHTTPParser", path: "CHTTPParser", linkerSettings: [.linkedLibrary("http_parser")]),
+        .executableTarget(
+            name: "HTTP1DifferentialFuzzer",
+            dependencies: ["FuzzSupport", "CHTTPParser", reactorHTTP1],
+            path: "HTTP1DifferentialFuzzer",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "HTTP1RequestDecoderFuzzer",
+            dependencies: ["FuzzSupport", reactorHTTP1],
+            path: "HTTP1RequestDecoderFuzzer",
             swiftSettings: swiftSettings
         ),
     ]

@@ -15,11 +15,16 @@ cd "$(dirname "$0")"
 
 seconds=${1:-30}
 shift || true
-targets=${FUZZ_TARGETS:-LengthFieldDecoderFuzzer DelimiterDecoderFuzzer ReadPathFuzzer RESPRequestDecoderFuzzer RedisCommandFuzzer}
+targets=${FUZZ_TARGETS:-LengthFieldDecoderFuzzer DelimiterDecoderFuzzer ReadPathFuzzer RESPRequestDecoderFuzzer RedisCommandFuzzer HTTP1RequestDecoderFuzzer HTTP1DifferentialFuzzer}
 scratch=.build-fuzz
 
 # Swift's crash handler and ASan's both want the fatal signal; with Swift's, ASan reports nothing.
 export SWIFT_BACKTRACE=enable=no
+
+# HTTP1DifferentialFuzzer's reference, nodejs/http-parser (CI runs as root).
+if [ ! -f /usr/include/http_parser.h ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libhttp-parser-dev >/dev/null
+fi
 
 echo "== build (release, -sanitize=fuzzer,address)"
 # -parse-as-library: each target's entry point is its @_cdecl("<Target>_main") function, which SwiftPM aliases to

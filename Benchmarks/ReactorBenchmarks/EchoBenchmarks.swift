@@ -69,14 +69,19 @@ final class EchoFixture<Handler: StreamHandler> {
     /// Sent once after connecting, before the exchanges, and its reply checked: state the exchanges rely on (a
     /// key a GET reads).
     private let preamble: (request: [UInt8], reply: [UInt8])?
+    /// A byte that, in the expected replies, matches any byte of the reply (a field that changes, such as HTTP's
+    /// `Date`); nil: every byte is compared.
+    private let wildcard: UInt8?
 
     /// `encode(index, payload)` returns the wire bytes of request `index` (`payload`: 64 printable bytes), which are
     /// also the expected reply unless `reply(index, payload)` gives it.
     init(
         depth: Int, straddling: Bool, handler: @escaping () -> Handler, encode: (Int, [UInt8]) -> [UInt8],
-        reply answer: ((Int, [UInt8]) -> [UInt8])? = nil, preamble: (request: [UInt8], reply: [UInt8])? = nil
+        reply answer: ((Int, [UInt8]) -> [UInt8])? = nil, preamble: (request: [UInt8], reply: [UInt8])? = nil,
+        wildcard: UInt8? = nil
     ) {
         self.depth = depth
+        self.wildcard = wildcard
         self.preamble = preamble
         self.makeHandler = handler
         var wire: [UInt8] = []
@@ -147,8 +152,14 @@ final class EchoFixture<Handler: StreamHandler> {
         guard let client else { throw BlockingClient.Failure(description: "not started") }
         try client.send(UnsafeRawBufferPointer(request))
         try client.receive(into: reply)
-        guard memcmp(expected.baseAddress!, reply.baseAddress!, expected.count) == 0 else {
-            throw BlockingClient.Failure(description: "echo mismatch")
+        if let wildcard {
+            for index in 0..<expected.count where expected[index] != wildcard && expected[index] != reply[index] {
+                throw BlockingClient.Failure(description: "echo mismatch at byte \(index)")
+            }
+        } else {
+            guard memcmp(expected.baseAddress!, reply.baseAddress!, expected.count) == 0 else {
+                throw BlockingClient.Failure(description: "echo mismatch")
+            }
         }
     }
 }
@@ -156,16 +167,16 @@ final class EchoFixture<Handler: StreamHandler> {
 /// Echo benchmarks for a server running `handler`: `\(prefix)round-trip` (one message per exchange) and
 /// `\(prefix)pipelined-32` (32 messages in one send), plus `\(prefix)straddling-32` when `straddling` (32 messages
 /// per exchange, every send cut in the middle of a message). The server answers each message with the message
-/// itself, or with `reply(index, payload)` when given.
+/// itself, or with `reply(index, payload)` when given; `wildcard` bytes in the replies match any byte.
 func registerEcho<Handler: StreamHandler>(
     _ prefix: String, straddling: Bool = false, handler: @escaping () -> Handler,
-    encode: @escaping (Int, [UInt8]) -> [UInt8], reply: ((Int, [UInt8]) -> [UInt8])? = nil
+    encode: @escaping (Int, [UInt8]) -> [UInt8], reply: ((Int, [UInt8]) -> [UInt8])? = nil, wildcard: UInt8? = nil
 ) {
     var cases = [("\(prefix)round-trip", 1, false), ("\(prefix)pipelined-32", 32, false)]
     if straddling { cases.append(("\(prefix)straddling-32", 32, true)) }
     for (name, depth, straddles) in cases {
         let fixture = EchoFixture(
-            depth: depth, straddling: straddles, handler: handler, encode: encode, reply: reply)
+            depth: depth, straddling: straddles, handler: handler, encode: encode, reply: reply, wildcard: wildcard)
         // One iteration: one request/reply exchange on the loopback socket (`depth` messages each way); the client
         // waits for every echo before sending again.
         Benchmark(name, configuration: configuration(scalingFactor: .kilo)) { benchmark in

@@ -32,4 +32,5 @@ let benchmarks: @Sendable () -> Void = {
     registerEchoBenchmarks()
     registerRESPBenchmarks()
     registerRedisCommandBenchmarks()
+    registerHTTP1Benchmarks()
 }
