@@ -73,13 +73,13 @@ public final class ShardedKeyspace: Keyspace {
     @inline(__always)
     public func withShard<Result>(_ index: Int, _ body: (KeyspaceShard) -> Result) -> Result {
         let shard = shards[index]
-        return shard.lock.withLock { body(shard) }
+        return shard.lock.whileLocked { body(shard) }
     }
 
     public func withShards<Result>(_ shards: UInt64, _ body: () -> Result) -> Result {
         if shards == 0 { return body() }
         var result: Result?
-        self.shards[shards.trailingZeroBitCount].lock.withLock {
+        self.shards[shards.trailingZeroBitCount].lock.whileLocked {
             result = withShards(shards & (shards - 1), body)
         }
         return result!

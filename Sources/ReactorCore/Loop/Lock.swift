@@ -30,7 +30,7 @@ package final class Lock<Value>: @unchecked Sendable {
     /// store's shards). Not through the `inout` overload: with `Value == Void` ThreadSanitizer reports the empty
     /// value's accesses from two loops as a race, although each is under the mutex.
     @inline(__always)
-    package func withLock<Result>(_ body: () throws -> Result) rethrows -> Result {
+    package func whileLocked<Result>(_ body: () throws -> Result) rethrows -> Result {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return try body()
