@@ -15,7 +15,7 @@ public import ReactorCore
 /// ``RESPCommandHandler/onCommand(_:state:connection:)`` indirect), however it was instantiated. A concrete type
 /// declared in your module conforms there, and this protocol's inlinable forwarding (with
 /// ``RESPStreamHandler/onRead(_:state:connection:)``, also inlinable) is specialised for your command handler: the
-/// decode loop and your `onCommand` compiled together. reactor-redis measured 1.3–1.9× the requests per second at
+/// decode loop and your `onCommand` compiled together. reactor-redis measured 1.1–1.9× the requests per second at
 /// `redis-benchmark -c 50 -P 1` this way. (``ReactorCore/FrameHandler``'s inlinable `onRead` works the same way.)
 public protocol RESPSpecializedHandler: StreamHandler
 where ConnectionState == RESPStreamHandler<CommandHandler>.ConnectionState {

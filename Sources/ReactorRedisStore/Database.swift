@@ -167,8 +167,11 @@ final class Database: ByteTable<KeyEntry> {
             if expiries.isOccupied(position) && now.milliseconds > expiries[payloadAt: position] {
                 // Deleting the key removes this entry; the next one may move into its slot: look at it again.
                 let key = expiries.key(at: position)
-                let slot = find(key.bytes, hash: expiries.hash(at: position)).unsafelyUnwrapped
-                deleteKeepingSize(at: slot)
+                if let slot = find(key.bytes, hash: expiries.hash(at: position)) {
+                    deleteKeepingSize(at: slot)
+                } else {
+                    expiries.remove(at: position)  // an expiry without its key (never expected): drop it, not trap
+                }
                 expired += 1
             } else {
                 position += 1
