@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "ReactorRedisStore", targets: ["ReactorRedisStore"]),
         .library(name: "ReactorHTTP1", targets: ["ReactorHTTP1"]),
         .library(name: "ReactorHTTP1Types", targets: ["ReactorHTTP1Types"]),
+        .library(name: "ReactorHTTPEndpoints", targets: ["ReactorHTTPEndpoints"]),
         .executable(name: "reactor-bench", targets: ["ReactorBench"]),
         .executable(name: "reactor-redis", targets: ["ReactorRedis"]),
         .executable(name: "reactor-http", targets: ["ReactorHTTP"]),
@@ -64,6 +65,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // reactor-http's endpoints, a library so that the allocation gate and the fuzz targets run the same code.
+        .target(
+            name: "ReactorHTTPEndpoints",
+            dependencies: ["ReactorCore", "ReactorHTTP1"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "ReactorRedisStore",
             dependencies: ["ReactorCore", "ReactorRESP"],
@@ -85,6 +92,7 @@ let package = Package(
             dependencies: [
                 "ReactorCore",
                 "ReactorHTTP1",
+                "ReactorHTTPEndpoints",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -105,7 +113,8 @@ let package = Package(
         .testTarget(
             name: "ReactorCoreTests",
             dependencies: [
-                "ReactorCore", "ReactorRESP", "ReactorRedisStore", "ReactorHTTP1", "ReactorHTTP1Types", "CEpoll",
+                "ReactorCore", "ReactorRESP", "ReactorRedisStore", "ReactorHTTP1", "ReactorHTTP1Types",
+                "ReactorHTTPEndpoints", "CEpoll",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: swiftSettings

@@ -24,6 +24,7 @@ let package = Package(
                 .product(name: "ReactorCore", package: "swift-reactor"),
                 .product(name: "ReactorRESP", package: "swift-reactor"),
                 .product(name: "ReactorHTTP1", package: "swift-reactor"),
+                .product(name: "ReactorHTTPEndpoints", package: "swift-reactor"),
                 .product(name: "ReactorRedisStore", package: "swift-reactor"),
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "Logging", package: "swift-log"),

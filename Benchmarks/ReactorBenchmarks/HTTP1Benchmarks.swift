@@ -1,6 +1,7 @@
 import Benchmark
 import ReactorCore
 import ReactorHTTP1
+import ReactorHTTPEndpoints
 
 /// The requests the HTTP/1.1 benchmarks send, cycling through the first `kinds` of: `GET /plaintext` with the
 /// fields wrk sends, `POST /echo` with a 64-byte `Content-Length` body, and `POST /echo` with the same body in two
@@ -96,4 +97,19 @@ func registerHTTP1Benchmarks() {
     registerEcho(
         "HTTP1.", straddling: true, handler: { TinyHTTP1ServerHandler() },
         encode: { index, payload in http1Request(index, payload) }, reply: http1Reply, wildcard: 0)
+
+    // reactor-http's own endpoints (HTTPBenchmarkEndpoints, served as HTTPBenchmarkServer): GET /plaintext and
+    // GET /json in turn, with the fields wrk sends; each response checked byte for byte but the Date value.
+    registerEcho(
+        "HTTPEndpoints.", handler: { HTTPBenchmarkServer() },
+        encode: { index, _ in
+            Array("GET /\(index % 2 == 0 ? "plaintext" : "json") HTTP/1.1\r\nHost: localhost:8080\r\n\r\n".utf8)
+        },
+        reply: { index, _ in
+            let body = index % 2 == 0 ? "Hello, World!" : #"{"message":"Hello, World!"}"#
+            let type = index % 2 == 0 ? "text/plain" : "application/json"
+            return Array("HTTP/1.1 200 OK\r\nDate: ".utf8) + [UInt8](repeating: 0, count: 29)
+                + Array("\r\nContent-Length: \(body.utf8.count)\r\nContent-Type: \(type)\r\n".utf8)
+                + Array("Server: reactor-http\r\n\r\n\(body)".utf8)
+        }, wildcard: 0)
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Logging
 import ReactorCore
 import ReactorHTTP1
+import ReactorHTTPEndpoints
 
 #if canImport(Glibc)
     import Glibc
@@ -62,7 +63,7 @@ struct ReactorHTTP: ParsableCommand {
         configuration.limits.maxBufferedInput = maxHeaderSection + maxBody + maxBody / 4 + 65536
         let decoder = HTTP1RequestDecoder(
             maxRequestLineLength: maxRequestLine, maxHeaderSectionLength: maxHeaderSection, maxBodyLength: maxBody)
-        let server = Server(configuration: configuration, handler: BenchmarkHTTPServer(decoder: decoder))
+        let server = Server(configuration: configuration, handler: HTTPBenchmarkServer(decoder: decoder))
         try server.start()
         print("reactor-http listening on \(server.localAddress!), \(loops) loop\(loops == 1 ? "" : "s")")
         fflush(nil)  // a parent reading our stdout through a pipe waits for this line
