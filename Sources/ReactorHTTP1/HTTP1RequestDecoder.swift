@@ -186,8 +186,16 @@ public struct HTTP1RequestDecoder: Sendable {
             guard let found = memchr(base + position, Int32(HTTP1Bytes.lf), total - position) else { break }
             let lf = UnsafeRawPointer(found) - base
             // The limits first, as a head arriving in pieces would meet them (before its LF arrives): the answer
-            // does not depend on how the bytes were cut.
-            if progress.requestLineEnd == 0 && lf > maxRequestLineLength + 1 { throw .requestLineTooLong }
+            // does not depend on how the bytes were cut. Before them, a request line's method, which is checked
+            // as its bytes arrive (below).
+            if progress.requestLineEnd == 0 {
+                if lf > maxRequestLineLength + 1 || lf > maxHeaderSectionLength
+                    || lf < 1 || base.load(fromByteOffset: lf - 1, as: UInt8.self) != HTTP1Bytes.cr
+                {
+                    try Self.checkMethodPrefix(base, count: lf)
+                }
+                if lf > maxRequestLineLength + 1 { throw .requestLineTooLong }
+            }
             if lf > maxHeaderSectionLength { throw .headerSectionTooLarge }
             if lf < 1 || base.load(fromByteOffset: lf - 1, as: UInt8.self) != HTTP1Bytes.cr {
                 throw .bareLineFeedOrCarriageReturn
@@ -214,9 +222,31 @@ public struct HTTP1RequestDecoder: Sendable {
             position = lf + 1
         }
         progress.scanned = total
-        if progress.requestLineEnd == 0 && total > maxRequestLineLength + 1 { throw .requestLineTooLong }
+        if progress.requestLineEnd == 0 {
+            // A request line still without its LF is refused as soon as its method cannot be one (a TLS
+            // ClientHello, binary garbage), as nginx does, rather than when the line ends or the read timeout fires.
+            try Self.checkMethodPrefix(base, count: total)
+            if total > maxRequestLineLength + 1 { throw .requestLineTooLong }
+        }
         if total > maxHeaderSectionLength { throw .headerSectionTooLarge }
         return nil
+    }
+
+    /// Checks the start of a request line that may be incomplete (`count` bytes): the bytes before its first SP,
+    /// or all of them if there is none yet, must be a method's (`token`, RFC 9112 §3.1), and not empty if a SP
+    /// came. Only the first 32 bytes are looked at, so that a line arriving a byte at a time costs O(1) per call;
+    /// a line that passes may still be refused when it completes.
+    static func checkMethodPrefix(_ base: UnsafeRawPointer, count: Int) throws(HTTP1RequestError) {
+        let count = min(count, 32)
+        var position = 0
+        while position < count && HTTP1Bytes.isTokenByte(base.load(fromByteOffset: position, as: UInt8.self)) {
+            position += 1
+        }
+        if position < count
+            && (position == 0 || base.load(fromByteOffset: position, as: UInt8.self) != HTTP1Bytes.space)
+        {
+            throw .malformedRequestLine
+        }
     }
 
     /// Checks `method SP request-target SP HTTP-version` (`count` bytes, CRLF excluded; RFC 9112 §3).

@@ -319,6 +319,19 @@ import Testing
         #expect(Self.decode("GET /\r\n") == .refused(.unsupportedVersion))
         #expect(Self.decode("PRI * HTTP/2.0\r\n") == .refused(.unsupportedVersion))
         #expect(Self.decode("GET / HTTP/1.1\n") == .refused(.bareLineFeedOrCarriageReturn))
+        // A method that cannot be one is refused before its line ends: a TLS ClientHello on the plain port, a
+        // space first, a method longer than the line limit with a bad byte in it (400 however it is cut).
+        var progress = HTTP1RequestDecoder.Progress()
+        #expect(
+            Self.decode([0x16, 0x03, 0x01, 0x00, 0xA5, 0x01], progress: &progress) == .refused(.malformedRequestLine))
+        #expect(Self.decode(" GET / HTTP/1.1") == .refused(.malformedRequestLine))
+        #expect(Self.decode("GE{T / HTTP/1.1") == .refused(.malformedRequestLine))
+        #expect(Self.decode("GET") == .needMoreInput(4))
+        #expect(Self.decode("GET /{ HTTP/1.1") == .needMoreInput(16), "the target is checked at the CRLF")
+        let longBad = "GET" + String(repeating: "E", count: 20) + "\u{7F}" + String(repeating: "a", count: 8200)
+        #expect(Self.decode(longBad) == .refused(.malformedRequestLine))
+        #expect(Self.decode(longBad + "\r\n") == .refused(.malformedRequestLine))
+        #expect(Self.decode(longBad + "\n") == .refused(.malformedRequestLine))
         // A limit passed before a bare LF is the limit, however the bytes were cut (found by the fuzzer).
         #expect(Self.decode("GET /" + String(repeating: "a", count: 8200) + "\n") == .refused(.requestLineTooLong))
         #expect(
