@@ -129,22 +129,31 @@ public struct ConnectionContext: ~Copyable {
     /// During the connection's read batch the buffer is the loop's staging buffer itself (no copy at all); otherwise
     /// a pooled chunk whose content is then appended to the queue. If the write is refused (closed, or over the
     /// hard cap) `body` is not called.
-    @inline(__always)
+    @inlinable
     public mutating func write<Failure: Error>(
         reserving capacity: Int, _ body: (UnsafeMutableRawBufferPointer) throws(Failure) -> Int
     ) throws(Failure) {
-        precondition(capacity >= 0, "negative reservation")
-        // Through `withIO` (unretained: no retain/release per reply); its closures cannot rethrow a typed error, so
-        // the error comes out as a `Result`.
-        let outcome: Result<Void, Failure> = withIO { io, connection in
+        // Inlinable over a non-generic entry: a caller in another module (a codec's reply writer) gets this
+        // specialised for its `Failure` (usually `Never`), where a generic call would look up `Result<Void,
+        // Failure>`'s metadata on every reply. A throwing `body` writes nothing.
+        var failure: Failure? = nil
+        formatOutbound(reserving: capacity) { buffer in
             do throws(Failure) {
-                try io.write(reserving: capacity, to: connection, body)
-                return .success(())
+                return try body(buffer)
             } catch {
-                return .failure(error)
+                failure = error
+                return 0
             }
         }
-        try outcome.get()
+        if let failure { throw failure }
+    }
+
+    /// ``write(reserving:_:)`` for a body that cannot fail: through `withIO` (unretained: no retain/release per
+    /// reply).
+    @usableFromInline
+    mutating func formatOutbound(reserving capacity: Int, _ body: (UnsafeMutableRawBufferPointer) -> Int) {
+        precondition(capacity >= 0, "negative reservation")
+        withIO { io, connection in io.write(reserving: capacity, to: connection, body) }
     }
 
     // MARK: Length-prefixed writes (the length-field codec's encoder)
