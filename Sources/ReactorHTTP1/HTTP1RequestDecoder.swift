@@ -22,7 +22,8 @@
 /// `Content-Length`s and `chunked` not last are refused. Every refusal is an ``HTTP1RequestError`` naming its
 /// status. Leading empty lines before a request line are skipped (RFC 9112 §2.2).
 public struct HTTP1RequestDecoder: Sendable {
-    /// The longest request line, CRLF excluded (nginx's `large_client_header_buffers` 8k): longer gets 414.
+    /// The longest request line, CRLF excluded (nginx's `large_client_header_buffers` 8k): longer gets 414 (431
+    /// when ``maxHeaderSectionLength``, which counts the request line too, is not above it).
     public var maxRequestLineLength: Int
     /// The longest header section, request line and the empty line included, and the longest trailer section
     /// (nginx accepts 4 buffers of 8k): longer gets 431.
@@ -182,12 +183,18 @@ public struct HTTP1RequestDecoder: Sendable {
         _ base: UnsafeRawPointer, count total: Int, progress: inout Progress
     ) throws(HTTP1RequestError) -> Int? {
         var position = progress.scanned
+        // A request line too long for both limits meets the header section limit first as its bytes arrive (at
+        // `maxHeaderSectionLength + 1` bytes, before `maxRequestLineLength + 2`) when that limit is not above the
+        // request line's: it is then refused with 431 however it is cut, never 414.
+        let lineLimited = maxHeaderSectionLength > maxRequestLineLength
         while position < total {
             guard let found = memchr(base + position, Int32(HTTP1Bytes.lf), total - position) else { break }
             let lf = UnsafeRawPointer(found) - base
             // The limits first, as a head arriving in pieces would meet them (before its LF arrives): the answer
             // does not depend on how the bytes were cut.
-            if progress.requestLineEnd == 0 && lf > maxRequestLineLength + 1 { throw .requestLineTooLong }
+            if lineLimited && progress.requestLineEnd == 0 && lf > maxRequestLineLength + 1 {
+                throw .requestLineTooLong
+            }
             if lf > maxHeaderSectionLength { throw .headerSectionTooLarge }
             if lf < 1 || base.load(fromByteOffset: lf - 1, as: UInt8.self) != HTTP1Bytes.cr {
                 throw .bareLineFeedOrCarriageReturn
@@ -214,7 +221,9 @@ public struct HTTP1RequestDecoder: Sendable {
             position = lf + 1
         }
         progress.scanned = total
-        if progress.requestLineEnd == 0 && total > maxRequestLineLength + 1 { throw .requestLineTooLong }
+        if lineLimited && progress.requestLineEnd == 0 && total > maxRequestLineLength + 1 {
+            throw .requestLineTooLong
+        }
         if total > maxHeaderSectionLength { throw .headerSectionTooLarge }
         return nil
     }
