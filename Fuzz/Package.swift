@@ -1,7 +1,7 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-// The fuzzing package: libFuzzer targets for ReactorCore, ReactorRESP, ReactorRedisStore and ReactorHTTP1, in their own
+// The fuzzing package: libFuzzer targets for ReactorCore, ReactorRESP, ReactorRedisStore, ReactorHTTP1 and reactor-http's endpoints, in their own
 // package (own .build, own Package.resolved) so the main `swift build` / `swift test` never see fuzzer-only symbols. Build
 // and run with `bash Fuzz/run.sh`, which passes `-sanitize=fuzzer,address -parse-as-library` (a build without `-sanitize=fuzzer`
 // does not link: nothing defines `LLVMFuzzerRunDriver`). See README.md.
@@ -10,6 +10,7 @@ let reactorCore: Target.Dependency = .product(name: "ReactorCore", package: "swi
 let reactorRESP: Target.Dependency = .product(name: "ReactorRESP", package: "swift-reactor")
 let reactorRedisStore: Target.Dependency = .product(name: "ReactorRedisStore", package: "swift-reactor")
 let reactorHTTP1: Target.Dependency = .product(name: "ReactorHTTP1", package: "swift-reactor")
+let reactorHTTPEndpoints: Target.Dependency = .product(name: "ReactorHTTPEndpoints", package: "swift-reactor")
 
 let package = Package(
     name: "swift-reactor-fuzz",
@@ -66,6 +67,12 @@ let package = Package(
             name: "HTTP1RequestDecoderFuzzer",
             dependencies: ["FuzzSupport", reactorHTTP1],
             path: "HTTP1RequestDecoderFuzzer",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "HTTPServerFuzzer",
+            dependencies: ["FuzzSupport", reactorCore, reactorHTTP1, reactorHTTPEndpoints],
+            path: "HTTPServerFuzzer",
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Writes the handcrafted seed inputs in LengthFieldDecoderFuzzer/, DelimiterDecoderFuzzer/, ReadPathFuzzer/,
-# RESPRequestDecoderFuzzer/ and RedisCommandFuzzer/ (committed; rerun after changing an input layout). The layouts
-# are documented in LengthFieldCheck.swift, DelimiterCheck.swift, ReadPathCheck.swift, RESPCheck.swift,
-# RESPStreamBuilder.swift, RedisCommandCheck.swift and RedisRequestBuilder.swift.
+# RESPRequestDecoderFuzzer/, RedisCommandFuzzer/ and HTTPServerFuzzer/ (committed; rerun after changing an input
+# layout). The layouts are documented in LengthFieldCheck.swift, DelimiterCheck.swift, ReadPathCheck.swift,
+# RESPCheck.swift, RESPStreamBuilder.swift, RedisCommandCheck.swift, RedisRequestBuilder.swift, HTTPServerCheck.swift
+# and HTTPRequestBuilder.swift.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -264,3 +265,66 @@ types="00 21 02 00 1e  00 2e 02 00 1e  00 1a 03 08 1e 2e  00 3b 03 10 03 0b 1e  
 # Minimal socket buffers both ways and a long list read four times: partial writes, queued replies, EPOLLOUT.
 { redis 0a 0c; b 00 2d 8f 00 2e 2e 2e 2e 2e 2e 2e 2e 2e 2e 2e 2e 2e 2e 00 22 03 00 03 00 03 02 0f 13; } \
     >"$d/small-buffers-long-list"
+
+# HTTPServerFuzzer: flags (bit 0 small decoder limits, bit 1 minimal server SO_SNDBUF, bits 4-6 read chance n/8),
+# piece shift (2^(n % 11)), seed, small limits (request line 16 + n % 64, header section 16 + 2n, fields 1 + n % 8,
+# body n % 128, chunk line 1 + n % 16), program (HTTPRequestBuilder.swift). A request: an operation 00-03, then method
+# (0 GET, 1 HEAD, 2 POST, 5 PUT, 6 DELETE, 7 get), target (0 /plaintext, 1 /json, 2 /echo, 6 /, 7 /nope, 8
+# /plaintext?x=1, 10 *), flags (bit 0 HTTP/1.0; bits 1-3 Connection: 1 close, 2 keep-alive, 4 upgrade, close; bit 4
+# Expect: 100-continue; bit 5 lower-case names; bit 6 an empty line first; bit 7 no Host in HTTP/1.0), body kind (0
+# none, 1 Content-Length, 2 chunked, 3 Content-Length: n, n), size (n % 48, bit 7: (n & 127) * 24), body offset (x 4),
+# extra fields (n % 4 of them), and for a chunked body a layout byte (n % 4 chunks, bits 2-3 extension, bits 4-5
+# trailers, bit 6 upper case, bit 7 zero-padded) and a size byte per chunk. 04 m: the same with mutation m (see
+# HTTPRequestBuilder.Mutation: 0 CL with chunked, 1 two CLs, 8 obs-fold, 13 bad request line, 22 HTTP/2 preface, 23
+# HTTP/0.9, 25 long target...); 05 n: 1 + n % 32 raw bytes; 06 p x: XOR a byte of the last request; 07 c: a request
+# cut after c % its length bytes.
+d=HTTPServerFuzzer
+rm -rf "$d" && mkdir "$d"
+# hs FLAGS PIECE: the header with the default limits (the small-limit bytes are read but unused).
+hs() { b "$1" "$2"; seed; b 00 00 00 00 00; }
+# hss FLAGS PIECE RL HS FIELDS BODY CHUNK: the header with small limits.
+hss() { b "$1" "$2"; seed; b "$3" "$4" "$5" "$6" "$7"; }
+# r METHOD TARGET FLAGS BODY SIZE OFFSET EXTRAS [CHUNKS...]: a request (operation 00).
+r() { b 00 "$@"; }
+plain() { r 00 00 00 00 00 00 00; }
+json() { r 00 01 00 00 00 00 00; }
+echo20() { r 02 02 00 01 14 03 00; }
+# Every endpoint pipelined, in one piece and in one-byte pieces: GET and HEAD of /plaintext and /json, POST /echo,
+# PUT /plaintext and GET /echo (405), GET /nope (404), HEAD /echo, a lower-case method (405), POST /echo with a
+# Content-Length list and three extra fields.
+every() {
+    plain; json; echo20; r 01 00 00 00 00 00 00; r 01 01 00 00 00 00 00; r 05 00 00 00 00 00 00; r 00 02 00 00 00 00 00
+    r 00 07 00 00 00 00 00; r 01 02 00 00 00 00 00; r 07 00 00 00 00 00 00; r 02 02 00 03 21 10 e7
+}
+{ hs 70 0a; every; } >"$d/every-endpoint-pipelined"
+{ hs 00 00; every; } >"$d/every-endpoint-one-byte-pieces"
+# POST /echo chunked: 3 chunks (6, 17 and 1 + 39 x 16 bytes), extensions, two trailers, upper-case zero-padded sizes;
+# then the same with Expect: 100-continue in lower-case field names, in small pieces; then a 2,400-byte body.
+{ hs 30 03; r 02 02 00 02 00 10 00 e7 05 10 a7; r 02 02 30 02 00 40 00 a7 05 10 27; r 02 02 00 01 e4 00 00; } \
+    >"$d/echo-chunked-extensions-trailers-continue"
+# HTTP/1.0 with keep-alive (and an empty line first), then without Connection (closes after it); a third never
+# answered.
+{ hs 70 0a; r 00 00 45 00 00 00 00; r 00 01 01 00 00 00 00; plain; } >"$d/http10-keep-alive-then-close"
+# Connection: close on the second request: the third is never answered.
+{ hs 70 0a; plain; r 00 01 02 00 00 00 00; echo20; } >"$d/close-then-more"
+# Expect: 100-continue with a body arriving in one-byte pieces (the 100 comes), and in one piece (it may not).
+{ hs 00 00; r 02 02 10 01 20 00 00; plain; } >"$d/expect-continue-one-byte-pieces"
+{ hs 70 0a; r 02 02 10 01 20 00 00; plain; } >"$d/expect-continue-one-piece"
+# Each mutation between a GET /plaintext and a GET /json: the first answered, the mutated one refused, the third never.
+for m in $(seq 0 27); do
+    { hs 70 0a; plain; b 04 "$(printf %02x "$m")"; r 02 02 00 02 10 00 00 03 05 05 05; json; } >"$d/mutation-$m"
+done
+# Small limits: request line 40 (24 for the long target), header section 80, 4 fields, body 16, chunk line 4: a request within them, then a
+# body over it (413), a long target (414), too many fields (431), a long chunk-size line (400).
+{ hss 71 0a 18 20 03 10 03; plain; r 02 02 00 01 11 00 00; } >"$d/small-limits-body-too-large"
+{ hss 71 0a 08 20 03 10 03; plain; r 00 0b 00 00 00 00 00; plain; } >"$d/small-limits-target-too-long"
+{ hss 71 0a 18 20 03 10 03; plain; r 00 00 00 00 00 00 03; } >"$d/small-limits-fields"
+{ hss 71 0a 18 20 03 10 03; r 02 02 00 02 00 00 00 c9 05; } >"$d/small-limits-chunk-line"
+# A request line longer than both limits with the header section limit at 16 (found: 414 whole, 431 byte by byte).
+b 01 79 79 f0 00 79 79 79 79 00 00 00 00 fd 00 0a 0a >"$d/found-request-line-limit-above-header-limit"
+# A request cut short at the end, raw bytes after two requests, a byte changed in the second.
+{ hs 70 02; plain; b 07 30; echo20; } >"$d/truncated-at-end"
+{ hs 70 0a; plain; json; b 05 12; printf 'GET /json HTTP/1.1\r\n'; } >"$d/raw-bytes-after"
+{ hs 70 0a; plain; echo20; b 06 05 41; } >"$d/byte-changed"
+# Minimal server SO_SNDBUF, pipelined 2,400-byte echoes (up to the 16 KiB stream limit) never read until the end.
+{ hs 02 0a; for _ in $(seq 40); do r 02 02 00 01 e4 00 00; done; } >"$d/small-send-buffer-many-echoes"

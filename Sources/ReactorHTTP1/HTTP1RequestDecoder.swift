@@ -22,7 +22,8 @@
 /// `Content-Length`s and `chunked` not last are refused. Every refusal is an ``HTTP1RequestError`` naming its
 /// status. Leading empty lines before a request line are skipped (RFC 9112 §2.2).
 public struct HTTP1RequestDecoder: Sendable {
-    /// The longest request line, CRLF excluded (nginx's `large_client_header_buffers` 8k): longer gets 414.
+    /// The longest request line, CRLF excluded (nginx's `large_client_header_buffers` 8k): longer gets 414 (431
+    /// when ``maxHeaderSectionLength``, which counts the request line too, is not above it).
     public var maxRequestLineLength: Int
     /// The longest header section, request line and the empty line included, and the longest trailer section
     /// (nginx accepts 4 buffers of 8k): longer gets 431.
@@ -182,6 +183,10 @@ public struct HTTP1RequestDecoder: Sendable {
         _ base: UnsafeRawPointer, count total: Int, progress: inout Progress
     ) throws(HTTP1RequestError) -> Int? {
         var position = progress.scanned
+        // A request line too long for both limits meets the header section limit first as its bytes arrive (at
+        // `maxHeaderSectionLength + 1` bytes, before `maxRequestLineLength + 2`) when that limit is not above the
+        // request line's: it is then refused with 431 however it is cut, never 414.
+        let lineLimited = maxHeaderSectionLength > maxRequestLineLength
         while position < total {
             guard let found = memchr(base + position, Int32(HTTP1Bytes.lf), total - position) else { break }
             let lf = UnsafeRawPointer(found) - base
@@ -194,7 +199,7 @@ public struct HTTP1RequestDecoder: Sendable {
                 {
                     try Self.checkMethodPrefix(base, count: lf)
                 }
-                if lf > maxRequestLineLength + 1 { throw .requestLineTooLong }
+                if lineLimited && lf > maxRequestLineLength + 1 { throw .requestLineTooLong }
             }
             if lf > maxHeaderSectionLength { throw .headerSectionTooLarge }
             if lf < 1 || base.load(fromByteOffset: lf - 1, as: UInt8.self) != HTTP1Bytes.cr {
@@ -226,7 +231,7 @@ public struct HTTP1RequestDecoder: Sendable {
             // A request line still without its LF is refused as soon as its method cannot be one (a TLS
             // ClientHello, binary garbage), as nginx does, rather than when the line ends or the read timeout fires.
             try Self.checkMethodPrefix(base, count: total)
-            if total > maxRequestLineLength + 1 { throw .requestLineTooLong }
+            if lineLimited && total > maxRequestLineLength + 1 { throw .requestLineTooLong }
         }
         if total > maxHeaderSectionLength { throw .headerSectionTooLarge }
         return nil
