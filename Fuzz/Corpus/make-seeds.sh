@@ -322,6 +322,8 @@ done
 { hss 71 0a 18 20 03 10 03; r 02 02 00 02 00 00 00 c9 05; } >"$d/small-limits-chunk-line"
 # A request line longer than both limits with the header section limit at 16 (found: 414 whole, 431 byte by byte).
 b 01 79 79 f0 00 79 79 79 79 00 00 00 00 fd 00 0a 0a >"$d/found-request-line-limit-above-header-limit"
+# A method check past what a head cut short shows before the request line limit: 414 in pieces, 400 whole (fixed).
+b 01 00 00 00 00 00 00 05 00 00 00 6d 6d 6d 6d 6d 6d 6d 6d 6d 6d 6d 6d 6d 6d 6d 6d 6d 6d 6d 6d 6d 6d 6d 6d 6d 6d 6d 6d 6d 6d 6d 6d 6d 6d 6d 6d 6d 00 00 00 00 00 02 00 00 00 00 00 00 00 07 00 00 00 00 00 00 01 6a 02 00 00 00 f5 ff ff fc 00 00 00 07 00 00 00 00 00 00 00 02 02 00 03 21 10 e7 >"$d/found-method-check-past-the-line-limit"
 # A request cut short at the end, raw bytes after two requests, a byte changed in the second.
 { hs 70 02; plain; b 07 30; echo20; } >"$d/truncated-at-end"
 { hs 70 0a; plain; json; b 05 12; printf 'GET /json HTTP/1.1\r\n'; } >"$d/raw-bytes-after"

@@ -83,6 +83,10 @@ struct HTTPServerCheck {
         harness: StreamHandlerHarness<HTTPBenchmarkServer>, expected: inout ExpectedConversation,
         oracleRequest: HTTP1DecodedRequest, replies: inout [UInt8]
     ) {
+        trace(
+            "limits: request line \(decoder.maxRequestLineLength), header section \(decoder.maxHeaderSectionLength), "
+                + "fields \(decoder.maxFieldCount), body \(decoder.maxBodyLength); stream: "
+                + String(decoding: stream.prefix(2048), as: UTF8.self).debugDescription)
         stream.withUnsafeBytes { expected.decode($0, decoder: decoder, request: oracleRequest) }
         checkIntents(expected)
 

@@ -187,6 +187,9 @@ public struct HTTP1RequestDecoder: Sendable {
         // `maxHeaderSectionLength + 1` bytes, before `maxRequestLineLength + 2`) when that limit is not above the
         // request line's: it is then refused with 431 however it is cut, never 414.
         let lineLimited = maxHeaderSectionLength > maxRequestLineLength
+        // The bytes a method check looks at: no more than a head cut anywhere shows before a limit is met (so that
+        // the answer is the same however it is cut), and 32 at most (a line arriving a byte at a time costs O(1)).
+        let methodWindow = min(32, maxRequestLineLength + 1, maxHeaderSectionLength)
         while position < total {
             guard let found = memchr(base + position, Int32(HTTP1Bytes.lf), total - position) else { break }
             let lf = UnsafeRawPointer(found) - base
@@ -197,7 +200,7 @@ public struct HTTP1RequestDecoder: Sendable {
                 if lf > maxRequestLineLength + 1 || lf > maxHeaderSectionLength
                     || lf < 1 || base.load(fromByteOffset: lf - 1, as: UInt8.self) != HTTP1Bytes.cr
                 {
-                    try Self.checkMethodPrefix(base, count: lf)
+                    try Self.checkMethodPrefix(base, count: min(lf, methodWindow))
                 }
                 if lineLimited && lf > maxRequestLineLength + 1 { throw .requestLineTooLong }
             }
@@ -230,19 +233,17 @@ public struct HTTP1RequestDecoder: Sendable {
         if progress.requestLineEnd == 0 {
             // A request line still without its LF is refused as soon as its method cannot be one (a TLS
             // ClientHello, binary garbage), as nginx does, rather than when the line ends or the read timeout fires.
-            try Self.checkMethodPrefix(base, count: total)
+            try Self.checkMethodPrefix(base, count: min(total, methodWindow))
             if lineLimited && total > maxRequestLineLength + 1 { throw .requestLineTooLong }
         }
         if total > maxHeaderSectionLength { throw .headerSectionTooLarge }
         return nil
     }
 
-    /// Checks the start of a request line that may be incomplete (`count` bytes): the bytes before its first SP,
-    /// or all of them if there is none yet, must be a method's (`token`, RFC 9112 §3.1), and not empty if a SP
-    /// came. Only the first 32 bytes are looked at, so that a line arriving a byte at a time costs O(1) per call;
-    /// a line that passes may still be refused when it completes.
+    /// Checks the start of a request line that may be incomplete (its first `count` bytes): the bytes before its
+    /// first SP, or all of them if there is none, must be a method's (`token`, RFC 9112 §3.1), and not empty if a
+    /// SP came. A line that passes may still be refused when it completes.
     static func checkMethodPrefix(_ base: UnsafeRawPointer, count: Int) throws(HTTP1RequestError) {
-        let count = min(count, 32)
         var position = 0
         while position < count && HTTP1Bytes.isTokenByte(base.load(fromByteOffset: position, as: UInt8.self)) {
             position += 1

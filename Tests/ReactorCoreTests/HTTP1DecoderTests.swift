@@ -321,9 +321,10 @@ import Testing
         #expect(Self.decode("GET / HTTP/1.1\n") == .refused(.bareLineFeedOrCarriageReturn))
         // A method that cannot be one is refused before its line ends: a TLS ClientHello on the plain port, a
         // space first, a method longer than the line limit with a bad byte in it (400 however it is cut).
-        var progress = HTTP1RequestDecoder.Progress()
+        var helloProgress = HTTP1RequestDecoder.Progress()
         #expect(
-            Self.decode([0x16, 0x03, 0x01, 0x00, 0xA5, 0x01], progress: &progress) == .refused(.malformedRequestLine))
+            Self.decode([0x16, 0x03, 0x01, 0x00, 0xA5, 0x01], progress: &helloProgress)
+                == .refused(.malformedRequestLine))
         #expect(Self.decode(" GET / HTTP/1.1") == .refused(.malformedRequestLine))
         #expect(Self.decode("GE{T / HTTP/1.1") == .refused(.malformedRequestLine))
         #expect(Self.decode("GET") == .needMoreInput(4))
@@ -358,6 +359,18 @@ import Testing
             if case .refused = byteByByte { break }
         }
         #expect(byteByByte == .refused(.headerSectionTooLarge))
+        // The method check looks no further than a head cut short shows before the request line limit is met:
+        // a bad byte past it is 414 whole and in pieces (found by HTTPServerFuzzer: whole it was 400).
+        let short = HTTP1RequestDecoder(maxRequestLineLength: 16, maxHeaderSectionLength: 234)
+        let late = Array((String(repeating: "m", count: 28) + "\0GET /plaintext HTTP/1.1\r\n\r\n").utf8)
+        #expect(Self.decode(String(decoding: late, as: UTF8.self), short) == .refused(.requestLineTooLong))
+        var lateProgress = HTTP1RequestDecoder.Progress()
+        var lateByByte = Outcome.needMoreInput(0)
+        for count in 1...late.count {
+            lateByByte = Self.decode(Array(late[..<count]), short, progress: &lateProgress)
+            if case .refused = lateByByte { break }
+        }
+        #expect(lateByByte == .refused(.requestLineTooLong))
         let wider = HTTP1RequestDecoder(maxRequestLineLength: 16, maxHeaderSectionLength: 17)
         #expect(Self.decode("POST /plaintext HTTP/1.1\r\nHost: a\r\n\r\n", wider) == .refused(.requestLineTooLong))
         #expect(Self.decode("POST /plaintext HT", wider) == .refused(.requestLineTooLong))
