@@ -1,4 +1,5 @@
 import Dispatch
+import SystemPackage
 
 #if canImport(Glibc)
     import Glibc

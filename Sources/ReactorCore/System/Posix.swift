@@ -1,4 +1,5 @@
 import CEpoll
+import SystemPackage
 
 #if canImport(Glibc)
     import Glibc
@@ -95,7 +96,7 @@ enum Posix {
             if result == 0 { return .processed(0) }
             switch errno {
             case EINPROGRESS, EINTR: return .wouldBlock
-            default: throw SystemError(syscall: "connect", errno: .current)
+            default: throw SystemError(syscall: "connect", errno: Errno(rawValue: errno))
             }
         }
     }
