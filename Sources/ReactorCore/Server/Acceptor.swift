@@ -13,7 +13,7 @@ import SystemPackage
 /// listener would otherwise report ready forever and spin the thread), existing connections keep being served,
 /// and accepting resumes on its own.
 final class Acceptor: @unchecked Sendable {
-    private let loop: EventLoop
+    private let loop: ReactorLoop
     let listener: CInt
     let localAddress: SocketAddress
     private let handOff: [(CInt) -> Void]
@@ -41,7 +41,7 @@ final class Acceptor: @unchecked Sendable {
     ) throws(SystemError) {
         self.admission = admission
         self.maxConnections = maxConnections
-        self.loop = try EventLoop(index: -1)
+        self.loop = try ReactorLoop(index: -1)
         self.handOff = handOff
         self.logger = logger
         var fd: CInt = -1
@@ -90,7 +90,7 @@ final class Acceptor: @unchecked Sendable {
             }
             if pausedUntil != 0 && MonotonicClock.nanoseconds() >= pausedUntil { resumeAccepting() }
             for index in 0..<count {
-                if poller.data(at: index) == EventLoop.wakeupTag {
+                if poller.data(at: index) == ReactorLoop.wakeupTag {
                     loop.tasks.takeAll(into: &batch)
                     batch.removeAll(keepingCapacity: true)
                 } else if pausedUntil == 0 {

@@ -49,7 +49,7 @@ public struct ConnectionContext: ~Copyable {
 
     /// The loop that owns the connection and runs every callback for it: schedule a ``LoopTimer`` on it to act on
     /// the connection later.
-    public var eventLoop: EventLoop { unmanagedIO.takeUnretainedValue().loop }
+    public var eventLoop: ReactorLoop { unmanagedIO.takeUnretainedValue().loop }
 
     /// The peer's address (`getpeername`; a system call, not for the hot path). Nil if the socket has none any more.
     public var peerAddress: SocketAddress? { try? Posix.peerAddress(connection.fd) }
