@@ -15,7 +15,7 @@ import SystemPackage
 final class Acceptor: @unchecked Sendable {
     private let loop: ReactorLoop
     let listener: CInt
-    let localAddress: SocketAddress
+    let localAddress: ReactorSocketAddress
     private let handOff: [(CInt) -> Void]
     private let admission: AdmissionCounter
     private let maxConnections: Int
@@ -36,7 +36,7 @@ final class Acceptor: @unchecked Sendable {
 
     /// Binds and listens on `address`; nothing is accepted until ``start()``.
     init(
-        address: SocketAddress, backlog: Int, maxConnections: Int, admission: AdmissionCounter,
+        address: ReactorSocketAddress, backlog: Int, maxConnections: Int, admission: AdmissionCounter,
         handOff: [(CInt) -> Void], logger: Logger
     ) throws(SystemError) {
         self.admission = admission
