@@ -4,6 +4,10 @@ import PackageDescription
 // A compile check kept out of `swift test`: one file imports every swift-reactor library next to NIOCore, NIOPosix,
 // SystemPackage and Foundation and spells each side's types unqualified, so a name that becomes ambiguous again
 // fails this build. Scripts/name-compatibility.sh builds it.
+let reactorLibraries = [
+    "ReactorCore", "ReactorRESP", "ReactorRedisStore", "ReactorHTTP1", "ReactorHTTP1Types", "ReactorHTTPEndpoints",
+]
+
 let package = Package(
     name: "swift-reactor-name-compatibility",
     dependencies: [
@@ -14,13 +18,7 @@ let package = Package(
     targets: [
         .executableTarget(
             name: "NameCompatibility",
-            dependencies: [
-                .product(name: "ReactorCore", package: "swift-reactor"),
-                .product(name: "ReactorRESP", package: "swift-reactor"),
-                .product(name: "ReactorRedisStore", package: "swift-reactor"),
-                .product(name: "ReactorHTTP1", package: "swift-reactor"),
-                .product(name: "ReactorHTTP1Types", package: "swift-reactor"),
-                .product(name: "ReactorHTTPEndpoints", package: "swift-reactor"),
+            dependencies: reactorLibraries.map { .product(name: $0, package: "swift-reactor") } + [
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "SystemPackage", package: "swift-system"),
