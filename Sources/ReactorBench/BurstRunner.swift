@@ -23,7 +23,7 @@ struct BurstRunner {
     static let retainedLimit = 8 << 20
     static let sampleNanoseconds: UInt64 = 100_000_000
 
-    let target: SocketAddress
+    let target: ReactorSocketAddress
     let serverPID: Int32
     /// Prints a live progress line (only when stdout is a terminal).
     var showProgress = isatty(STDOUT_FILENO) == 1

@@ -17,7 +17,7 @@ final class ChildServer {
 
     let name: String
     let process: Process
-    let address: SocketAddress
+    let address: ReactorSocketAddress
     var pid: Int32 { process.processIdentifier }
     private let output = Output()
     private var stopped = false
@@ -44,7 +44,7 @@ final class ChildServer {
             process.terminate()
             throw Failure(description: "\(name) did not start: \(text)")
         }
-        address = try SocketAddress(host: "127.0.0.1", port: port)
+        address = try ReactorSocketAddress(host: "127.0.0.1", port: port)
         // Keep reading what it prints, so it never blocks on a full pipe and its last words can be read after exit.
         let handle = pipe.fileHandleForReading
         let output = self.output

@@ -50,7 +50,7 @@ struct LoadCommand: ParsableCommand {
             }
             return try runSoak()
         }
-        let generator = LoadGenerator(target: try SocketAddress(host: host, port: port))
+        let generator = LoadGenerator(target: try ReactorSocketAddress(host: host, port: port))
         let spec = LoadSpec(
             name: "load", connections: connections, size: size, pipeline: pipeline, duration: duration,
             warmup: warmup, loops: loops)
@@ -64,8 +64,8 @@ struct LoadCommand: ParsableCommand {
 
     private func runSoak() throws {
         let spec = Scenario.soak(duration: duration, connections: connections, loops: loops)
-        let (result, report) = try SoakRunner(target: try SocketAddress(host: host, port: port), serverPID: serverPid)
-            .run(spec)
+        let target = try ReactorSocketAddress(host: host, port: port)
+        let (result, report) = try SoakRunner(target: target, serverPID: serverPid).run(spec)
         emit(ResultTable.header())
         emit(ResultTable.row(result))
         for line in report.summaryLines() { emit(line) }

@@ -13,7 +13,7 @@ struct LoadGenerator {
         let description: String
     }
 
-    let target: SocketAddress
+    let target: ReactorSocketAddress
     /// Prints a live progress line while measuring (only when stdout is a terminal).
     var showProgress = isatty(STDOUT_FILENO) == 1
 
@@ -149,8 +149,8 @@ struct LoadGenerator {
 
     /// The local address connection `index` of `count` connects from: past ~25k connections one source address runs
     /// out of ephemeral ports, so large runs spread over 127.0.0.x.
-    static func source(index: Int, of count: Int) throws -> SocketAddress? {
-        count > 20_000 ? try SocketAddress(host: "127.0.0.\(2 + index / 20_000 % 250)", port: 0) : nil
+    static func source(index: Int, of count: Int) throws -> ReactorSocketAddress? {
+        count > 20_000 ? try ReactorSocketAddress(host: "127.0.0.\(2 + index / 20_000 % 250)", port: 0) : nil
     }
 
     private func sleepSeconds(_ seconds: Double) {

@@ -14,7 +14,7 @@ final class PeerSocket {
     let fd: CInt
 
     /// Connects to `target`, an IPv4 address (blocking); sends and receives time out after `timeoutSeconds`.
-    init(to target: SocketAddress, timeoutSeconds: Int = 5) throws {
+    init(to target: ReactorSocketAddress, timeoutSeconds: Int = 5) throws {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(target.port).bigEndian)

@@ -15,7 +15,7 @@ import Synchronization
 /// sent and every request still in flight must come back: one that does not is a lost reply, an error like a
 /// mismatched byte, an unexpected close or a failed connect.
 struct SoakRunner {
-    let target: SocketAddress
+    let target: ReactorSocketAddress
     /// The server's process, whose RSS and CPU are observed; nil when it cannot be (an external server without a
     /// pid): the soak then checks errors only.
     let serverPID: Int32?

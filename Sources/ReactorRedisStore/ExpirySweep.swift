@@ -21,7 +21,7 @@ final class ExpirySweep<Space: Keyspace>: @unchecked Sendable {
     private var nextShard: Int
 
     /// Starts sweeping `keyspace` on `loop` (call on that loop's thread).
-    init(keyspace: Space, loop: EventLoop) {
+    init(keyspace: Space, loop: ReactorLoop) {
         self.keyspace = keyspace
         nextShard = loop.index % Space.shardCount
         let timer = LoopTimer(on: loop) { [weak self] in self?.tick() }

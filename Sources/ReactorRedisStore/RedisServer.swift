@@ -69,7 +69,7 @@ public final class RedisServer: Sendable {
     }
 
     /// The bound address (with the real port if the configuration asked for 0); nil unless running.
-    public var localAddress: SocketAddress? {
+    public var localAddress: ReactorSocketAddress? {
         switch running {
         case .oneLoop(let server): server.localAddress
         case .loops(let server): server.localAddress

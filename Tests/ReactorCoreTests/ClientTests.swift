@@ -42,7 +42,7 @@ extension LoopbackTests {
                 let client = Client(configuration: ClientConfiguration(loops: 2), handler: handler)
                 try client.start()
                 defer { client.stop() }
-                for _ in 0..<10 { try client.connect(to: SocketAddress(host: "127.0.0.1", port: port)) }
+                for _ in 0..<10 { try client.connect(to: ReactorSocketAddress(host: "127.0.0.1", port: port)) }
                 #expect(eventually { handler.record.reasons.withLock { $0.count } == 10 })
                 #expect(handler.record.received.load(ordering: .relaxed) == 1000)
                 #expect(handler.record.mismatches.load(ordering: .relaxed) == 0)
@@ -61,7 +61,7 @@ extension LoopbackTests {
             let client = Client(configuration: ClientConfiguration(), handler: handler)
             try client.start()
             defer { client.stop() }
-            try client.connect(to: SocketAddress(host: "127.0.0.1", port: port))
+            try client.connect(to: ReactorSocketAddress(host: "127.0.0.1", port: port))
             #expect(eventually { handler.record.reasons.withLock { $0.count } == 1 })
             let reasons = handler.record.reasons.withLock { $0 }
             #expect(reasons.first?.kind == .connectFailed)

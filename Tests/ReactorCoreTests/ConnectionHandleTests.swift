@@ -296,7 +296,7 @@ extension LoopbackTests {
         /// one-loop server that echoes and the server handler's record (both handlers are ``KeepsHandles``). Stops
         /// both.
         func withClientAndEchoServer(
-            loops: Int, _ body: (Client<KeepsHandles>, Record, SocketAddress, Record) throws -> Void
+            loops: Int, _ body: (Client<KeepsHandles>, Record, ReactorSocketAddress, Record) throws -> Void
         ) throws {
             let serverHandler = KeepsHandles(echoes: true)
             try withServer(testConfiguration(subReactors: 1), handler: serverHandler) { _, port in
@@ -305,7 +305,8 @@ extension LoopbackTests {
                 try client.start()
                 defer { client.stop() }
                 try body(
-                    client, clientHandler.record, SocketAddress(host: "127.0.0.1", port: port), serverHandler.record)
+                    client, clientHandler.record, ReactorSocketAddress(host: "127.0.0.1", port: port),
+                    serverHandler.record)
             }
         }
 

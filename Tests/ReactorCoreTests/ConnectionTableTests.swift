@@ -29,7 +29,7 @@ import Testing
         let id = ConnectionID(loop: 0, fd: 3, generation: table.nextGeneration(for: 3))
         let connection = Connection(id: id)
         table.insert(connection)
-        #expect(table.lookup(tag: EventLoop.wakeupTag) == nil)
+        #expect(table.lookup(tag: ReactorLoop.wakeupTag) == nil)
         table.remove(connection)
     }
 

@@ -21,7 +21,7 @@ struct GatedEcho: FrameHandler {
         }
     }
     let gate = Gate()
-    let loop = Locked<EventLoop?>(nil)
+    let loop = Locked<ReactorLoop?>(nil)
 
     func onOpen(connection: inout ConnectionContext) {
         let loop = connection.eventLoop

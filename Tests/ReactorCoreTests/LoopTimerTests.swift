@@ -8,7 +8,7 @@ import Testing
 /// Echoes, and hands out the loop of the first connection so tests can schedule timers on it.
 struct LoopCapturingEcho: FrameHandler {
     final class Record: Sendable {
-        let loop = Locked<EventLoop?>(nil)
+        let loop = Locked<ReactorLoop?>(nil)
         let fired = Locked<[String]>([])
     }
     let record = Record()
@@ -89,7 +89,7 @@ extension LoopbackTests.LoopTimers {
         let stop = Locked(false)
         let timer = Locked<LoopTimer?>(nil)
 
-        func start(on loop: EventLoop) {
+        func start(on loop: ReactorLoop) {
             let timer = LoopTimer(on: loop) { [self] in
                 runs.withLock { $0 += 1 }
                 if !stop.withLock({ $0 }) { self.timer.withLock { $0 }?.schedule(after: .zero) }

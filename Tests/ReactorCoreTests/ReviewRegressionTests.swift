@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import Logging
 import ReactorCore
+import SystemPackage
 import Testing
 
 #if canImport(Glibc)

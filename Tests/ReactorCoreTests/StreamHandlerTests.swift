@@ -433,7 +433,7 @@ extension LoopbackTests {
 
         /// Records the addresses the context reports, and writes a greeting on open; echoes.
         struct GreetsAndRecordsAddresses: StreamHandler {
-            let addresses = Locked<[(peer: SocketAddress?, local: SocketAddress?)]>([])
+            let addresses = Locked<[(peer: ReactorSocketAddress?, local: ReactorSocketAddress?)]>([])
 
             func onOpen(connection: inout ConnectionContext) {
                 let pair = (connection.peerAddress, connection.localAddress)

@@ -16,7 +16,7 @@ import Testing
     private static func runLoop(_ queue: TaskQueue, shared: Shared) throws {
         let poller = try Poller()
         defer { poller.close() }
-        try poller.add(queue.eventFD, events: Epoll.readable, data: EventLoop.wakeupTag)
+        try poller.add(queue.eventFD, events: Epoll.readable, data: ReactorLoop.wakeupTag)
         var batch: [TaskQueue.Task] = []
         while !shared.stop.load(ordering: .relaxed) {
             let count = try poller.wait(timeoutMilliseconds: 50)

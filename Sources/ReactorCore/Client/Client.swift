@@ -1,4 +1,5 @@
 import Dispatch
+import SystemPackage
 
 #if canImport(Glibc)
     import Glibc
@@ -9,7 +10,7 @@ import Dispatch
 /// ```swift
 /// let client = Client(configuration: .init(loops: 1), handler: MyHandler())
 /// try client.start()
-/// try client.connect(to: SocketAddress(host: "127.0.0.1", port: 8080))
+/// try client.connect(to: ReactorSocketAddress(host: "127.0.0.1", port: 8080))
 /// // MyHandler.onOpen starts writing; onFrame gets the replies.
 /// client.stop()
 /// ```
@@ -52,7 +53,9 @@ public final class Client<Handler: StreamHandler>: Sendable {
     /// ``CloseReason/connectFailed(_:)`` when it fails. Throws when no socket could be created, the connect failed
     /// at once, or the client is stopping. Not on one of the client's own loops (it would wait for itself).
     @discardableResult
-    public func connect(to address: SocketAddress, from source: SocketAddress? = nil) throws -> ConnectionHandle {
+    public func connect(
+        to address: ReactorSocketAddress, from source: ReactorSocketAddress? = nil
+    ) throws -> ConnectionHandle {
         guard let group = lifecycle.running?.group else {
             // Before start() it is a programming error; while stopping or after stop() it is a race with stop().
             precondition(lifecycle.hasStarted, "Client.connect(to:) before start()")

@@ -1,3 +1,5 @@
+import SystemPackage
+
 /// Why a connection was closed. Every close has exactly one, and every reason is counted.
 public enum CloseReason: Sendable, Hashable, CustomStringConvertible {
     /// The peer shut down its side cleanly between frames; every reply was sent first.

@@ -24,7 +24,7 @@ public struct ConnectionHandle: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The loop that owns the connection.
-    public var eventLoop: EventLoop { io.loop }
+    public var eventLoop: ReactorLoop { io.loop }
 
     /// True while the connection is open. Lock-free, never waits for the loop (an atomic load).
     public var isOpen: Bool { io.registry.isOpen(id) ?? true }

@@ -16,7 +16,7 @@
 /// dynamic check was a third of the cost of a pool get/put (measured in Benchmarks/).
 final class LoopIO: @unchecked Sendable {
     /// The loop these resources belong to (which owns them).
-    let loop: EventLoop
+    let loop: ReactorLoop
     let pool: SlabPool
     let readBuffer: UnsafeMutableRawBufferPointer
     let vectors: UnsafeMutablePointer<iovec>
@@ -48,7 +48,7 @@ final class LoopIO: @unchecked Sendable {
     /// Which connections are open (shared by every loop of a server or client), for ``ConnectionHandle``s.
     let registry: ConnectionRegistry
 
-    init(limits: ConnectionLimits, loop: EventLoop, registry: ConnectionRegistry) {
+    init(limits: ConnectionLimits, loop: ReactorLoop, registry: ConnectionRegistry) {
         self.loop = loop
         self.registry = registry
         self.limits = limits

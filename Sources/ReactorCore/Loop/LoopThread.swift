@@ -1,4 +1,5 @@
 import CEpoll
+import SystemPackage
 
 #if canImport(Glibc)
     import Glibc
@@ -40,6 +41,6 @@ final class LoopThread: @unchecked Sendable {
     /// Waits for the thread to finish.
     func join() {
         let result = pthread_join(handle, nil)
-        precondition(result == 0, "pthread_join failed: \(Errno(rawValue: result))")
+        precondition(result == 0, "pthread_join failed: \(Errno(rawValue: result)) (errno \(result))")
     }
 }

@@ -1,5 +1,6 @@
 import Logging
 import Synchronization
+import SystemPackage
 
 #if canImport(Glibc)
     import Glibc
@@ -11,7 +12,7 @@ import Synchronization
 /// unconsumed bytes to the stream handler in place, then flushes every connection that has replies queued with one
 /// `writev` each, runs posted tasks, and runs the timers that are due. Descriptors arrive from the main reactor as
 /// tasks. All state below is confined to the loop thread; other threads reach the
-/// reactor only through ``EventLoop/execute(_:)``.
+/// reactor only through ``ReactorLoop/execute(_:)``.
 final class SubReactor<Handler: StreamHandler>: @unchecked Sendable {
     enum State {
         case running
@@ -20,7 +21,7 @@ final class SubReactor<Handler: StreamHandler>: @unchecked Sendable {
         case stopped
     }
 
-    let loop: EventLoop
+    let loop: ReactorLoop
     /// This loop's copy of the handler, reached through ``handler``.
     @exclusivity(unchecked) private var handlerSlot: HandlerSlot<Handler>
     /// This loop's copy of the handler (loop thread only).
@@ -60,7 +61,7 @@ final class SubReactor<Handler: StreamHandler>: @unchecked Sendable {
     ) throws(SystemError) {
         self.admission = admission
         self.threadName = threadName
-        self.loop = try EventLoop(index: index)
+        self.loop = try ReactorLoop(index: index)
         self.registry = registry
         self.handlerSlot = HandlerSlot(handler: handler)
         self.io = LoopIO(limits: limits, loop: loop, registry: registry)
@@ -175,7 +176,7 @@ final class SubReactor<Handler: StreamHandler>: @unchecked Sendable {
         var woken = false
         for index in 0..<count {
             let tag = poller.data(at: index)
-            if tag == EventLoop.wakeupTag {
+            if tag == ReactorLoop.wakeupTag {
                 woken = true
                 continue
             }

@@ -1,5 +1,6 @@
 import Logging
 import Synchronization
+import SystemPackage
 
 #if canImport(Glibc)
     import Glibc
@@ -12,9 +13,9 @@ import Synchronization
 /// listener would otherwise report ready forever and spin the thread), existing connections keep being served,
 /// and accepting resumes on its own.
 final class Acceptor: @unchecked Sendable {
-    private let loop: EventLoop
+    private let loop: ReactorLoop
     let listener: CInt
-    let localAddress: SocketAddress
+    let localAddress: ReactorSocketAddress
     private let handOff: [(CInt) -> Void]
     private let admission: AdmissionCounter
     private let maxConnections: Int
@@ -35,12 +36,12 @@ final class Acceptor: @unchecked Sendable {
 
     /// Binds and listens on `address`; nothing is accepted until ``start()``.
     init(
-        address: SocketAddress, backlog: Int, maxConnections: Int, admission: AdmissionCounter,
+        address: ReactorSocketAddress, backlog: Int, maxConnections: Int, admission: AdmissionCounter,
         handOff: [(CInt) -> Void], logger: Logger
     ) throws(SystemError) {
         self.admission = admission
         self.maxConnections = maxConnections
-        self.loop = try EventLoop(index: -1)
+        self.loop = try ReactorLoop(index: -1)
         self.handOff = handOff
         self.logger = logger
         var fd: CInt = -1
@@ -89,7 +90,7 @@ final class Acceptor: @unchecked Sendable {
             }
             if pausedUntil != 0 && MonotonicClock.nanoseconds() >= pausedUntil { resumeAccepting() }
             for index in 0..<count {
-                if poller.data(at: index) == EventLoop.wakeupTag {
+                if poller.data(at: index) == ReactorLoop.wakeupTag {
                     loop.tasks.takeAll(into: &batch)
                     batch.removeAll(keepingCapacity: true)
                 } else if pausedUntil == 0 {

@@ -43,7 +43,7 @@ public final class Server<Handler: StreamHandler>: Sendable {
     /// Binds, listens and starts the reactor threads. Throws if the address cannot be bound.
     public func start() throws {
         try lifecycle.start {
-            let address = try SocketAddress(host: configuration.host, port: configuration.port)
+            let address = try ReactorSocketAddress(host: configuration.host, port: configuration.port)
             let group = try ReactorGroup(
                 count: configuration.subReactors, threadName: "reactor", handler: handler, limits: configuration.limits,
                 logger: configuration.logger)
@@ -73,7 +73,7 @@ public final class Server<Handler: StreamHandler>: Sendable {
     }
 
     /// The bound address (with the real port when the configuration asked for 0); nil unless running.
-    public var localAddress: SocketAddress? {
+    public var localAddress: ReactorSocketAddress? {
         lifecycle.running?.front.localAddress
     }
 

@@ -49,13 +49,13 @@ public struct ConnectionContext: ~Copyable {
 
     /// The loop that owns the connection and runs every callback for it: schedule a ``LoopTimer`` on it to act on
     /// the connection later.
-    public var eventLoop: EventLoop { unmanagedIO.takeUnretainedValue().loop }
+    public var eventLoop: ReactorLoop { unmanagedIO.takeUnretainedValue().loop }
 
     /// The peer's address (`getpeername`; a system call, not for the hot path). Nil if the socket has none any more.
-    public var peerAddress: SocketAddress? { try? Posix.peerAddress(connection.fd) }
+    public var peerAddress: ReactorSocketAddress? { try? Posix.peerAddress(connection.fd) }
 
     /// The local address the connection arrived on (`getsockname`). Nil if it cannot be read.
-    public var localAddress: SocketAddress? { try? Posix.localAddress(connection.fd) }
+    public var localAddress: ReactorSocketAddress? { try? Posix.localAddress(connection.fd) }
 
     /// False once writes are dropped: the connection is closing (after ``close()``, the peer's FIN, a decoding
     /// error or a drain) or closed, or a write passed the hard cap.

@@ -1,4 +1,5 @@
 import CEpoll
+import SystemPackage
 
 #if canImport(Glibc)
     import Glibc
@@ -44,6 +45,6 @@ enum Epoll {
         let count = CEpoll_wait(epoll, events, CInt(capacity), timeoutMilliseconds)
         if count >= 0 { return Int(count) }
         if errno == EINTR { return 0 }
-        throw SystemError(syscall: "epoll_wait", errno: .current)
+        throw SystemError(syscall: "epoll_wait", errno: Errno(rawValue: errno))
     }
 }

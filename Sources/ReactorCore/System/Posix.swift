@@ -1,4 +1,5 @@
 import CEpoll
+import SystemPackage
 
 #if canImport(Glibc)
     import Glibc
@@ -77,7 +78,7 @@ enum Posix {
     }
 
     /// Binds `fd` to `address`.
-    static func bind(_ fd: CInt, to address: SocketAddress) throws(SystemError) {
+    static func bind(_ fd: CInt, to address: ReactorSocketAddress) throws(SystemError) {
         _ = try address.withSockAddr { (pointer, length) throws(SystemError) in
             try syscallValue("bind") { Glibc.bind(fd, pointer, length) }
         }
@@ -89,24 +90,24 @@ enum Posix {
     }
 
     /// Starts a non-blocking connect: `.processed` if it completed at once, `.wouldBlock` if it is in progress.
-    static func connect(_ fd: CInt, to address: SocketAddress) throws(SystemError) -> IOResult<CInt> {
+    static func connect(_ fd: CInt, to address: ReactorSocketAddress) throws(SystemError) -> IOResult<CInt> {
         try address.withSockAddr { (pointer, length) throws(SystemError) -> IOResult<CInt> in
             let result = Glibc.connect(fd, pointer, length)
             if result == 0 { return .processed(0) }
             switch errno {
             case EINPROGRESS, EINTR: return .wouldBlock
-            default: throw SystemError(syscall: "connect", errno: .current)
+            default: throw SystemError(syscall: "connect", errno: Errno(rawValue: errno))
             }
         }
     }
 
     /// The local address `fd` is bound to.
-    static func localAddress(_ fd: CInt) throws(SystemError) -> SocketAddress {
+    static func localAddress(_ fd: CInt) throws(SystemError) -> ReactorSocketAddress {
         try address(of: fd, syscall: "getsockname", getsockname)
     }
 
     /// The address of `fd`'s peer.
-    static func peerAddress(_ fd: CInt) throws(SystemError) -> SocketAddress {
+    static func peerAddress(_ fd: CInt) throws(SystemError) -> ReactorSocketAddress {
         try address(of: fd, syscall: "getpeername", getpeername)
     }
 
@@ -114,7 +115,7 @@ enum Posix {
     private static func address(
         of fd: CInt, syscall name: StaticString,
         _ call: (CInt, UnsafeMutablePointer<sockaddr>, UnsafeMutablePointer<socklen_t>) -> CInt
-    ) throws(SystemError) -> SocketAddress {
+    ) throws(SystemError) -> ReactorSocketAddress {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         _ = try withUnsafeMutablePointer(to: &storage) { (pointer) throws(SystemError) in
@@ -122,6 +123,6 @@ enum Posix {
                 try syscallValue(name) { call(fd, address, &length) }
             }
         }
-        return SocketAddress(storage: storage, length: length)
+        return ReactorSocketAddress(storage: storage, length: length)
     }
 }

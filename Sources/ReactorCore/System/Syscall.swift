@@ -1,3 +1,5 @@
+import SystemPackage
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -23,7 +25,7 @@ func syscall<Result: FixedWidthInteger>(
         case EAGAIN, EWOULDBLOCK:
             return .wouldBlock
         case EBADF, EFAULT:
-            preconditionFailure("\(name) failed with \(Errno(rawValue: error)): a bug in ReactorCore")
+            preconditionFailure("\(name) failed with \(Errno(rawValue: error)) (errno \(error)): a bug in ReactorCore")
         default:
             throw SystemError(syscall: "\(name)", errno: Errno(rawValue: error))
         }

@@ -1,6 +1,8 @@
+public import SystemPackage
+
 /// A syscall failed for a reason the caller has to handle.
 ///
-/// Carries the syscall's name and the `errno` it left, so a log line reads like
+/// Carries the syscall's name and the `errno` it left, as swift-system's `Errno`, so a log line reads like
 /// `epoll_ctl(ADD) failed: Bad file descriptor (errno 9)`.
 public struct SystemError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The name of the failed call, for example `"accept4"`.
@@ -14,5 +16,5 @@ public struct SystemError: Error, Hashable, Sendable, CustomStringConvertible {
         self.errno = errno
     }
 
-    public var description: String { "\(syscall) failed: \(errno)" }
+    public var description: String { "\(syscall) failed: \(errno) (errno \(errno.rawValue))" }
 }

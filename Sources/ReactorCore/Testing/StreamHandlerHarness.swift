@@ -1,5 +1,6 @@
 import Logging
 import Synchronization
+import SystemPackage
 
 #if canImport(Glibc)
     import Glibc

@@ -1,4 +1,4 @@
-/// A timer on one ``EventLoop``: runs its action on the loop's thread once its deadline passes.
+/// A timer on one ``ReactorLoop``: runs its action on the loop's thread once its deadline passes.
 ///
 /// Create it once and (re)schedule it as often as needed: on the loop's own thread, ``schedule(after:)`` and
 /// ``cancel()`` allocate nothing (the loop keeps timers in an intrusive heap and sleeps in `epoll_wait` exactly
@@ -15,13 +15,13 @@
 /// loop runs the cancellation, the action still runs once.
 public final class LoopTimer: TimerHeapElement, @unchecked Sendable {
     /// The loop whose thread runs the action.
-    public let eventLoop: EventLoop
+    public let eventLoop: ReactorLoop
     private let action: @Sendable () -> Void
     var timerDeadline: UInt64 = 0
     var timerIndex = -1
 
     /// Creates an unscheduled timer that runs `action` on `eventLoop`'s thread.
-    public init(on eventLoop: EventLoop, _ action: @escaping @Sendable () -> Void) {
+    public init(on eventLoop: ReactorLoop, _ action: @escaping @Sendable () -> Void) {
         self.eventLoop = eventLoop
         self.action = action
     }
@@ -51,7 +51,7 @@ public final class LoopTimer: TimerHeapElement, @unchecked Sendable {
     func fire() { action() }
 }
 
-extension EventLoop {
+extension ReactorLoop {
     /// Runs `task` on this loop's thread after `delay`; the returned timer can cancel it. Any thread.
     ///
     /// Allocates a timer per call: for something rescheduled often, keep one ``LoopTimer`` and reschedule it.

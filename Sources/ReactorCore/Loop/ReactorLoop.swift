@@ -8,7 +8,7 @@ import Synchronization
 ///
 /// Everything a loop owns (its connections, buffers, handler copy, timers) is touched only on its thread. Other
 /// threads reach it only through ``execute(_:)`` (and ``LoopTimer``, which posts through it).
-public final class EventLoop: @unchecked Sendable {
+public final class ReactorLoop: @unchecked Sendable {
     /// The loop's position among the server's sub-reactors (the main reactor uses -1).
     public let index: Int
     let poller: Poller

@@ -5,7 +5,7 @@ import CEpoll
 #endif
 
 /// An IPv4 or IPv6 socket address (numeric host and port), or, read back from a Unix-domain socket, its path.
-public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
+public struct ReactorSocketAddress: Sendable, Hashable, CustomStringConvertible {
     /// Why an address could not be parsed.
     public struct ParseError: Error, Hashable, Sendable, CustomStringConvertible {
         /// The text that failed to parse.
