@@ -248,6 +248,18 @@ internal import CEpoll
         classes[index].slabs = kept
     }
 
+    /// ``PoolStatistics/bytesInUse`` and ``PoolStatistics/bytesReserved`` without building the per-class array
+    /// (allocates nothing: the loop's metrics timer reads it).
+    var occupancy: (inUse: Int, reserved: Int) {
+        var inUse = 0
+        var reserved = 0
+        for index in 0..<classCount {
+            inUse += classes[index].chunkSize * classes[index].inUse
+            reserved += classes[index].chunkSize * (classes[index].inUse + classes[index].freeCount)
+        }
+        return (inUse, reserved)
+    }
+
     /// A snapshot of the pool's occupancy.
     @_spi(Benchmarks) public var statistics: PoolStatistics {
         PoolStatistics(

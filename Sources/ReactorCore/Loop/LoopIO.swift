@@ -62,6 +62,7 @@ final class LoopIO: @unchecked Sendable {
         dirty.reserveCapacity(1024)
         self.stagingCapacity = max(256 * 1024, limits.maxReadBytesPerWakeup)
         self.staging = .allocate(byteCount: stagingCapacity, alignment: 64)
+        precondition(counters.closed.count == CloseReason.Kind.allCases.count, "one close counter per reason")
     }
 
     deinit {
@@ -105,5 +106,14 @@ struct LoopCounters {
     var bytesOut = 0
     /// Bytes written back by reference from the chunk they were received into (no copy).
     var bytesHandedOff = 0
-    var closed = [Int](repeating: 0, count: CloseReason.Kind.allCases.count)
+    /// Closes by ``CloseReason/Kind/rawValue`` (one slot per kind: `LoopIO.init` checks the count). Inline, no heap
+    /// storage: a copy taken for a snapshot shares nothing with the loop's own counters, so the loop never copies on
+    /// write after handing one out.
+    var closed = InlineArray<14, Int>(repeating: 0)
+    /// Times a connection's unsent bytes passed the high watermark and its reading was paused.
+    var backpressurePauses = 0
+    /// Loop iterations: returns from `epoll_wait`.
+    var iterations = 0
+    /// Iterations on which the task queue's eventfd had fired (another thread posted a task).
+    var wakeups = 0
 }

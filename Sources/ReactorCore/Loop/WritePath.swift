@@ -282,6 +282,7 @@ extension LoopIO {
         }
         if pending > limits.writeHighWatermark && !connection.flags.contains(.readPaused) {
             connection.flags.insert(.readPaused)
+            counters.backpressurePauses &+= 1
             writabilityChanged(connection, isWritable: false)
         } else if pending <= limits.writeLowWatermark && connection.flags.contains(.readPaused) {
             connection.flags.remove(.readPaused)

@@ -172,6 +172,7 @@ final class SubReactor<Handler: StreamHandler>: @unchecked Sendable {
     @inline(__always)
     func processReadyEvents(_ count: Int, tasks batch: inout [TaskQueue.Task]) {
         now = MonotonicClock.nanoseconds()
+        io.counters.iterations &+= 1
         let poller = loop.poller
         var woken = false
         for index in 0..<count {
@@ -188,6 +189,7 @@ final class SubReactor<Handler: StreamHandler>: @unchecked Sendable {
         io.flushDirty()
         releaseClosed()
         if woken {
+            io.counters.wakeups &+= 1
             loop.tasks.takeAll(into: &batch)
             for task in batch { task() }
             batch.removeAll(keepingCapacity: true)

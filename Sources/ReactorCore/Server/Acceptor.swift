@@ -27,9 +27,10 @@ final class Acceptor: @unchecked Sendable {
     private var exhaustionLogged = false
     /// `acceptErrors` when the current exhaustion episode began.
     private var exhaustionStartErrors = 0
-    let acceptErrors = Atomic<Int>(0)
-    /// Connections accepted and closed at once because `maxConnections` were already open.
-    let rejectedCount = Atomic<Int>(0)
+    /// Failed `accept4` calls (counted in the admission counter, where the loops' metrics read them too).
+    var acceptErrors: Int { admission.acceptErrors.load(ordering: .relaxed) }
+    /// Connections accepted and closed at once because `maxConnections` were already open (counted likewise).
+    var rejectedCount: Int { admission.rejected.load(ordering: .relaxed) }
 
     static let listenerTag: UInt64 = 0
     static let exhaustionPauseNanoseconds: UInt64 = 100_000_000
@@ -114,7 +115,7 @@ final class Acceptor: @unchecked Sendable {
                 }
                 fd = accepted
             } catch {
-                acceptErrors.add(1, ordering: .relaxed)
+                admission.acceptErrors.add(1, ordering: .relaxed)
                 switch error.errno.rawValue {
                 case EMFILE, ENFILE, ENOBUFS, ENOMEM:
                     pauseAccepting(error)
@@ -134,7 +135,7 @@ final class Acceptor: @unchecked Sendable {
             if admission.open.load(ordering: .relaxed) >= maxConnections {
                 // Over the limit: accepted and closed at once (the peer sees an orderly close), counted.
                 Posix.close(fd)
-                rejectedCount.add(1, ordering: .relaxed)
+                admission.rejected.add(1, ordering: .relaxed)
                 continue
             }
             admission.open.add(1, ordering: .relaxed)
@@ -157,10 +158,10 @@ final class Acceptor: @unchecked Sendable {
         if !exhaustionLogged {
             // Once per episode: it ends when an accept finds descriptors to spare (and says so).
             exhaustionLogged = true
-            exhaustionStartErrors = acceptErrors.load(ordering: .relaxed)
+            exhaustionStartErrors = acceptErrors
             logger.warning(
                 "accept paused: out of descriptors or memory; existing connections are still served",
-                metadata: ["error": "\(error)"])
+                metadata: ["reactor.error": "\(error)"])
         }
     }
 
@@ -178,7 +179,7 @@ final class Acceptor: @unchecked Sendable {
     private func endExhaustionEpisode() {
         guard exhaustionLogged else { return }
         exhaustionLogged = false
-        let failed = acceptErrors.load(ordering: .relaxed) - exhaustionStartErrors
-        logger.notice("accept resumed", metadata: ["failed-accepts-while-paused": "\(failed)"])
+        let failed = acceptErrors - exhaustionStartErrors
+        logger.notice("accept resumed", metadata: ["reactor.accept.failed_while_paused": "\(failed)"])
     }
 }

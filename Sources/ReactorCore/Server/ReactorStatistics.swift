@@ -22,6 +22,13 @@ public struct ReactorStatistics: Sendable, Hashable {
     public var closed: [CloseReason.Kind: Int] = [:]
     /// Buffer pool occupancy summed over the loops.
     public var pool = PoolStatistics(classes: [])
+    /// Times a connection's unsent bytes passed ``ConnectionLimits/writeHighWatermark`` and reading from it paused.
+    public var backpressurePauses = 0
+    /// Loop iterations (returns from `epoll_wait`), summed over the loops.
+    public var loopIterations = 0
+    /// Loop iterations on which another thread had woken the loop to run tasks it posted (an accepted connection
+    /// handed over, a ``ConnectionHandle`` write, a timer scheduled from elsewhere), summed over the loops.
+    public var loopWakeups = 0
 
     /// Connections closed, all reasons together.
     public var connectionsClosed: Int { closed.values.reduce(0, +) }
@@ -36,6 +43,9 @@ public struct ReactorStatistics: Sendable, Hashable {
         framesOut += counters.framesOut
         bytesIn += counters.bytesIn
         bytesOut += counters.bytesOut
+        backpressurePauses += counters.backpressurePauses
+        loopIterations += counters.iterations
+        loopWakeups += counters.wakeups
         for kind in CloseReason.Kind.allCases where counters.closed[kind.rawValue] > 0 {
             closed[kind, default: 0] += counters.closed[kind.rawValue]
         }

@@ -26,8 +26,8 @@ public final class Server<Handler: StreamHandler>: Sendable {
     private let lifecycle = ReactorGroupLifecycle<Handler, Acceptor>(
         name: "Server", stopFront: { $0.stop() },
         addFrontCounters: { acceptor, statistics in
-            statistics.acceptErrors = acceptor.acceptErrors.load(ordering: .relaxed)
-            statistics.connectionsRejected = acceptor.rejectedCount.load(ordering: .relaxed)
+            statistics.acceptErrors = acceptor.acceptErrors
+            statistics.connectionsRejected = acceptor.rejectedCount
         })
     private let closed = DispatchGroup()
 
