@@ -10,9 +10,11 @@ final class ReactorGroup<Handler: StreamHandler>: @unchecked Sendable {
     private let nextIndex = Atomic<Int>(0)
 
     /// Creates `count` loops (each with its own copy of `handler`); nothing runs until ``start()``.
-    /// Loop threads are named `\(threadName)-\(index)` ("reactor-0" for a server, "client-0" for a client).
+    /// Loop threads are named `\(threadName)-\(index)` ("reactor-0" for a server, "client-0" for a client). Each loop
+    /// reports its counters to `loopMetrics` if given.
     init(
-        count: Int, threadName: String, handler: Handler, limits: ConnectionLimits, logger: Logger
+        count: Int, threadName: String, handler: Handler, limits: ConnectionLimits, logger: Logger,
+        loopMetrics: LoopMetrics? = nil
     ) throws(SystemError) {
         var reactors: [SubReactor<Handler>] = []
         do {
@@ -20,7 +22,7 @@ final class ReactorGroup<Handler: StreamHandler>: @unchecked Sendable {
                 reactors.append(
                     try SubReactor(
                         index: index, threadName: "\(threadName)-\(index)", handler: handler, limits: limits,
-                        registry: registry, admission: admission, logger: logger))
+                        registry: registry, admission: admission, logger: logger, loopMetrics: loopMetrics))
             }
         } catch {
             for reactor in reactors { reactor.join() }

@@ -54,12 +54,18 @@ final class SubReactor<Handler: StreamHandler>: @unchecked Sendable {
     private let threadName: String
     /// Gives the buffer pool's unneeded memory back every ``SlabPool/trimInterval`` while the loop runs.
     private var poolTrimTimer: LoopTimer?
+    /// Where the loop reports its counters, if anywhere (see `SubReactor+Metrics`).
+    let loopMetrics: LoopMetrics?
+    /// The reporter ``loopMetrics`` made for this loop, and the timer that calls it (loop thread only).
+    var metricsReporter: (any LoopMetricsReporter)?
+    var metricsTimer: LoopTimer?
 
     init(
         index: Int, threadName: String, handler: Handler, limits: ConnectionLimits, registry: ConnectionRegistry,
-        admission: AdmissionCounter, logger: Logger
+        admission: AdmissionCounter, logger: Logger, loopMetrics: LoopMetrics? = nil
     ) throws(SystemError) {
         self.admission = admission
+        self.loopMetrics = loopMetrics
         self.threadName = threadName
         self.loop = try ReactorLoop(index: index)
         self.registry = registry
@@ -143,6 +149,7 @@ final class SubReactor<Handler: StreamHandler>: @unchecked Sendable {
             poolTrimTimer.cancel()
             self.poolTrimTimer = nil
         }
+        startMetrics()
         let poller = loop.poller
         while true {
             let count: Int
@@ -163,6 +170,7 @@ final class SubReactor<Handler: StreamHandler>: @unchecked Sendable {
         // Run tasks posted during the drain (adoptions close their descriptor), then release the loop's own fds.
         loop.tasks.takeAll(into: &batch)
         for task in batch { task() }
+        stopMetrics()
         loop.closeDescriptors()
     }
 

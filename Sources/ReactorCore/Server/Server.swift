@@ -46,7 +46,7 @@ public final class Server<Handler: StreamHandler>: Sendable {
             let address = try ReactorSocketAddress(host: configuration.host, port: configuration.port)
             let group = try ReactorGroup(
                 count: configuration.subReactors, threadName: "reactor", handler: handler, limits: configuration.limits,
-                logger: configuration.logger)
+                logger: configuration.logger, loopMetrics: configuration.loopMetrics)
             let acceptor: Acceptor
             do {
                 acceptor = try Acceptor(

@@ -24,6 +24,10 @@ public struct ServerConfiguration: Sendable {
     public var drainTimeout: Duration
     /// Where the server logs (rate-limited; never per message).
     public var logger: Logger
+    /// Where each loop reports its counters every ``LoopMetrics/interval`` (on its own thread, from plain per-loop
+    /// counters); nil (the default) reports nowhere. `ReactorMetrics` provides one for swift-metrics:
+    /// `configuration.loopMetrics = .swiftMetrics()`.
+    public var loopMetrics: LoopMetrics? = nil
 
     /// The largest frame payload accepted (a shortcut for `limits.maxFrameLength`).
     public var maxFrameLength: Int {
