@@ -56,6 +56,9 @@
     /// (the associated type's metadata, its enum-tag witness) on every read when the handler type is not
     /// specialised. Valid while the connection is open (between `onOpen` and `onClose`), when the state is set.
     @exclusivity(unchecked) final var stateAddress: UnsafeMutableRawPointer?
+    /// The connection's logger, built the first time a handler asks for ``ConnectionContext/logger`` (nil until
+    /// then: a connection that never logs pays one pointer for it).
+    final var logger: ConnectionLogger?
 
     @inline(__always) var fd: CInt { id.fd }
 

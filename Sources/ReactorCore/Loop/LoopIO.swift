@@ -1,3 +1,5 @@
+import Logging
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -47,9 +49,12 @@ final class LoopIO: @unchecked Sendable {
 
     /// Which connections are open (shared by every loop of a server or client), for ``ConnectionHandle``s.
     let registry: ConnectionRegistry
+    /// The server's or client's logger, which each connection's ``ConnectionContext/logger`` extends.
+    let logger: Logger
 
-    init(limits: ConnectionLimits, loop: ReactorLoop, registry: ConnectionRegistry) {
+    init(limits: ConnectionLimits, loop: ReactorLoop, registry: ConnectionRegistry, logger: Logger) {
         self.loop = loop
+        self.logger = logger
         self.registry = registry
         self.limits = limits
         self.pool = SlabPool(

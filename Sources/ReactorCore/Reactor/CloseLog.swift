@@ -39,8 +39,8 @@ struct CloseLog {
         logger.log(
             level: level, "connection closed",
             metadata: [
-                "connection": "\(id)", "reason": "\(reason)",
-                "similar-closes-not-logged": "\(folded)",
+                ConnectionContext.connectionIDMetadataKey: "\(id)", "reactor.close.reason": "\(reason)",
+                "reactor.close.similar_not_logged": "\(folded)",
             ])
     }
 }

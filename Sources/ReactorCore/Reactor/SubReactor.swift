@@ -70,7 +70,7 @@ final class SubReactor<Handler: StreamHandler>: @unchecked Sendable {
         self.loop = try ReactorLoop(index: index)
         self.registry = registry
         self.handlerSlot = HandlerSlot(handler: handler)
-        self.io = LoopIO(limits: limits, loop: loop, registry: registry)
+        self.io = LoopIO(limits: limits, loop: loop, registry: registry, logger: logger)
         self.timeouts = Timeouts(limits: limits)
         self.closeLog = CloseLog(logger: logger)
         io.delegate = self

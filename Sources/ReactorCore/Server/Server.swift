@@ -69,7 +69,10 @@ public final class Server<Handler: StreamHandler>: Sendable {
             return (group, acceptor)
         }
         configuration.logger.info(
-            "server started", metadata: ["address": "\(localAddress!)", "sub-reactors": "\(configuration.subReactors)"])
+            "server started",
+            metadata: [
+                "reactor.listen.address": "\(localAddress!)", "reactor.sub_reactors": "\(configuration.subReactors)",
+            ])
     }
 
     /// The bound address (with the real port when the configuration asked for 0); nil unless running.

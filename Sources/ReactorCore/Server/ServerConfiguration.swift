@@ -22,7 +22,8 @@ public struct ServerConfiguration: Sendable {
     /// How long ``Server/stop()`` lets connections drain (answer the frames already received, flush every reply,
     /// close gracefully) before a timer closes whatever is left. Default 5 s.
     public var drainTimeout: Duration
-    /// Where the server logs (rate-limited; never per message).
+    /// Where the server logs (rate-limited; never per message). Each connection's
+    /// ``ConnectionContext/logger`` is this one with the connection's metadata added.
     public var logger: Logger
     /// Where each loop reports its counters every ``LoopMetrics/interval`` (on its own thread, from plain per-loop
     /// counters); nil (the default) reports nowhere. `ReactorMetrics` provides one for swift-metrics:

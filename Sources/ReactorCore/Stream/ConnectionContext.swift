@@ -1,3 +1,5 @@
+import Logging
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -28,6 +30,9 @@ public struct ConnectionContext: ~Copyable {
 
     /// The connection (borrowed; the loop owns it).
     var connection: Connection { unmanagedConnection.takeUnretainedValue() }
+
+    /// The server's or client's logger, which ``logger`` extends.
+    var baseLogger: Logger { unmanagedIO.takeUnretainedValue().logger }
 
     @inline(__always)
     private func withIO<Result>(_ body: (LoopIO, Connection) -> Result) -> Result {
