@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "ReactorHTTP1", targets: ["ReactorHTTP1"]),
         .library(name: "ReactorHTTP1Types", targets: ["ReactorHTTP1Types"]),
         .library(name: "ReactorHTTPEndpoints", targets: ["ReactorHTTPEndpoints"]),
+        .library(name: "ReactorMetrics", targets: ["ReactorMetrics"]),
         .executable(name: "reactor-bench", targets: ["ReactorBench"]),
         .executable(name: "reactor-redis", targets: ["ReactorRedis"]),
         .executable(name: "reactor-http", targets: ["ReactorHTTP"]),
@@ -32,6 +33,7 @@ let package = Package(
         .package(url: "https://github.com/ordo-one/malloc-interposer", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.4.0"),
     ],
     targets: [
         .target(
@@ -73,6 +75,16 @@ let package = Package(
             dependencies: ["ReactorCore", "ReactorHTTP1"],
             swiftSettings: swiftSettings
         ),
+        // The loops' counters as swift-metrics counters and gauges, apart so that ReactorCore does not depend on
+        // swift-metrics (ReactorCore's hook is `ServerConfiguration.loopMetrics`).
+        .target(
+            name: "ReactorMetrics",
+            dependencies: [
+                "ReactorCore",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "ReactorRedisStore",
             dependencies: ["ReactorCore", "ReactorRESP"],
@@ -104,6 +116,8 @@ let package = Package(
             name: "ReactorBench",
             dependencies: [
                 "ReactorCore",
+                "ReactorMetrics",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -116,8 +130,9 @@ let package = Package(
             name: "ReactorCoreTests",
             dependencies: [
                 "ReactorCore", "ReactorRESP", "ReactorRedisStore", "ReactorHTTP1", "ReactorHTTP1Types",
-                "ReactorHTTPEndpoints", "CEpoll",
+                "ReactorHTTPEndpoints", "ReactorMetrics", "CEpoll",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: swiftSettings

@@ -6,6 +6,8 @@ struct RecordingLogHandler: LogHandler {
     /// The messages logged through every logger made from one record.
     final class Record: Sendable {
         let messages = Locked<[(level: Logger.Level, message: String)]>([])
+        /// The metadata of each recorded message (the logger's, then the call's), in the same order.
+        let metadata = Locked<[Logger.Metadata]>([])
 
         /// A logger that records here.
         func logger(label: String = "test") -> Logger {
@@ -29,5 +31,7 @@ struct RecordingLogHandler: LogHandler {
 
     func log(event: LogEvent) {
         record.messages.withLock { $0.append((event.level, event.message.description)) }
+        let merged = metadata.merging(event.metadata ?? [:]) { $1 }
+        record.metadata.withLock { $0.append(merged) }
     }
 }
