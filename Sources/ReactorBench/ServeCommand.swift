@@ -1,6 +1,7 @@
 import ArgumentParser
 import Logging
 import ReactorCore
+import ReactorMetrics
 
 #if canImport(Glibc)
     import Glibc
@@ -42,6 +43,16 @@ struct ServeCommand: ParsableCommand {
     @Flag(help: "Count heap allocations: print the live heap every second, and the server threads' total on exit.")
     var countAllocations = false
 
+    @Flag(
+        help: """
+            Report the loops' counters through swift-metrics to a built-in text backend, and print every series \
+            every --metrics-interval seconds and once more after the stop.
+            """)
+    var metrics = false
+
+    @Option(help: "Seconds between the loops' metrics reports (and the dumps --metrics prints).")
+    var metricsInterval = 1
+
     func run() throws {
         var logger = Logger(label: "reactor-bench.serve")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
@@ -52,6 +63,11 @@ struct ServeCommand: ParsableCommand {
         configuration.idleTimeout = try idleTimeout.map { try Self.duration($0, "--idle-timeout") }
         configuration.readTimeout = readTimeout == 0 ? nil : try Self.duration(readTimeout, "--read-timeout")
         configuration.drainTimeout = drainTimeout == 0 ? .zero : try Self.duration(drainTimeout, "--drain-timeout")
+        guard metricsInterval >= 1 else { throw ValidationError("--metrics-interval must be at least 1") }
+        let metricsBackend = metrics ? TextMetricsFactory() : nil
+        if let metricsBackend {
+            configuration.loopMetrics = .swiftMetrics(interval: .seconds(metricsInterval), factory: metricsBackend)
+        }
         let server = Server(configuration: configuration, handler: EchoHandler())
         try server.start()
         print("listening on \(server.localAddress!)")
@@ -60,6 +76,8 @@ struct ServeCommand: ParsableCommand {
         if countAllocations {
             AllocationCounter.start()
             signal = Self.reportLiveHeap()
+        } else if let metricsBackend {
+            signal = Self.printMetrics(metricsBackend, every: metricsInterval)
         } else {
             signal = SignalWaiter.waitForTermination()
         }
@@ -71,6 +89,10 @@ struct ServeCommand: ParsableCommand {
             "served \(statistics.connectionsAccepted) connections, \(statistics.framesIn) frames; "
                 + "closed: \(statistics.closed.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: " "))")
         print("pool at exit: " + Self.describe(statistics.pool))
+        if let metricsBackend {
+            // Every loop reported once more as it stopped: these equal the statistics above.
+            print("metrics at exit:\n" + metricsBackend.render())
+        }
         if let allocations {
             print(
                 "allocations while serving: \(allocations.server) on reactor threads, \(allocations.total) in the process"
@@ -88,6 +110,17 @@ struct ServeCommand: ParsableCommand {
             seconds += 1
             let live = AllocationCounter.live()
             print("heap: t=\(seconds) live_allocations=\(live.allocations) live_bytes=\(live.bytes)")
+            fflush(nil)
+        }
+    }
+
+    /// Until SIGINT or SIGTERM: every `seconds`, `metrics: t=SECONDS` and every series of `backend`, one per line.
+    private static func printMetrics(_ backend: TextMetricsFactory, every seconds: Int) -> CInt {
+        var elapsed = 0
+        while true {
+            if let signal = SignalWaiter.waitForTermination(seconds: seconds) { return signal }
+            elapsed += seconds
+            print("metrics: t=\(elapsed)\n" + backend.render())
             fflush(nil)
         }
     }

@@ -15,7 +15,7 @@ public final class TextMetricsFactory: MetricsFactory, Sendable {
     /// An empty backend.
     public init() {}
 
-    /// Every series, sorted by name, one per line: `name{key="value",...} value` (counters as integers).
+    /// Every series, sorted by name, one per line: `name{key="value",...} value`.
     public func render() -> String {
         let all = series.withLock { $0 }
         return all.keys.sorted().map { key in "\(key) \(all[key]!.formattedValue)" }.joined(separator: "\n")
@@ -89,9 +89,13 @@ final class TextMetric: CounterHandler, FloatingPointCounterHandler, RecorderHan
         return integer ? Double(Int64(bitPattern: raw)) : Double(bitPattern: raw)
     }
 
+    /// The value as text: integers without a fraction (also a gauge's whole-number value).
     var formattedValue: String {
         let raw = bits.load(ordering: .relaxed)
-        return integer ? String(Int64(bitPattern: raw)) : String(Double(bitPattern: raw))
+        if integer { return String(Int64(bitPattern: raw)) }
+        let value = Double(bitPattern: raw)
+        if value == value.rounded(), abs(value) < 0x1p53 { return String(Int64(value)) }
+        return String(value)
     }
 
     private func update(_ body: (Double) -> Double) {
