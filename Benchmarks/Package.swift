@@ -26,6 +26,7 @@ let package = Package(
                 .product(name: "ReactorHTTP1", package: "swift-reactor"),
                 .product(name: "ReactorHTTPEndpoints", package: "swift-reactor"),
                 .product(name: "ReactorRedisStore", package: "swift-reactor"),
+                .product(name: "ReactorMetrics", package: "swift-reactor"),
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "Logging", package: "swift-log"),
             ],

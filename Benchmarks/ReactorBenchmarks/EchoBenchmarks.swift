@@ -1,6 +1,7 @@
 import Benchmark
 import Logging
 import ReactorCore
+import ReactorMetrics
 
 #if canImport(Glibc)
     import Glibc
@@ -72,15 +73,18 @@ final class EchoFixture<Handler: StreamHandler> {
     /// A byte that, in the expected replies, matches any byte of the reply (a field that changes, such as HTTP's
     /// `Date`); nil: every byte is compared.
     private let wildcard: UInt8?
+    /// Where the server's loops report their counters (nil: nowhere, the default).
+    private let loopMetrics: LoopMetrics?
 
     /// `encode(index, payload)` returns the wire bytes of request `index` (`payload`: 64 printable bytes), which are
     /// also the expected reply unless `reply(index, payload)` gives it.
     init(
         depth: Int, straddling: Bool, handler: @escaping () -> Handler, encode: (Int, [UInt8]) -> [UInt8],
         reply answer: ((Int, [UInt8]) -> [UInt8])? = nil, preamble: (request: [UInt8], reply: [UInt8])? = nil,
-        wildcard: UInt8? = nil
+        wildcard: UInt8? = nil, loopMetrics: LoopMetrics? = nil
     ) {
         self.depth = depth
+        self.loopMetrics = loopMetrics
         self.wildcard = wildcard
         self.preamble = preamble
         self.makeHandler = handler
@@ -107,8 +111,9 @@ final class EchoFixture<Handler: StreamHandler> {
     func start() throws {
         var logger = Logger(label: "swift-reactor-benchmarks")
         logger.logLevel = .critical
-        let configuration = ServerConfiguration(
+        var configuration = ServerConfiguration(
             host: "127.0.0.1", port: 0, subReactors: 1, drainTimeout: .seconds(2), logger: logger)
+        configuration.loopMetrics = loopMetrics
         let server = Server(configuration: configuration, handler: makeHandler())
         try server.start()
         self.server = server
@@ -170,13 +175,15 @@ final class EchoFixture<Handler: StreamHandler> {
 /// itself, or with `reply(index, payload)` when given; `wildcard` bytes in the replies match any byte.
 func registerEcho<Handler: StreamHandler>(
     _ prefix: String, straddling: Bool = false, handler: @escaping () -> Handler,
-    encode: @escaping (Int, [UInt8]) -> [UInt8], reply: ((Int, [UInt8]) -> [UInt8])? = nil, wildcard: UInt8? = nil
+    encode: @escaping (Int, [UInt8]) -> [UInt8], reply: ((Int, [UInt8]) -> [UInt8])? = nil, wildcard: UInt8? = nil,
+    loopMetrics: LoopMetrics? = nil, afterStop: @escaping () -> Void = {}
 ) {
     var cases = [("\(prefix)round-trip", 1, false), ("\(prefix)pipelined-32", 32, false)]
     if straddling { cases.append(("\(prefix)straddling-32", 32, true)) }
     for (name, depth, straddles) in cases {
         let fixture = EchoFixture(
-            depth: depth, straddling: straddles, handler: handler, encode: encode, reply: reply, wildcard: wildcard)
+            depth: depth, straddling: straddles, handler: handler, encode: encode, reply: reply, wildcard: wildcard,
+            loopMetrics: loopMetrics)
         // One iteration: one request/reply exchange on the loopback socket (`depth` messages each way); the client
         // waits for every echo before sending again.
         Benchmark(name, configuration: configuration(scalingFactor: .kilo)) { benchmark in
@@ -187,6 +194,7 @@ func registerEcho<Handler: StreamHandler>(
             try fixture.start()
         } teardown: {
             fixture.stop()
+            afterStop()
         }
     }
 }
@@ -207,4 +215,30 @@ func registerEchoBenchmarks() {
         encode: { _, payload in payload + [0x0A] })
     // No codec: a raw StreamHandler writes back every byte it is shown (64-byte chunks of a plain byte stream).
     registerEcho("Echo.stream-", handler: { StreamEchoHandler() }, encode: { _, payload in payload })
+    // The frame echo observed: the loop reports its metrics to a swift-metrics backend every 100 us (so every
+    // measured sample of 1,000 exchanges includes hundreds of reports, where the default 1 s would fall in few),
+    // and the handler reads its connection's logger on every frame. Both must allocate nothing.
+    let backend = TextMetricsFactory()
+    registerEcho(
+        "Echo.observed-", handler: { ObservedEchoHandler() },
+        encode: { _, payload in withUnsafeBytes(of: UInt32(payload.count).bigEndian) { Array($0) } + payload },
+        loopMetrics: .swiftMetrics(interval: .microseconds(100), factory: backend),
+        afterStop: {
+            // Proof that the reports ran: the loop's iterations reached the backend.
+            let iterations = backend.value("reactor.loop.iterations", [("loop", "0")]) ?? 0
+            precondition(iterations > 0, "the observed echo's loop reported no metrics")
+        })
+}
+
+/// ``EchoHandler`` that also takes its connection's logger on every frame (built once, when the connection opens)
+/// and checks its level, as a handler deciding whether to log would.
+struct ObservedEchoHandler: FrameHandler {
+    func onOpen(connection: inout ConnectionContext) {
+        connection.logger.debug("opened")
+    }
+
+    func onFrame(_ frame: FrameView, connection: inout ConnectionContext) {
+        if connection.logger.logLevel <= .trace { connection.logger.trace("frame") }
+        connection.write(frame)
+    }
 }
