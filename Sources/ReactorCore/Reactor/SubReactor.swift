@@ -37,6 +37,9 @@ final class SubReactor<Handler: StreamHandler>: @unchecked Sendable {
     }
     let registry: ConnectionRegistry
     let admission: AdmissionCounter
+    /// Server connections handed to this loop and not yet closed (for least-connections balancing): the acceptor
+    /// adds one per hand-off, this loop subtracts it with ``admission``'s (``releaseAdmission()``).
+    let assigned = AdmissionCounter()
     @exclusivity(unchecked) var state = State.running
     var closeLog: CloseLog
     /// Connections closed during the current iteration, kept alive until it ends: the table's slots hold the only
@@ -93,10 +96,17 @@ final class SubReactor<Handler: StreamHandler>: @unchecked Sendable {
         for task in late { task() }
     }
 
+    /// Gives back the admission of a server connection that closed (or could not be registered).
+    @inline(__always)
+    func releaseAdmission() {
+        admission.open.subtract(1, ordering: .relaxed)
+        assigned.open.subtract(1, ordering: .relaxed)
+    }
+
     /// Hands a freshly accepted descriptor to this loop. Called from the main reactor's thread.
     func adopt(_ fd: CInt) {
         if !loop.execute({ [self] in register(fd, connecting: false) }) {
-            admission.open.subtract(1, ordering: .relaxed)  // the loop is gone: nobody will register it
+            releaseAdmission()  // the loop is gone: nobody will register it
             Posix.close(fd)
         }
     }
@@ -227,7 +237,7 @@ final class SubReactor<Handler: StreamHandler>: @unchecked Sendable {
     @discardableResult
     private func register(_ fd: CInt, connecting: Bool) -> ConnectionHandle? {
         guard case .running = state else {
-            if !connecting { admission.open.subtract(1, ordering: .relaxed) }
+            if !connecting { releaseAdmission() }
             Posix.close(fd)
             return nil
         }
@@ -240,7 +250,7 @@ final class SubReactor<Handler: StreamHandler>: @unchecked Sendable {
         } catch {
             closeLog.record(.ioError(error), id: id)
             io.counters.closed[CloseReason.Kind.ioError.rawValue] += 1
-            if !connecting { admission.open.subtract(1, ordering: .relaxed) }
+            if !connecting { releaseAdmission() }
             Posix.close(fd)
             return nil
         }

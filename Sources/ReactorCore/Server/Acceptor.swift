@@ -6,17 +6,30 @@ import SystemPackage
     import Glibc
 #endif
 
-/// The main reactor: owns the listening socket, accepts until `EAGAIN`, turns Nagle off and hands each
-/// descriptor to a sub-reactor, round-robin.
+/// The main reactor: owns the listening sockets (one per configured address: TCP over IPv4 or IPv6, or a
+/// Unix-domain stream socket), accepts until `EAGAIN`, turns Nagle off on TCP connections and hands each descriptor
+/// to a sub-reactor, round-robin or to the one with the fewest connections (``ServerConfiguration/Balancing``).
 ///
-/// When accept fails with `EMFILE`/`ENFILE` the listener is taken out of epoll for a short pause (a level-triggered
+/// When accept fails with `EMFILE`/`ENFILE` the listeners are taken out of epoll for a short pause (a level-triggered
 /// listener would otherwise report ready forever and spin the thread), existing connections keep being served,
-/// and accepting resumes on its own.
+/// and accepting resumes on its own. A Unix-domain socket's file is removed when the acceptor stops.
 final class Acceptor: @unchecked Sendable {
+    /// One listening socket; its epoll tag is its index in ``listeners``.
+    struct Listener {
+        let fd: CInt
+        let localAddress: ReactorSocketAddress
+        /// TCP (Nagle is turned off on its connections); false for a Unix-domain socket.
+        let isTCP: Bool
+    }
+
     private let loop: ReactorLoop
-    let listener: CInt
-    let localAddress: ReactorSocketAddress
+    let listeners: [Listener]
+    /// The first listener's address.
+    var localAddress: ReactorSocketAddress { listeners[0].localAddress }
     private let handOff: [(CInt) -> Void]
+    /// Connections handed to each loop and not yet closed (the loop subtracts its own).
+    private let assigned: [AdmissionCounter]
+    private let balancing: ServerConfiguration.Balancing
     private let admission: AdmissionCounter
     private let maxConnections: Int
     private let logger: Logger
@@ -31,34 +44,66 @@ final class Acceptor: @unchecked Sendable {
     /// Connections accepted and closed at once because `maxConnections` were already open.
     let rejectedCount = Atomic<Int>(0)
 
-    static let listenerTag: UInt64 = 0
     static let exhaustionPauseNanoseconds: UInt64 = 100_000_000
 
-    /// Binds and listens on `address`; nothing is accepted until ``start()``.
+    /// Binds and listens on every address of `addresses` (at least one); nothing is accepted until ``start()``.
+    /// `handOff[i]` gives a descriptor to loop `i`, whose count of open connections is `assigned[i]`. A Unix-domain
+    /// path whose file is a socket nobody listens on (left by a process that did not stop cleanly) is removed
+    /// first; anything else there makes the bind fail (`EADDRINUSE`).
     init(
-        address: ReactorSocketAddress, backlog: Int, maxConnections: Int, admission: AdmissionCounter,
-        handOff: [(CInt) -> Void], logger: Logger
+        addresses: [ReactorSocketAddress], backlog: Int, maxConnections: Int, admission: AdmissionCounter,
+        handOff: [(CInt) -> Void], assigned: [AdmissionCounter], balancing: ServerConfiguration.Balancing,
+        logger: Logger
     ) throws(SystemError) {
+        precondition(!addresses.isEmpty && handOff.count == assigned.count, "an acceptor needs addresses and loops")
         self.admission = admission
         self.maxConnections = maxConnections
         self.loop = try ReactorLoop(index: -1)
         self.handOff = handOff
+        self.assigned = assigned
+        self.balancing = balancing
         self.logger = logger
-        var fd: CInt = -1
+        var listeners: [Listener] = []
         do {
-            fd = try Posix.socket(domain: address.family)
-            try Posix.setOption(
-                fd, level: SOL_SOCKET, name: SO_REUSEADDR, value: 1, label: "setsockopt(SO_REUSEADDR)")
-            try Posix.bind(fd, to: address)
-            try Posix.listen(fd, backlog: CInt(clamping: backlog))
-            self.localAddress = try Posix.localAddress(fd)
-            try loop.poller.add(fd, events: Epoll.readable, data: Self.listenerTag)
+            for address in addresses {
+                listeners.append(try Self.listen(on: address, backlog: backlog))
+                try loop.poller.add(
+                    listeners[listeners.count - 1].fd, events: Epoll.readable, data: UInt64(listeners.count - 1))
+            }
         } catch {
-            if fd >= 0 { Posix.close(fd) }
+            Self.close(listeners)
             loop.closeDescriptors()
             throw error
         }
-        self.listener = fd
+        self.listeners = listeners
+    }
+
+    private static func listen(on address: ReactorSocketAddress, backlog: Int) throws(SystemError) -> Listener {
+        var fd: CInt = -1
+        do {
+            fd = try Posix.socket(domain: address.family)
+            if address.unixPath != nil {
+                Posix.removeStaleSocket(at: address)
+            } else {
+                try Posix.setOption(
+                    fd, level: SOL_SOCKET, name: SO_REUSEADDR, value: 1, label: "setsockopt(SO_REUSEADDR)")
+            }
+            try Posix.bind(fd, to: address)
+            try Posix.listen(fd, backlog: CInt(clamping: backlog))
+            let local = address.unixPath != nil ? address : try Posix.localAddress(fd)
+            return Listener(fd: fd, localAddress: local, isTCP: address.unixPath == nil)
+        } catch {
+            if fd >= 0 { Posix.close(fd) }
+            throw error
+        }
+    }
+
+    /// Closes the listeners and removes the files of the Unix-domain ones.
+    private static func close(_ listeners: [Listener]) {
+        for listener in listeners {
+            Posix.close(listener.fd)
+            if let path = listener.localAddress.unixPath { unlink(path) }
+        }
     }
 
     /// Starts the accept thread.
@@ -94,19 +139,19 @@ final class Acceptor: @unchecked Sendable {
                     loop.tasks.takeAll(into: &batch)
                     batch.removeAll(keepingCapacity: true)
                 } else if pausedUntil == 0 {
-                    acceptAll()
+                    acceptAll(listeners[Int(poller.data(at: index))])
                 }
             }
         }
-        Posix.close(listener)
+        Self.close(listeners)
         loop.closeDescriptors()
     }
 
-    private func acceptAll() {
+    private func acceptAll(_ listener: Listener) {
         while true {
             let fd: CInt
             do {
-                guard case .processed(let accepted) = try Posix.accept(listener) else {
+                guard case .processed(let accepted) = try Posix.accept(listener.fd) else {
                     // EAGAIN: the kernel had a descriptor for us and nothing waits, so any shortage is over. (A
                     // successful accept alone does not say so: at the limit, every freed descriptor allows one.)
                     endExhaustionEpisode()
@@ -125,7 +170,7 @@ final class Acceptor: @unchecked Sendable {
                 }
             }
             do {
-                try Posix.setNoDelay(fd)
+                if listener.isTCP { try Posix.setNoDelay(fd) }
             } catch {
                 // The peer is probably gone already (ECONNRESET/EINVAL): drop this one, keep accepting.
                 Posix.close(fd)
@@ -138,15 +183,41 @@ final class Acceptor: @unchecked Sendable {
                 continue
             }
             admission.open.add(1, ordering: .relaxed)
-            handOff[next](fd)
-            next += 1
-            if next == handOff.count { next = 0 }
+            let target = nextLoop()
+            assigned[target].open.add(1, ordering: .relaxed)
+            handOff[target](fd)
+        }
+    }
+
+    /// The loop the next connection goes to.
+    @inline(__always)
+    private func nextLoop() -> Int {
+        switch balancing {
+        case .roundRobin:
+            let target = next
+            next = next + 1 == handOff.count ? 0 : next + 1
+            return target
+        case .leastConnections:
+            // The fewest open connections; ties go round-robin from the last choice, so an idle server spreads new
+            // connections over every loop.
+            var best = -1
+            var fewest = Int.max
+            for offset in 0..<assigned.count {
+                let index = (next + offset) % assigned.count
+                let open = assigned[index].open.load(ordering: .relaxed)
+                if open < fewest {
+                    fewest = open
+                    best = index
+                }
+            }
+            next = best + 1 == handOff.count ? 0 : best + 1
+            return best
         }
     }
 
     private func pauseAccepting(_ error: SystemError) {
         do {
-            try loop.poller.remove(listener)
+            for listener in listeners { try loop.poller.remove(listener.fd) }
         } catch {
             // The listener stays registered (and ready): waiting in epoll would spin for the whole pause, so wait
             // here instead. Nothing else runs on this thread; a stop request is seen right after.
@@ -167,7 +238,13 @@ final class Acceptor: @unchecked Sendable {
     private func resumeAccepting() {
         pausedUntil = 0
         do {
-            try loop.poller.add(listener, events: Epoll.readable, data: Self.listenerTag)
+            for (index, listener) in listeners.enumerated() {
+                do {
+                    try loop.poller.add(listener.fd, events: Epoll.readable, data: UInt64(index))
+                } catch  where error.errno.rawValue == EEXIST {
+                    continue  // still registered: a pause whose removals failed part way
+                }
+            }
         } catch {
             pausedUntil = MonotonicClock.nanoseconds() + Self.exhaustionPauseNanoseconds
         }

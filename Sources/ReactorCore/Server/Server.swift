@@ -43,16 +43,21 @@ public final class Server<Handler: StreamHandler>: Sendable {
     /// Binds, listens and starts the reactor threads. Throws if the address cannot be bound.
     public func start() throws {
         try lifecycle.start {
-            let address = try ReactorSocketAddress(host: configuration.host, port: configuration.port)
+            let addresses =
+                configuration.listenAddresses.isEmpty
+                ? [try ReactorSocketAddress(host: configuration.host, port: configuration.port)]
+                : configuration.listenAddresses
             let group = try ReactorGroup(
                 count: configuration.subReactors, threadName: "reactor", handler: handler, limits: configuration.limits,
                 logger: configuration.logger)
             let acceptor: Acceptor
             do {
                 acceptor = try Acceptor(
-                    address: address, backlog: configuration.backlog,
+                    addresses: addresses, backlog: configuration.backlog,
                     maxConnections: configuration.maxConnections, admission: group.admission,
-                    handOff: group.reactors.map { reactor in { reactor.adopt($0) } }, logger: configuration.logger)
+                    handOff: group.reactors.map { reactor in { reactor.adopt($0) } },
+                    assigned: group.reactors.map(\.assigned), balancing: configuration.balancing,
+                    logger: configuration.logger)
             } catch {
                 _ = group.shutdown(drainTimeout: .zero)
                 throw error
@@ -69,12 +74,22 @@ public final class Server<Handler: StreamHandler>: Sendable {
             return (group, acceptor)
         }
         configuration.logger.info(
-            "server started", metadata: ["address": "\(localAddress!)", "sub-reactors": "\(configuration.subReactors)"])
+            "server started",
+            metadata: [
+                "address": "\(localAddresses.map(\.description).joined(separator: ", "))",
+                "sub-reactors": "\(configuration.subReactors)",
+            ])
     }
 
-    /// The bound address (with the real port when the configuration asked for 0); nil unless running.
+    /// The bound address (with the real port when the configuration asked for 0); nil unless running. With
+    /// several ``ServerConfiguration/listenAddresses``, the first; ``localAddresses`` has them all.
     public var localAddress: ReactorSocketAddress? {
         lifecycle.running?.front.localAddress
+    }
+
+    /// Every bound address, in the order of ``ServerConfiguration/listenAddresses``; empty unless running.
+    public var localAddresses: [ReactorSocketAddress] {
+        lifecycle.running?.front.listeners.map(\.localAddress) ?? []
     }
 
     /// Stops gracefully: stops accepting, answers every frame the peers had finished sending, flushes every reply,
