@@ -91,7 +91,8 @@ enum Posix {
         guard let path = address.unixPath else { return }
         var status = stat()
         guard lstat(path, &status) == 0 && status.st_mode & S_IFMT == S_IFSOCK else { return }
-        let probe = Glibc.socket(AF_UNIX, CInt(SOCK_STREAM.rawValue) | CInt(SOCK_CLOEXEC.rawValue), 0)
+        // Non-blocking: a Unix-domain connect answers at once (refused, done, or EAGAIN when the backlog is full).
+        let probe = CEpoll_socket_stream(AF_UNIX)
         guard probe >= 0 else { return }
         defer { close(probe) }
         let refused =
