@@ -45,6 +45,9 @@ struct ServeCommand: ParsableCommand {
     @Flag(help: "Give each new connection to the loop with the fewest connections (default: round-robin).")
     var leastConnections = false
 
+    @Flag(help: "One SO_REUSEPORT listener per loop, each accepted on by its loop: no acceptor thread.")
+    var reusePort = false
+
     @Flag(help: "Count heap allocations: print the live heap every second, and the server threads' total on exit.")
     var countAllocations = false
 
@@ -61,6 +64,8 @@ struct ServeCommand: ParsableCommand {
             ]
         }
         configuration.balancing = leastConnections ? .leastConnections : .roundRobin
+        configuration.reusePort = reusePort
+        if reusePort && unix != nil { throw ValidationError("--reuse-port listens on TCP only, not with --unix") }
         configuration.idleTimeout = try idleTimeout.map { try Self.duration($0, "--idle-timeout") }
         configuration.readTimeout = readTimeout == 0 ? nil : try Self.duration(readTimeout, "--read-timeout")
         configuration.drainTimeout = drainTimeout == 0 ? .zero : try Self.duration(drainTimeout, "--drain-timeout")

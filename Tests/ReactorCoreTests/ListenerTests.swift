@@ -152,3 +152,51 @@ struct LoopReporter: FrameHandler {
         connection.writeFrame([UInt8(connection.id.loop)])
     }
 }
+
+extension LoopbackTests {
+    @Suite struct ReusePort {
+        @Test func everyLoopAcceptsOnItsOwnListenerAndEveryByteIsEchoed() throws {
+            var configuration = testConfiguration(subReactors: 2)
+            configuration.reusePort = true
+            let handler = RecordingEcho()
+            let server = Server(configuration: configuration, handler: handler)
+            try server.start()
+            let port = server.localAddress!.port
+            #expect(port > 0)
+            do {
+                // 64 connections from different source ports: the kernel's hash gives both loops some (all on one
+                // loop has a 2^-63 chance).
+                let clients = try (0..<64).map { _ in try TestClient(port: port) }
+                for (index, client) in clients.enumerated() {
+                    try client.send((0..<10).flatMap { frame(pattern(100 * $0 + index, seed: index + $0)) })
+                }
+                for (index, client) in clients.enumerated() {
+                    for step in 0..<10 {
+                        #expect(try client.receiveFrame() == pattern(100 * step + index, seed: index + step))
+                    }
+                }
+                #expect(handler.record.loops.withLock { $0 } == [0, 1])
+                let statistics = server.statistics()
+                #expect(statistics.connectionsAccepted == 64 && statistics.framesIn == 640)
+            }
+            server.stop()
+            #expect(throws: (any Error).self, "every listener is closed at stop") { try TestClient(port: port) }
+        }
+
+        @Test func maxConnectionsHoldsAcrossTheLoops() throws {
+            var configuration = testConfiguration(subReactors: 2)
+            configuration.reusePort = true
+            configuration.maxConnections = 5
+            try withServer(configuration, handler: RecordingEcho()) { server, port in
+                let clients = try (0..<12).map { _ in try TestClient(port: port) }
+                var echoed = 0
+                for client in clients {
+                    try? client.send(frame(pattern(8)))
+                    if (try? client.receiveFrame()) == pattern(8) { echoed += 1 }
+                }
+                #expect(echoed == 5)
+                #expect(eventually { server.statistics().connectionsRejected == 7 })
+            }
+        }
+    }
+}

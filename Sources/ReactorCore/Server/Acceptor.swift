@@ -40,9 +40,13 @@ final class Acceptor: @unchecked Sendable {
     private var exhaustionLogged = false
     /// `acceptErrors` when the current exhaustion episode began.
     private var exhaustionStartErrors = 0
-    let acceptErrors = Atomic<Int>(0)
-    /// Connections accepted and closed at once because `maxConnections` were already open.
-    let rejectedCount = Atomic<Int>(0)
+    /// Failed and refused accepts, here or (reuse-port mode) on the loops.
+    let counters = AcceptCounters()
+    /// Reuse-port mode: the listeners of each loop (the acceptor runs no thread, and each loop accepts on its own;
+    /// ``listeners`` are loop 0's). Empty otherwise.
+    let loopDescriptors: [[CInt]]
+    /// Reuse-port mode: asks loop `i` to close its listeners (posted to the loop).
+    private let closeLoopListeners: [() -> Void]
 
     static let exhaustionPauseNanoseconds: UInt64 = 100_000_000
 
@@ -63,6 +67,8 @@ final class Acceptor: @unchecked Sendable {
         self.assigned = assigned
         self.balancing = balancing
         self.logger = logger
+        self.loopDescriptors = []
+        self.closeLoopListeners = []
         var listeners: [Listener] = []
         do {
             for address in addresses {
@@ -78,7 +84,44 @@ final class Acceptor: @unchecked Sendable {
         self.listeners = listeners
     }
 
-    private static func listen(on address: ReactorSocketAddress, backlog: Int) throws(SystemError) -> Listener {
+    /// Reuse-port mode: binds `loops` sockets with `SO_REUSEPORT` on every address of `addresses` (TCP only; a port
+    /// of 0 is picked by the first and reused by the others) and hands them to the loops, which accept on their own;
+    /// the acceptor runs no thread and only closes them (through `closeLoopListeners[i]`, on loop `i`) when it stops.
+    init(
+        reusePortOn addresses: [ReactorSocketAddress], loops: Int, backlog: Int, admission: AdmissionCounter,
+        closeLoopListeners: [() -> Void], logger: Logger
+    ) throws(SystemError) {
+        precondition(!addresses.isEmpty && closeLoopListeners.count == loops, "reuse-port needs addresses and loops")
+        self.admission = admission
+        self.maxConnections = .max
+        self.loop = try ReactorLoop(index: -1)
+        self.handOff = []
+        self.assigned = []
+        self.balancing = .roundRobin
+        self.logger = logger
+        self.closeLoopListeners = closeLoopListeners
+        var perLoop = [[Listener]](repeating: [], count: loops)
+        do {
+            for address in addresses {
+                var bound = address
+                for index in 0..<loops {
+                    let listener = try Self.listen(on: bound, backlog: backlog, reusePort: true)
+                    perLoop[index].append(listener)
+                    bound = listener.localAddress  // the port the first one got
+                }
+            }
+        } catch {
+            for listeners in perLoop { Self.close(listeners) }
+            loop.closeDescriptors()
+            throw error
+        }
+        self.listeners = perLoop[0]
+        self.loopDescriptors = perLoop.map { $0.map(\.fd) }
+    }
+
+    private static func listen(
+        on address: ReactorSocketAddress, backlog: Int, reusePort: Bool = false
+    ) throws(SystemError) -> Listener {
         var fd: CInt = -1
         do {
             fd = try Posix.socket(domain: address.family)
@@ -87,6 +130,10 @@ final class Acceptor: @unchecked Sendable {
             } else {
                 try Posix.setOption(
                     fd, level: SOL_SOCKET, name: SO_REUSEADDR, value: 1, label: "setsockopt(SO_REUSEADDR)")
+                if reusePort {
+                    try Posix.setOption(
+                        fd, level: SOL_SOCKET, name: SO_REUSEPORT, value: 1, label: "setsockopt(SO_REUSEPORT)")
+                }
             }
             try Posix.bind(fd, to: address)
             try Posix.listen(fd, backlog: CInt(clamping: backlog))
@@ -106,13 +153,25 @@ final class Acceptor: @unchecked Sendable {
         }
     }
 
-    /// Starts the accept thread.
+    /// Starts the accept thread (none in reuse-port mode: the loops accept).
     func start() throws(SystemError) {
+        guard loopDescriptors.isEmpty else { return }
         thread = try LoopThread(name: "reactor-accept") { [self] in run() }
     }
 
-    /// Stops accepting, closes the listener and joins the thread.
+    /// Stops accepting: closes the listeners (in reuse-port mode, asks each loop to close its own) and joins the
+    /// thread.
     func stop() {
+        guard loopDescriptors.isEmpty else {
+            if !stopping.exchange(true, ordering: .acquiringAndReleasing) {
+                for close in closeLoopListeners { close() }
+                for listener in listeners where listener.localAddress.unixPath != nil {
+                    unlink(listener.localAddress.unixPath!)
+                }
+                loop.closeDescriptors()
+            }
+            return
+        }
         stopping.store(true, ordering: .releasing)
         loop.tasks.wake()
         thread?.join()
@@ -159,7 +218,7 @@ final class Acceptor: @unchecked Sendable {
                 }
                 fd = accepted
             } catch {
-                acceptErrors.add(1, ordering: .relaxed)
+                counters.errors.add(1, ordering: .relaxed)
                 switch error.errno.rawValue {
                 case EMFILE, ENFILE, ENOBUFS, ENOMEM:
                     pauseAccepting(error)
@@ -179,7 +238,7 @@ final class Acceptor: @unchecked Sendable {
             if admission.open.load(ordering: .relaxed) >= maxConnections {
                 // Over the limit: accepted and closed at once (the peer sees an orderly close), counted.
                 Posix.close(fd)
-                rejectedCount.add(1, ordering: .relaxed)
+                counters.rejected.add(1, ordering: .relaxed)
                 continue
             }
             admission.open.add(1, ordering: .relaxed)
@@ -228,7 +287,7 @@ final class Acceptor: @unchecked Sendable {
         if !exhaustionLogged {
             // Once per episode: it ends when an accept finds descriptors to spare (and says so).
             exhaustionLogged = true
-            exhaustionStartErrors = acceptErrors.load(ordering: .relaxed)
+            exhaustionStartErrors = counters.errors.load(ordering: .relaxed)
             logger.warning(
                 "accept paused: out of descriptors or memory; existing connections are still served",
                 metadata: ["error": "\(error)"])
@@ -255,7 +314,7 @@ final class Acceptor: @unchecked Sendable {
     private func endExhaustionEpisode() {
         guard exhaustionLogged else { return }
         exhaustionLogged = false
-        let failed = acceptErrors.load(ordering: .relaxed) - exhaustionStartErrors
+        let failed = counters.errors.load(ordering: .relaxed) - exhaustionStartErrors
         logger.notice("accept resumed", metadata: ["failed-accepts-while-paused": "\(failed)"])
     }
 }

@@ -26,8 +26,8 @@ public final class Server<Handler: StreamHandler>: Sendable {
     private let lifecycle = ReactorGroupLifecycle<Handler, Acceptor>(
         name: "Server", stopFront: { $0.stop() },
         addFrontCounters: { acceptor, statistics in
-            statistics.acceptErrors = acceptor.acceptErrors.load(ordering: .relaxed)
-            statistics.connectionsRejected = acceptor.rejectedCount.load(ordering: .relaxed)
+            statistics.acceptErrors = acceptor.counters.errors.load(ordering: .relaxed)
+            statistics.connectionsRejected = acceptor.counters.rejected.load(ordering: .relaxed)
         })
     private let closed = DispatchGroup()
 
@@ -36,6 +36,9 @@ public final class Server<Handler: StreamHandler>: Sendable {
         var configuration = configuration
         configuration.limits = configuration.limits.validated()
         precondition(configuration.subReactors >= 1, "a server needs at least one sub-reactor")
+        precondition(
+            !configuration.reusePort || configuration.listenAddresses.allSatisfy { $0.unixPath == nil },
+            "reuse-port mode listens on TCP addresses only")
         self.configuration = configuration
         self.handler = handler
     }
@@ -52,12 +55,16 @@ public final class Server<Handler: StreamHandler>: Sendable {
                 logger: configuration.logger)
             let acceptor: Acceptor
             do {
-                acceptor = try Acceptor(
-                    addresses: addresses, backlog: configuration.backlog,
-                    maxConnections: configuration.maxConnections, admission: group.admission,
-                    handOff: group.reactors.map { reactor in { reactor.adopt($0) } },
-                    assigned: group.reactors.map(\.assigned), balancing: configuration.balancing,
-                    logger: configuration.logger)
+                if configuration.reusePort {
+                    acceptor = try Self.listenOnEveryLoop(addresses, group: group, configuration: configuration)
+                } else {
+                    acceptor = try Acceptor(
+                        addresses: addresses, backlog: configuration.backlog,
+                        maxConnections: configuration.maxConnections, admission: group.admission,
+                        handOff: group.reactors.map { reactor in { reactor.adopt($0) } },
+                        assigned: group.reactors.map(\.assigned), balancing: configuration.balancing,
+                        logger: configuration.logger)
+                }
             } catch {
                 _ = group.shutdown(drainTimeout: .zero)
                 throw error
@@ -79,6 +86,35 @@ public final class Server<Handler: StreamHandler>: Sendable {
                 "address": "\(localAddresses.map(\.description).joined(separator: ", "))",
                 "sub-reactors": "\(configuration.subReactors)",
             ])
+    }
+
+    /// Reuse-port mode: `SO_REUSEPORT` listeners for every loop, handed to the loops before they start.
+    private static func listenOnEveryLoop(
+        _ addresses: [ReactorSocketAddress], group: ReactorGroup<Handler>, configuration: ServerConfiguration
+    ) throws -> Acceptor {
+        let acceptor = try Acceptor(
+            reusePortOn: addresses, loops: group.reactors.count, backlog: configuration.backlog,
+            admission: group.admission,
+            closeLoopListeners: group.reactors.map { reactor in
+                { _ = reactor.loop.execute { reactor.closeListening() } }
+            },
+            logger: configuration.logger)
+        for (index, reactor) in group.reactors.enumerated() {
+            do {
+                try reactor.listen(
+                    on: acceptor.loopDescriptors[index], maxConnections: configuration.maxConnections,
+                    counters: acceptor.counters)
+            } catch {
+                // Not started yet: each loop's listeners are closed here (the ones not handed over too).
+                for reactor in group.reactors { reactor.closeListening() }
+                for descriptors in acceptor.loopDescriptors[(index + 1)...] {
+                    for fd in descriptors { Posix.close(fd) }
+                }
+                acceptor.stop()
+                throw error
+            }
+        }
+        return acceptor
     }
 
     /// The bound address (with the real port when the configuration asked for 0); nil unless running. With

@@ -23,6 +23,12 @@ public struct ServerConfiguration: Sendable {
     public var listenAddresses: [ReactorSocketAddress] = []
     /// How the acceptor picks the loop for a new connection. Default ``Balancing/roundRobin``.
     public var balancing: Balancing = .roundRobin
+    /// Reuse-port mode: one `SO_REUSEPORT` listening socket per loop (and per address), each accepted on by its own
+    /// loop, so that no acceptor thread stands between the kernel and the loops (nginx's `reuseport`, gnet, Netty's
+    /// epoll transport). The kernel spreads new connections over the sockets by a hash of their addresses and
+    /// ports: even on average, not per connection, and ``balancing`` does not apply. TCP addresses only. Default
+    /// false: the acceptor thread.
+    public var reusePort = false
     /// Per-connection limits and buffer sizes.
     public var limits: ConnectionLimits
     /// How long ``Server/stop()`` lets connections drain (answer the frames already received, flush every reply,
