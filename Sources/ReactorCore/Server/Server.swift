@@ -178,7 +178,7 @@ public final class Server<Handler: StreamHandler>: Sendable {
 }
 
 extension Server where Handler == ReplyHandler {
-    /// The seed's style: a closure that turns each request payload into a reply payload.
+    /// A server made of a closure that turns each request payload into a reply payload (see ``ReplyHandler``).
     ///
     /// Convenient, but it allocates the reply array per message; implement ``FrameHandler`` for the zero-copy path.
     public convenience init(configuration: ServerConfiguration, reply: @escaping @Sendable (FrameView) -> [UInt8]) {
