@@ -39,9 +39,9 @@ extension LoopMetrics {
 /// - `reactor.connections.opened`: connections opened (``ReactorStatistics/connectionsAccepted``).
 /// - `reactor.connections.closed`: connections closed, with a `reason` dimension: every ``CloseReason/Kind``'s
 ///   description (`peerClosed`, `idleTimeout`...), all created up front so each series starts at 0.
-/// - `reactor.connections.rejected`: connections refused at ``ServerConfiguration/maxConnections`` (the acceptor's;
-///   no `loop` dimension).
-/// - `reactor.accept.errors`: failed `accept4` calls (the acceptor's; no `loop` dimension).
+/// - `reactor.connections.rejected`: connections refused at ``ServerConfiguration/maxConnections`` (server-wide,
+///   reported by loop 0; no `loop` dimension).
+/// - `reactor.accept.errors`: failed `accept4` calls (server-wide, likewise).
 /// - `reactor.bytes.in`, `reactor.bytes.out`: bytes read from and written to sockets.
 /// - `reactor.messages.in`, `reactor.messages.out`: messages decoded and frames queued (``ReactorStatistics/framesIn``,
 ///   ``ReactorStatistics/framesOut``).

@@ -68,10 +68,11 @@ public struct LoopMetricsSnapshot: Sendable {
     public var poolBytesInUse = 0
     /// Bytes the loop's buffer pool holds now, in use or free (``PoolStatistics/bytesReserved``).
     public var poolBytesReserved = 0
-    /// Connections the server's acceptor closed at once because ``ServerConfiguration/maxConnections`` were open
-    /// (``ReactorStatistics/connectionsRejected``). Server-wide, so only loop 0 carries it; 0 on the other loops.
+    /// Connections the server accepted and closed at once because ``ServerConfiguration/maxConnections`` were open
+    /// (``ReactorStatistics/connectionsRejected``; counted by the acceptor, or by every loop in reuse-port mode).
+    /// Server-wide, so only loop 0 of a server carries it; 0 on the other loops and for a client.
     public var connectionsRejected = 0
-    /// Failed `accept4` calls of the server's acceptor (``ReactorStatistics/acceptErrors``). Loop 0 only, like
+    /// The server's failed `accept4` calls (``ReactorStatistics/acceptErrors``). Loop 0 only, like
     /// ``connectionsRejected``.
     public var acceptErrors = 0
     /// Closes by ``CloseReason/Kind/rawValue``.

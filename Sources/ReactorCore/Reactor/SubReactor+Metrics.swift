@@ -18,10 +18,11 @@ extension SubReactor {
         let occupancy = io.pool.occupancy
         snapshot.poolBytesInUse = occupancy.inUse
         snapshot.poolBytesReserved = occupancy.reserved
-        if loop.index == 0 {
-            // The acceptor's counters are server-wide: one loop reports them (two relaxed loads per interval).
-            snapshot.connectionsRejected = admission.rejected.load(ordering: .relaxed)
-            snapshot.acceptErrors = admission.acceptErrors.load(ordering: .relaxed)
+        if let acceptCounters {
+            // The accept counters are server-wide (the acceptor's, or every loop's in reuse-port mode): loop 0
+            // reports them, with two relaxed loads per interval.
+            snapshot.connectionsRejected = acceptCounters.rejected.load(ordering: .relaxed)
+            snapshot.acceptErrors = acceptCounters.errors.load(ordering: .relaxed)
         }
         return snapshot
     }
