@@ -23,13 +23,15 @@ public final class Server<Handler: StreamHandler>: Sendable {
     private let handler: Handler
     // The acceptor stops before the loops drain, so no connection arrives while they do; its counters belong in
     // every snapshot, the final one included.
-    private let lifecycle = ReactorGroupLifecycle<Handler, Acceptor>(
+    let lifecycle = ReactorGroupLifecycle<Handler, Acceptor>(
         name: "Server", stopFront: { $0.stop() },
         addFrontCounters: { acceptor, statistics in
             statistics.acceptErrors = acceptor.acceptErrors.load(ordering: .relaxed)
             statistics.connectionsRejected = acceptor.rejectedCount.load(ordering: .relaxed)
         })
     private let closed = DispatchGroup()
+    /// What ``waitUntilClosed()-async`` and ``run()`` await: fired by ``stop()`` once everything is joined.
+    let closedSignal = ClosedSignal()
 
     /// Creates a server; nothing is bound until ``start()``.
     public init(configuration: ServerConfiguration, handler: Handler) {
@@ -88,6 +90,7 @@ public final class Server<Handler: StreamHandler>: Sendable {
         }
         configuration.logger.info("server stopped")
         closed.leave()
+        closedSignal.fire()
     }
 
     /// A ``ConnectionHandle`` on `id`, to write to or close it from any thread, or (on its loop, for example in a
