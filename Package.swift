@@ -24,6 +24,7 @@ let package = Package(
         .executable(name: "reactor-bench", targets: ["ReactorBench"]),
         .executable(name: "reactor-redis", targets: ["ReactorRedis"]),
         .executable(name: "reactor-http", targets: ["ReactorHTTP"]),
+        .library(name: "ReactorServiceLifecycle", targets: ["ReactorServiceLifecycle"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -32,6 +33,7 @@ let package = Package(
         .package(url: "https://github.com/ordo-one/malloc-interposer", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
     targets: [
         .target(
@@ -109,6 +111,15 @@ let package = Package(
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
                 "CEpoll",
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // `Server` as a swift-service-lifecycle `Service`, apart so that ReactorCore does not depend on it.
+        .target(
+            name: "ReactorServiceLifecycle",
+            dependencies: [
+                "ReactorCore",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
