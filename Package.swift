@@ -25,6 +25,7 @@ let package = Package(
         .executable(name: "reactor-redis", targets: ["ReactorRedis"]),
         .executable(name: "reactor-http", targets: ["ReactorHTTP"]),
         .library(name: "ReactorServiceLifecycle", targets: ["ReactorServiceLifecycle"]),
+        .executable(name: "reactor-service-example", targets: ["ReactorServiceExample"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -120,6 +121,19 @@ let package = Package(
             dependencies: [
                 "ReactorCore",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // A line echo server under a ServiceGroup that shuts down gracefully on SIGTERM or SIGINT.
+        .executableTarget(
+            name: "ReactorServiceExample",
+            dependencies: [
+                "ReactorCore",
+                "ReactorServiceLifecycle",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
