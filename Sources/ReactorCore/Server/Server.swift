@@ -30,7 +30,7 @@ public final class Server<Handler: StreamHandler>: Sendable {
             statistics.connectionsRejected = acceptor.rejectedCount.load(ordering: .relaxed)
         })
     private let closed = DispatchGroup()
-    /// What ``waitUntilClosed()-async`` and ``run()`` await: fired by ``stop()`` once everything is joined.
+    /// What ``waitUntilClosed()-2oa88`` and ``run()`` await: fired by ``stop()-8wftw`` once everything is joined.
     let closedSignal = ClosedSignal()
 
     /// Creates a server; nothing is bound until ``start()``.
@@ -82,6 +82,10 @@ public final class Server<Handler: StreamHandler>: Sendable {
     /// Stops gracefully: stops accepting, answers every frame the peers had finished sending, flushes every reply,
     /// closes every connection (whatever is left at the drain timeout is closed anyway) and joins every thread. When it returns no descriptor or thread of the server is left.
     /// Safe to call more than once and from any thread except the server's own loop threads.
+    ///
+    /// Blocks the calling thread for the whole drain (up to ``ServerConfiguration/drainTimeout``) and the joins: for
+    /// synchronous callers. From `async` code use ``stop()-8pt9t`` (or ``run()``), which suspends the task instead of
+    /// holding a thread of the cooperative pool.
     public func stop() {
         guard lifecycle.stop(drainTimeout: configuration.drainTimeout) else {
             // Never started (returns at once), or another call is stopping it: return when that one has finished.
@@ -117,13 +121,16 @@ public final class Server<Handler: StreamHandler>: Sendable {
         lifecycle.close(id)
     }
 
-    /// Blocks until the server has stopped (returns at once if it never started).
+    /// Blocks until the server has stopped (returns at once if it never started). From `async` code use
+    /// ``waitUntilClosed()-2oa88``, which suspends the task instead.
     public func waitUntilClosed() {
         closed.wait()
     }
 
     /// A snapshot of the counters. While running, each loop takes its own snapshot on its thread (so this blocks
-    /// briefly, and must not be called from a loop thread); after ``stop()`` it returns the final figures.
+    /// briefly, and must not be called from a loop thread); after ``stop()-8wftw`` it returns the final figures.
+    /// Waits up to a second per loop, one loop after another; from `async` code use ``statistics()-7olld``, which
+    /// asks every loop at once and suspends the task instead.
     public func statistics() -> ReactorStatistics {
         lifecycle.statistics()
     }
