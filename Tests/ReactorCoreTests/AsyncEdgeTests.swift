@@ -88,7 +88,7 @@ extension LoopbackTests {
             #expect(received.count == payload.count, "every byte, then a FIN")
             #expect(received == payload)
             await stopping.value
-            #expect(ContinuousClock.now - stopBegan < .seconds(10), "the drain completed, long before its timeout")
+            #expect(ContinuousClock.now - stopBegan < .seconds(15), "the drain completed before its timeout")
             #expect(server.localAddress == nil)
             let final = await server.statistics()
             #expect(final.bytesOut == payload.count)
