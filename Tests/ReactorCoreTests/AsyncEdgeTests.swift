@@ -17,11 +17,7 @@ extension LoopbackTests {
             let serving = Task { try await server.run() }
             let port = try #require(await portWhenListening(server))
             let client = try TestClient(port: port)
-            let echoed = try await onAThread {
-                try client.send(frame([1, 2, 3]))
-                return try client.receiveFrame()
-            }
-            #expect(echoed == [1, 2, 3])
+            #expect(try await echoedFrame([1, 2, 3], on: client) == [1, 2, 3])
 
             let cancelled = ContinuousClock.now
             serving.cancel()
@@ -69,7 +65,7 @@ extension LoopbackTests {
             var small: CInt = 4096
             setsockopt(client.fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<CInt>.size))
             try client.connect(port: server.localAddress!.port)
-            let handle = try #require(await handler.handle())
+            let handle = try #require(await handler.openHandle())
             let payload = pattern(8_000_000, seed: 5)
             #expect(await handle.write(payload))
             try await Task.sleep(for: .milliseconds(50))
@@ -117,7 +113,7 @@ extension LoopbackTests {
             let second = Server(configuration: testConfiguration(subReactors: 1), handler: handler)
             try second.start()
             let client = try TestClient(port: second.localAddress!.port)
-            let handle = try #require(await handler.handle())
+            let handle = try #require(await handler.openHandle())
             #expect(handle.eventLoop.execute { second.beginStop() }, "from the loop itself, where stop() traps")
             await second.waitUntilClosed()
             #expect(second.localAddress == nil)
@@ -171,7 +167,7 @@ extension LoopbackTests {
                 let port = server.localAddress!.port
                 let clients = try (0..<2).map { _ in try TestClient(port: port) }
                 #expect(await eventuallyAsync { await server.statistics().connectionsOpen == clients.count })
-                let onLoop0 = try #require(await handler.handle { $0.id.loop == 0 })
+                let onLoop0 = try #require(await handler.openHandle(onLoop: 0))
                 let released = Locked(false)
                 onLoop0.eventLoop.execute {
                     usleep(1_500_000)
@@ -192,7 +188,7 @@ extension LoopbackTests {
             let handler = KeepsHandle()
             try await withStartedServer(testConfiguration(subReactors: 1), handler: handler) { server in
                 let client = try TestClient(port: server.localAddress!.port)
-                let handle = try #require(await handler.handle())
+                let handle = try #require(await handler.openHandle())
                 #expect(await handle.write([1, 2, 3]))
                 #expect(await handle.write(pattern(300_000, seed: 7)[...]))
                 #expect(await handle.writeFrame([9, 8]))
@@ -209,31 +205,27 @@ extension LoopbackTests {
     }
 }
 
-/// A raw stream handler that keeps every connection's handle and drops what arrives.
-struct KeepsHandle: StreamHandler {
-    let handles = Locked<[ConnectionHandle]>([])
+/// The handler of these tests: consumes everything, keeps every connection's handle.
+typealias KeepsHandle = LoopbackTests.ReviewRegressions.KeepsHandles
 
-    func onOpen(connection: inout ConnectionContext) {
-        let handle = connection.handle
-        handles.withLock { $0.append(handle) }
-    }
-
-    func onRead(_ input: inout InboundBytes, state: inout Void, connection: inout ConnectionContext) {
-        input.consume(input.count)
-    }
-
-    /// The handle of an open connection matching `condition` (waits up to 5 s for one).
-    func handle(
-        where condition: @escaping @Sendable (ConnectionHandle) -> Bool = { _ in true }
-    ) async
-        -> ConnectionHandle?
-    {
+extension LoopbackTests.ReviewRegressions.KeepsHandles {
+    /// The handle of an open connection (on loop `loop`, if given); waits up to 5 s for one.
+    func openHandle(onLoop loop: Int? = nil) async -> ConnectionHandle? {
         var found: ConnectionHandle?
         _ = await eventuallyAsync {
-            found = handles.withLock { $0.last { $0.isOpen && condition($0) } }
+            found = handles.withLock { $0.last { $0.isOpen && (loop == nil || $0.id.loop == loop) } }
             return found != nil
         }
         return found
+    }
+}
+
+/// Sends `payload` as a frame on `client` and returns the payload of the frame that comes back, on a thread of its
+/// own.
+func echoedFrame(_ payload: [UInt8], on client: TestClient) async throws -> [UInt8] {
+    try await onAThread {
+        try client.send(frame(payload))
+        return try client.receiveFrame()
     }
 }
 

@@ -12,16 +12,8 @@ import Testing
 extension LoopbackTests {
     @Suite struct ServiceLifecycleService {
         @Test func aServiceGroupStopsTheServerOnGracefulShutdown() async throws {
-            let server = Server(configuration: testConfiguration(subReactors: 1), handler: RecordingEcho())
-            let group = ServiceGroup(services: [ReactorService(server)], logger: Self.quietLogger)
-            let running = Task { try await group.run() }
-            let port = try #require(await portWhenListening(server))
-            let client = try TestClient(port: port)
-            let echoed = try await onAThread {
-                try client.send(frame([1, 2, 3]))
-                return try client.receiveFrame()
-            }
-            #expect(echoed == [1, 2, 3])
+            let (server, group, running, client) = try await Self.serving()
+            #expect(try await echoedFrame([1, 2, 3], on: client) == [1, 2, 3])
 
             await group.triggerGracefulShutdown()
             try await running.value
@@ -33,16 +25,8 @@ extension LoopbackTests {
         }
 
         @Test func cancellingTheGroupStopsTheServerGracefully() async throws {
-            let server = Server(configuration: testConfiguration(subReactors: 1), handler: RecordingEcho())
-            let group = ServiceGroup(services: [ReactorService(server)], logger: Self.quietLogger)
-            let running = Task { try await group.run() }
-            let port = try #require(await portWhenListening(server))
-            let client = try TestClient(port: port)
-            let echoed = try await onAThread {
-                try client.send(frame([7]))
-                return try client.receiveFrame()
-            }
-            #expect(echoed == [7])
+            let (server, _, running, client) = try await Self.serving()
+            #expect(try await echoedFrame([7], on: client) == [7])
 
             running.cancel()
             try await running.value
@@ -74,6 +58,17 @@ extension LoopbackTests {
             try server.start()
             #expect(service.description == "ReactorService(\(server.localAddress!))")
             await server.stop()
+        }
+
+        /// An echo server in a running `ServiceGroup` (the task running it) and a client connected to it.
+        static func serving() async throws -> (
+            Server<RecordingEcho>, ServiceGroup, Task<Void, any Error>, TestClient
+        ) {
+            let server = Server(configuration: testConfiguration(subReactors: 1), handler: RecordingEcho())
+            let group = ServiceGroup(services: [ReactorService(server)], logger: quietLogger)
+            let running = Task { try await group.run() }
+            let port = try #require(await portWhenListening(server))
+            return (server, group, running, try TestClient(port: port))
         }
 
         static var quietLogger: Logger {
