@@ -10,3 +10,23 @@ public struct DescriptorCensus: Equatable, CustomStringConvertible {
 
     public var description: String { "\(sockets) sockets, \(pollers) epoll, \(eventFDs) eventfd" }
 }
+
+/// A leak check for targets that open a connection per input: every 1,024th input, the process must hold the
+/// descriptors it held after the first (each connection gave back both its sockets).
+public struct DescriptorLeakCheck {
+    private var inputs = 0
+    private var baseline = DescriptorCensus()
+
+    public init() {}
+
+    /// Call after each input.
+    public mutating func inputDone() {
+        inputs += 1
+        if inputs == 1 {
+            baseline = DescriptorCensus()
+        } else if inputs % 1024 == 0 {
+            let now = DescriptorCensus()
+            expect(now == baseline, "\(now) open after \(inputs) inputs, \(baseline) after the first")
+        }
+    }
+}

@@ -14,10 +14,8 @@ nonisolated(unsafe) private let sharded = harness(
 /// Scratch space kept across inputs for its capacity.
 nonisolated(unsafe) private let arguments = RESPArguments()
 nonisolated(unsafe) private var replies: [UInt8] = []
-/// Inputs run so far, and the process's descriptors after the first. Every 1,024th input checks that none were
-/// added: each connection gave back both its sockets.
-nonisolated(unsafe) private var inputs = 0
-nonisolated(unsafe) private var baseline = DescriptorCensus()
+/// Every 1,024th input checks that no descriptor was left open.
+nonisolated(unsafe) private var leakCheck = DescriptorLeakCheck()
 
 private func harness<Handler: RESPSpecializedHandler>(_ handler: Handler) -> StreamHandlerHarness<Handler> {
     do {
@@ -39,13 +37,7 @@ func redisCommandFuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMut
         } else {
             check.run(harness: unlocked, arguments: arguments, replies: &replies)
         }
-        inputs += 1
-        if inputs == 1 {
-            baseline = DescriptorCensus()
-        } else if inputs % 1024 == 0 {
-            let now = DescriptorCensus()
-            expect(now == baseline, "\(now) open after \(inputs) inputs, \(baseline) after the first")
-        }
+        leakCheck.inputDone()
         return 0
     }
 }

@@ -29,6 +29,9 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Load-driver loop threads.")
     var clientLoops = 1
 
+    @Flag(help: "Server in reuse-port mode: one SO_REUSEPORT listener per loop, no acceptor thread.")
+    var reusePort = false
+
     @OptionGroup var report: ReportOptions
 
     func run() throws {
@@ -40,14 +43,15 @@ struct RunCommand: ParsableCommand {
         }
         var logger = Logger(label: "reactor-bench.server")
         logger.logLevel = .warning
-        let server = Server(
-            configuration: ServerConfiguration(host: "127.0.0.1", port: 0, subReactors: serverLoops, logger: logger),
-            handler: EchoHandler())
+        var configuration = ServerConfiguration(host: "127.0.0.1", port: 0, subReactors: serverLoops, logger: logger)
+        configuration.reusePort = reusePort
+        let server = Server(configuration: configuration, handler: EchoHandler())
         try server.start()
         defer { server.stop() }
         let generator = LoadGenerator(target: server.localAddress!)
         print(
-            "swift-reactor echo bench: server \(serverLoops) loop(s), load driver \(clientLoops) loop(s), "
+            "swift-reactor echo bench: server \(serverLoops) loop(s)\(reusePort ? " (reuse-port)" : ""), "
+                + "load driver \(clientLoops) loop(s), "
                 + "\(ServerConfiguration.coreCount) cores shared")
         emit(ResultTable.header())
         var failed = false

@@ -39,6 +39,15 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).")
     var logLevel = "info"
 
+    @Option(help: "Also listen on this Unix-domain socket path (created at start, removed at stop).")
+    var unix: String?
+
+    @Flag(help: "Give each new connection to the loop with the fewest connections (default: round-robin).")
+    var leastConnections = false
+
+    @Flag(help: "One SO_REUSEPORT listener per loop, each accepted on by its loop: no acceptor thread.")
+    var reusePort = false
+
     @Flag(help: "Count heap allocations: print the live heap every second, and the server threads' total on exit.")
     var countAllocations = false
 
@@ -49,12 +58,21 @@ struct ServeCommand: ParsableCommand {
         var configuration = ServerConfiguration(
             host: host, port: port, subReactors: loops, maxFrameLength: maxFrame, logger: logger)
         configuration.maxConnections = maxConnections
+        if let unix {
+            configuration.listenAddresses = [
+                try ReactorSocketAddress(host: host, port: port), try ReactorSocketAddress(unixPath: unix),
+            ]
+        }
+        configuration.balancing = leastConnections ? .leastConnections : .roundRobin
+        configuration.reusePort = reusePort
+        if reusePort && unix != nil { throw ValidationError("--reuse-port listens on TCP only, not with --unix") }
         configuration.idleTimeout = try idleTimeout.map { try Self.duration($0, "--idle-timeout") }
         configuration.readTimeout = readTimeout == 0 ? nil : try Self.duration(readTimeout, "--read-timeout")
         configuration.drainTimeout = drainTimeout == 0 ? .zero : try Self.duration(drainTimeout, "--drain-timeout")
         let server = Server(configuration: configuration, handler: EchoHandler())
         try server.start()
         print("listening on \(server.localAddress!)")
+        for address in server.localAddresses.dropFirst() { print("also listening on \(address)") }
         fflush(nil)  // a parent reading our stdout through a pipe waits for this line
         let signal: CInt
         if countAllocations {

@@ -30,7 +30,7 @@ extension SubReactor {
         // Unpublish before the descriptor can be reused by another loop, or its fresh entry could be wiped.
         registry.publishClosed(connection.id)
         Posix.close(connection.fd)
-        if connection.flags.contains(.admitted) { admission.open.subtract(1, ordering: .relaxed) }
+        if connection.flags.contains(.admitted) { releaseAdmission() }
         io.counters.closed[reason.kind.rawValue] += 1
         closeLog.record(reason, id: connection.id)
         let box = stateful(connection)

@@ -37,6 +37,11 @@ final class SubReactor<Handler: StreamHandler>: @unchecked Sendable {
     }
     let registry: ConnectionRegistry
     let admission: AdmissionCounter
+    /// Server connections handed to this loop and not yet closed (for least-connections balancing): the acceptor
+    /// adds one per hand-off, this loop subtracts it with ``admission``'s (``releaseAdmission()``).
+    let assigned = AdmissionCounter()
+    /// This loop's own listeners in reuse-port mode (none otherwise). Loop thread only, once started.
+    @exclusivity(unchecked) var listening = LoopListening()
     @exclusivity(unchecked) var state = State.running
     var closeLog: CloseLog
     /// Connections closed during the current iteration, kept alive until it ends: the table's slots hold the only
@@ -83,6 +88,7 @@ final class SubReactor<Handler: StreamHandler>: @unchecked Sendable {
         } else if case .running = state {
             // Never started (a later start step failed): nothing runs on the loop, release its descriptors here.
             state = .stopped
+            closeListening()
             loop.closeDescriptors()
         }
         // Tasks posted after the loop's last look at its queue (or to a loop that never ran) would keep this reactor
@@ -93,10 +99,17 @@ final class SubReactor<Handler: StreamHandler>: @unchecked Sendable {
         for task in late { task() }
     }
 
+    /// Gives back the admission of a server connection that closed (or could not be registered).
+    @inline(__always)
+    func releaseAdmission() {
+        admission.open.subtract(1, ordering: .relaxed)
+        assigned.open.subtract(1, ordering: .relaxed)
+    }
+
     /// Hands a freshly accepted descriptor to this loop. Called from the main reactor's thread.
     func adopt(_ fd: CInt) {
         if !loop.execute({ [self] in register(fd, connecting: false) }) {
-            admission.open.subtract(1, ordering: .relaxed)  // the loop is gone: nobody will register it
+            releaseAdmission()  // the loop is gone: nobody will register it
             Posix.close(fd)
         }
     }
@@ -163,6 +176,7 @@ final class SubReactor<Handler: StreamHandler>: @unchecked Sendable {
         // Run tasks posted during the drain (adoptions close their descriptor), then release the loop's own fds.
         loop.tasks.takeAll(into: &batch)
         for task in batch { task() }
+        closeListening()
         loop.closeDescriptors()
     }
 
@@ -176,8 +190,12 @@ final class SubReactor<Handler: StreamHandler>: @unchecked Sendable {
         var woken = false
         for index in 0..<count {
             let tag = poller.data(at: index)
-            if tag == ReactorLoop.wakeupTag {
-                woken = true
+            if tag >= ReactorLoop.reservedTagFloor {
+                if tag == ReactorLoop.wakeupTag {
+                    woken = true
+                } else {
+                    acceptReady(Int(ReactorLoop.wakeupTag - 1 - tag))
+                }
                 continue
             }
             // A stale event (the descriptor closed earlier in this batch, maybe reused) finds no connection.
@@ -225,9 +243,9 @@ final class SubReactor<Handler: StreamHandler>: @unchecked Sendable {
     // MARK: Registration
 
     @discardableResult
-    private func register(_ fd: CInt, connecting: Bool) -> ConnectionHandle? {
+    func register(_ fd: CInt, connecting: Bool) -> ConnectionHandle? {
         guard case .running = state else {
-            if !connecting { admission.open.subtract(1, ordering: .relaxed) }
+            if !connecting { releaseAdmission() }
             Posix.close(fd)
             return nil
         }
@@ -240,7 +258,7 @@ final class SubReactor<Handler: StreamHandler>: @unchecked Sendable {
         } catch {
             closeLog.record(.ioError(error), id: id)
             io.counters.closed[CloseReason.Kind.ioError.rawValue] += 1
-            if !connecting { admission.open.subtract(1, ordering: .relaxed) }
+            if !connecting { releaseAdmission() }
             Posix.close(fd)
             return nil
         }
@@ -297,6 +315,7 @@ final class SubReactor<Handler: StreamHandler>: @unchecked Sendable {
     private func startDraining(deadline: UInt64) {
         guard case .running = state else { return }
         state = .draining
+        closeListening()
         let forceClose = LoopTimer(on: loop) { [self] in
             for connection in table.all { close(connection, reason: .shutdown) }
         }

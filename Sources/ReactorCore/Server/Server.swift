@@ -26,8 +26,8 @@ public final class Server<Handler: StreamHandler>: Sendable {
     let lifecycle = ReactorGroupLifecycle<Handler, Acceptor>(
         name: "Server", stopFront: { $0.stop() },
         addFrontCounters: { acceptor, statistics in
-            statistics.acceptErrors = acceptor.acceptErrors.load(ordering: .relaxed)
-            statistics.connectionsRejected = acceptor.rejectedCount.load(ordering: .relaxed)
+            statistics.acceptErrors = acceptor.counters.errors.load(ordering: .relaxed)
+            statistics.connectionsRejected = acceptor.counters.rejected.load(ordering: .relaxed)
         })
     private let closed = DispatchGroup()
     /// What ``waitUntilClosed()-2oa88`` and ``run()`` await: fired by ``stop()-8wftw`` once everything is joined.
@@ -38,6 +38,9 @@ public final class Server<Handler: StreamHandler>: Sendable {
         var configuration = configuration
         configuration.limits = configuration.limits.validated()
         precondition(configuration.subReactors >= 1, "a server needs at least one sub-reactor")
+        precondition(
+            !configuration.reusePort || configuration.listenAddresses.allSatisfy { $0.unixPath == nil },
+            "reuse-port mode listens on TCP addresses only")
         self.configuration = configuration
         self.handler = handler
     }
@@ -45,16 +48,25 @@ public final class Server<Handler: StreamHandler>: Sendable {
     /// Binds, listens and starts the reactor threads. Throws if the address cannot be bound.
     public func start() throws {
         try lifecycle.start {
-            let address = try ReactorSocketAddress(host: configuration.host, port: configuration.port)
+            let addresses =
+                configuration.listenAddresses.isEmpty
+                ? [try ReactorSocketAddress(host: configuration.host, port: configuration.port)]
+                : configuration.listenAddresses
             let group = try ReactorGroup(
                 count: configuration.subReactors, threadName: "reactor", handler: handler, limits: configuration.limits,
                 logger: configuration.logger)
             let acceptor: Acceptor
             do {
-                acceptor = try Acceptor(
-                    address: address, backlog: configuration.backlog,
-                    maxConnections: configuration.maxConnections, admission: group.admission,
-                    handOff: group.reactors.map { reactor in { reactor.adopt($0) } }, logger: configuration.logger)
+                if configuration.reusePort {
+                    acceptor = try Self.listenOnEveryLoop(addresses, group: group, configuration: configuration)
+                } else {
+                    acceptor = try Acceptor(
+                        addresses: addresses, backlog: configuration.backlog,
+                        maxConnections: configuration.maxConnections, admission: group.admission,
+                        handOff: group.reactors.map { reactor in { reactor.adopt($0) } },
+                        assigned: group.reactors.map(\.assigned), balancing: configuration.balancing,
+                        logger: configuration.logger)
+                }
             } catch {
                 _ = group.shutdown(drainTimeout: .zero)
                 throw error
@@ -71,12 +83,51 @@ public final class Server<Handler: StreamHandler>: Sendable {
             return (group, acceptor)
         }
         configuration.logger.info(
-            "server started", metadata: ["address": "\(localAddress!)", "sub-reactors": "\(configuration.subReactors)"])
+            "server started",
+            metadata: [
+                "address": "\(localAddresses.map(\.description).joined(separator: ", "))",
+                "sub-reactors": "\(configuration.subReactors)",
+            ])
     }
 
-    /// The bound address (with the real port when the configuration asked for 0); nil unless running.
+    /// Reuse-port mode: `SO_REUSEPORT` listeners for every loop, handed to the loops before they start.
+    private static func listenOnEveryLoop(
+        _ addresses: [ReactorSocketAddress], group: ReactorGroup<Handler>, configuration: ServerConfiguration
+    ) throws -> Acceptor {
+        let acceptor = try Acceptor(
+            reusePortOn: addresses, loops: group.reactors.count, backlog: configuration.backlog,
+            admission: group.admission,
+            closeLoopListeners: group.reactors.map { reactor in
+                { _ = reactor.loop.execute { reactor.closeListening() } }
+            },
+            logger: configuration.logger)
+        for (index, reactor) in group.reactors.enumerated() {
+            do {
+                try reactor.listen(
+                    on: acceptor.loopDescriptors[index], maxConnections: configuration.maxConnections,
+                    counters: acceptor.counters)
+            } catch {
+                // Not started yet: each loop's listeners are closed here (the ones not handed over too).
+                for reactor in group.reactors { reactor.closeListening() }
+                for descriptors in acceptor.loopDescriptors[(index + 1)...] {
+                    for fd in descriptors { Posix.close(fd) }
+                }
+                acceptor.stop()
+                throw error
+            }
+        }
+        return acceptor
+    }
+
+    /// The bound address (with the real port when the configuration asked for 0); nil unless running. With
+    /// several ``ServerConfiguration/listenAddresses``, the first; ``localAddresses`` has them all.
     public var localAddress: ReactorSocketAddress? {
         lifecycle.running?.front.localAddress
+    }
+
+    /// Every bound address, in the order of ``ServerConfiguration/listenAddresses``; empty unless running.
+    public var localAddresses: [ReactorSocketAddress] {
+        lifecycle.running?.front.listeners.map(\.localAddress) ?? []
     }
 
     /// Stops gracefully: stops accepting, answers every frame the peers had finished sending, flushes every reply,
@@ -137,7 +188,7 @@ public final class Server<Handler: StreamHandler>: Sendable {
 }
 
 extension Server where Handler == ReplyHandler {
-    /// The seed's style: a closure that turns each request payload into a reply payload.
+    /// A server made of a closure that turns each request payload into a reply payload (see ``ReplyHandler``).
     ///
     /// Convenient, but it allocates the reply array per message; implement ``FrameHandler`` for the zero-copy path.
     public convenience init(configuration: ServerConfiguration, reply: @escaping @Sendable (FrameView) -> [UInt8]) {

@@ -17,6 +17,18 @@ public struct ServerConfiguration: Sendable {
     /// The most connections open at once; beyond it new connections are accepted and closed at once and counted in
     /// ``ReactorStatistics/connectionsRejected``. Default `Int.max` (bounded in practice by `RLIMIT_NOFILE`).
     public var maxConnections: Int = .max
+    /// The addresses to listen on instead of ``host``:``port`` when not empty: TCP addresses
+    /// (`ReactorSocketAddress(host:port:)`) and Unix-domain stream sockets (`ReactorSocketAddress(unixPath:)`, the
+    /// file created at start and removed at stop). One acceptor serves them all. Default empty.
+    public var listenAddresses: [ReactorSocketAddress] = []
+    /// How the acceptor picks the loop for a new connection. Default ``Balancing/roundRobin``.
+    public var balancing: Balancing = .roundRobin
+    /// Reuse-port mode: one `SO_REUSEPORT` listening socket per loop (and per address), each accepted on by its own
+    /// loop, so that no acceptor thread stands between the kernel and the loops (nginx's `reuseport`, gnet, Netty's
+    /// epoll transport). The kernel spreads new connections over the sockets by a hash of their addresses and
+    /// ports: even on average, not per connection, and ``balancing`` does not apply. TCP addresses only. Default
+    /// false: the acceptor thread.
+    public var reusePort = false
     /// Per-connection limits and buffer sizes.
     public var limits: ConnectionLimits
     /// How long ``Server/stop()-8wftw`` lets connections drain (answer the frames already received, flush every reply,
@@ -62,6 +74,15 @@ public struct ServerConfiguration: Sendable {
     public var readTimeout: Duration? {
         get { limits.readTimeout }
         set { limits.readTimeout = newValue }
+    }
+
+    /// How new connections are spread over the loops.
+    public enum Balancing: Sendable, Hashable {
+        /// Each loop in turn (nginx's and Netty's default). Even when connections live about as long as each other.
+        case roundRobin
+        /// The loop with the fewest open connections (ties in turn): evens out loops when connection lifetimes
+        /// differ widely. Reads one shared counter per loop per accepted connection, none per message.
+        case leastConnections
     }
 
     /// The number of online cores.

@@ -84,6 +84,23 @@ enum Posix {
         }
     }
 
+    /// Removes the file at `path` if it is a socket nobody listens on (left by a server that did not stop cleanly),
+    /// so that a Unix-domain listener can bind there. A socket something still accepts on, and any other kind of
+    /// file, are left alone (the bind then fails with `EADDRINUSE`).
+    static func removeStaleSocket(at address: ReactorSocketAddress) {
+        guard let path = address.unixPath else { return }
+        var status = stat()
+        guard lstat(path, &status) == 0 && status.st_mode & S_IFMT == S_IFSOCK else { return }
+        // Non-blocking: a Unix-domain connect answers at once (refused, done, or EAGAIN when the backlog is full).
+        let probe = CEpoll_socket_stream(AF_UNIX)
+        guard probe >= 0 else { return }
+        defer { close(probe) }
+        let refused =
+            address.withSockAddr { pointer, length in Glibc.connect(probe, pointer, length) } == -1
+            && errno == ECONNREFUSED
+        if refused { unlink(path) }
+    }
+
     /// Starts listening with `backlog` (the kernel clamps it to `net.core.somaxconn`).
     static func listen(_ fd: CInt, backlog: CInt) throws(SystemError) {
         _ = try syscallValue("listen") { Glibc.listen(fd, backlog) }

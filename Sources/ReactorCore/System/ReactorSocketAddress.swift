@@ -10,7 +10,14 @@ public struct ReactorSocketAddress: Sendable, Hashable, CustomStringConvertible 
     public struct ParseError: Error, Hashable, Sendable, CustomStringConvertible {
         /// The text that failed to parse.
         public let host: String
-        public var description: String { "not a numeric IPv4 or IPv6 address: \(host)" }
+        /// What it should have been.
+        let expected: String
+        public var description: String { "not \(expected): \(host)" }
+
+        init(host: String, expected: String = "a numeric IPv4 or IPv6 address") {
+            self.host = host
+            self.expected = expected
+        }
     }
 
     private let bytes: [UInt8]
@@ -37,6 +44,23 @@ public struct ReactorSocketAddress: Sendable, Hashable, CustomStringConvertible 
             return
         }
         throw ParseError(host: host)
+    }
+
+    /// A Unix-domain stream socket address (`AF_UNIX`) at `unixPath`, a filesystem path of 1 to 107 bytes (the room
+    /// in `sockaddr_un.sun_path` with its NUL). A server listening on it creates the socket file and removes it when
+    /// it stops.
+    public init(unixPath: String) throws(ParseError) {
+        var address = sockaddr_un()
+        let capacity = MemoryLayout.size(ofValue: address.sun_path)
+        let path = Array(unixPath.utf8)
+        guard !path.isEmpty, path.count < capacity, !path.contains(0) else {
+            throw ParseError(host: unixPath, expected: "a Unix-domain socket path of 1 to \(capacity - 1) bytes")
+        }
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: path) }
+        let length = MemoryLayout<sa_family_t>.size + path.count + 1
+        self.bytes = withUnsafeBytes(of: address) { Array($0.prefix(length)) }
+        self.length = socklen_t(length)
     }
 
     init(storage: sockaddr_storage, length: socklen_t) {

@@ -17,9 +17,23 @@ final class TestClient: @unchecked Sendable {  // used by one thread at a time, 
         try connect(port: port, host: host)
     }
 
+    /// A client of the Unix-domain stream socket at `unixPath`.
+    convenience init(unixPath: String, timeoutSeconds: Int = 10) throws {
+        try self.init(unconnectedWithTimeout: timeoutSeconds, domain: AF_UNIX)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(unixPath.utf8)) }
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        guard result == 0 else { throw Failure(description: "connect(\(unixPath)): errno \(errno)") }
+    }
+
     /// A socket that is not connected yet (its descriptor is taken now; connecting takes none).
-    init(unconnectedWithTimeout timeoutSeconds: Int = 10) throws {
-        fd = socket(AF_INET, CInt(SOCK_STREAM.rawValue) | CInt(SOCK_CLOEXEC.rawValue), 0)
+    init(unconnectedWithTimeout timeoutSeconds: Int = 10, domain: CInt = AF_INET) throws {
+        fd = socket(domain, CInt(SOCK_STREAM.rawValue) | CInt(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "socket: \(errno)") }
         var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
