@@ -72,19 +72,20 @@ extension LoopbackTests {
             let before = await server.statistics()
             #expect(before.bytesOut < payload.count, "some of the bytes are still queued when the stop begins")
 
-            let stopped = Locked(false)
+            let stopped = Locked<ContinuousClock.Instant?>(nil)
             let stopBegan = ContinuousClock.now
             let stopping = Task {
                 await server.stop()
-                stopped.withLock { $0 = true }
+                stopped.withLock { $0 = ContinuousClock.now }
             }
             try await Task.sleep(for: .milliseconds(100))
-            #expect(!stopped.withLock { $0 }, "the drain waits for the peer to take the bytes")
+            #expect(stopped.withLock { $0 } == nil, "the drain waits for the peer to take the bytes")
             let received = try await onAThread { try client.receiveUntilEndOfStream() }
             #expect(received.count == payload.count, "every byte, then a FIN")
             #expect(received == payload)
             await stopping.value
-            #expect(ContinuousClock.now - stopBegan < .seconds(15), "the drain completed before its timeout")
+            let stopTook = try #require(stopped.withLock { $0 }) - stopBegan
+            #expect(stopTook < .seconds(15), "the drain completed before its timeout (\(stopTook))")
             #expect(server.localAddress == nil)
             let final = await server.statistics()
             #expect(final.bytesOut == payload.count)
