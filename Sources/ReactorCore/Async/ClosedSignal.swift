@@ -1,5 +1,5 @@
-/// The end of a server's life as something a task can await: ``Server/stop()`` fires it once everything is joined,
-/// and every suspended waiter is resumed from the stopping thread. No thread waits on anything: a waiter is a
+/// The end of a server's life as something a task can await: ``Server/stop()-8wftw`` fires it once everything is
+/// joined, and every suspended waiter is resumed from the stopping thread. No thread waits on anything: a waiter is a
 /// continuation in a dictionary until then.
 final class ClosedSignal: Sendable {
     private struct State {
