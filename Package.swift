@@ -25,6 +25,8 @@ let package = Package(
         .executable(name: "reactor-bench", targets: ["ReactorBench"]),
         .executable(name: "reactor-redis", targets: ["ReactorRedis"]),
         .executable(name: "reactor-http", targets: ["ReactorHTTP"]),
+        .library(name: "ReactorServiceLifecycle", targets: ["ReactorServiceLifecycle"]),
+        .executable(name: "reactor-service-example", targets: ["ReactorServiceExample"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -34,6 +36,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.4.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
     targets: [
         .target(
@@ -126,14 +129,38 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // `Server` as a swift-service-lifecycle `Service`, apart so that ReactorCore does not depend on it.
+        .target(
+            name: "ReactorServiceLifecycle",
+            dependencies: [
+                "ReactorCore",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // A line echo server under a ServiceGroup that shuts down gracefully on SIGTERM or SIGINT.
+        .executableTarget(
+            name: "ReactorServiceExample",
+            dependencies: [
+                "ReactorCore",
+                "ReactorServiceLifecycle",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "ReactorCoreTests",
             dependencies: [
                 "ReactorCore", "ReactorRESP", "ReactorRedisStore", "ReactorHTTP1", "ReactorHTTP1Types",
-                "ReactorHTTPEndpoints", "ReactorMetrics", "CEpoll",
+                "ReactorHTTPEndpoints", "ReactorMetrics", "ReactorServiceLifecycle", "CEpoll",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

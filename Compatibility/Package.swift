@@ -6,6 +6,7 @@ import PackageDescription
 // fails this build. Scripts/name-compatibility.sh builds it.
 let reactorLibraries = [
     "ReactorCore", "ReactorRESP", "ReactorRedisStore", "ReactorHTTP1", "ReactorHTTP1Types", "ReactorHTTPEndpoints",
+    "ReactorServiceLifecycle",
 ]
 
 let package = Package(

@@ -10,6 +10,7 @@ import ReactorHTTP1Types
 import ReactorHTTPEndpoints
 import ReactorRESP
 import ReactorRedisStore
+import ReactorServiceLifecycle
 import SystemPackage
 
 /// Echoes every byte on a reactor loop and hands the first bytes it saw to a SwiftNIO promise.
@@ -134,6 +135,8 @@ enum EveryReactorType {
     )
     // ReactorHTTPEndpoints
     typealias Endpoints = (HTTPBenchmarkEndpoints, HTTPBenchmarkServer)
+    // ReactorServiceLifecycle
+    typealias AReactorService<Handler: StreamHandler> = ReactorService<Handler>
 }
 
 @main

@@ -13,6 +13,20 @@ final class LoopThread: @unchecked Sendable {
 
     /// Starts a thread named `name` (truncated to the kernel's 15 characters) running `body`.
     init(name: String, body: @escaping @Sendable () -> Void) throws(SystemError) {
+        let result = Self.create(&handle, attributes: nil, name: name, body: body)
+        if result != 0 {
+            throw SystemError(syscall: "pthread_create", errno: Errno(rawValue: result))
+        }
+        // Named from here too, so the name is visible (/proc, ps, tests) as soon as init returns.
+        _ = CEpoll_set_thread_name_of(handle, name)
+    }
+
+    /// `pthread_create` with `attributes` for a thread that names itself `name` and runs `body`; returns its result
+    /// (0, or the error number, in which case nothing was started and `body` is released).
+    static func create(
+        _ handle: inout pthread_t, attributes: UnsafePointer<pthread_attr_t>?, name: String,
+        body: @escaping @Sendable () -> Void
+    ) -> CInt {
         final class Box {
             let name: String
             let body: @Sendable () -> Void
@@ -23,19 +37,15 @@ final class LoopThread: @unchecked Sendable {
         }
         let box = Unmanaged.passRetained(Box(name: name, body: body)).toOpaque()
         let result = pthread_create(
-            &handle, nil,
+            &handle, attributes,
             { argument in
                 let box = Unmanaged<Box>.fromOpaque(argument!).takeRetainedValue()
                 _ = CEpoll_set_thread_name(box.name)
                 box.body()
                 return nil
             }, box)
-        if result != 0 {
-            Unmanaged<Box>.fromOpaque(box).release()
-            throw SystemError(syscall: "pthread_create", errno: Errno(rawValue: result))
-        }
-        // Named from here too, so the name is visible (/proc, ps, tests) as soon as init returns.
-        _ = CEpoll_set_thread_name_of(handle, name)
+        if result != 0 { Unmanaged<Box>.fromOpaque(box).release() }
+        return result
     }
 
     /// Waits for the thread to finish.

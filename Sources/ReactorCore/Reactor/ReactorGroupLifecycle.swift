@@ -16,7 +16,7 @@ final class ReactorGroupLifecycle<Handler: StreamHandler, Front: Sendable>: Send
     private let name: String
     private let state = Lock<State>(.idle)
     private let stopFront: @Sendable (Front) -> Void
-    private let addFrontCounters: @Sendable (Front, inout ReactorStatistics) -> Void
+    let addFrontCounters: @Sendable (Front, inout ReactorStatistics) -> Void
 
     /// A lifecycle that has not started. `stopFront` runs in ``stop(drainTimeout:)`` before the loops drain (so
     /// nothing new arrives while they do); `addFrontCounters` adds the front's own counters to every snapshot.

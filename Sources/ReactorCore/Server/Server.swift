@@ -23,13 +23,15 @@ public final class Server<Handler: StreamHandler>: Sendable {
     private let handler: Handler
     // The acceptor stops before the loops drain, so no connection arrives while they do; its counters belong in
     // every snapshot, the final one included.
-    private let lifecycle = ReactorGroupLifecycle<Handler, Acceptor>(
+    let lifecycle = ReactorGroupLifecycle<Handler, Acceptor>(
         name: "Server", stopFront: { $0.stop() },
         addFrontCounters: { acceptor, statistics in
             statistics.acceptErrors = acceptor.counters.errors.load(ordering: .relaxed)
             statistics.connectionsRejected = acceptor.counters.rejected.load(ordering: .relaxed)
         })
     private let closed = DispatchGroup()
+    /// What ``waitUntilClosed()-2oa88`` and ``run()`` await: fired by ``stop()-8wftw`` once everything is joined.
+    let closedSignal = ClosedSignal()
 
     /// Creates a server; nothing is bound until ``start()``.
     public init(configuration: ServerConfiguration, handler: Handler) {
@@ -132,6 +134,10 @@ public final class Server<Handler: StreamHandler>: Sendable {
     /// Stops gracefully: stops accepting, answers every frame the peers had finished sending, flushes every reply,
     /// closes every connection (whatever is left at the drain timeout is closed anyway) and joins every thread. When it returns no descriptor or thread of the server is left.
     /// Safe to call more than once and from any thread except the server's own loop threads.
+    ///
+    /// Blocks the calling thread for the whole drain (up to ``ServerConfiguration/drainTimeout``) and the joins: for
+    /// synchronous callers. From `async` code use ``stop()-8pt9t`` (or ``run()``), which suspends the task instead of
+    /// holding a thread of the cooperative pool.
     public func stop() {
         guard lifecycle.stop(drainTimeout: configuration.drainTimeout) else {
             // Never started (returns at once), or another call is stopping it: return when that one has finished.
@@ -140,6 +146,7 @@ public final class Server<Handler: StreamHandler>: Sendable {
         }
         configuration.logger.info("server stopped")
         closed.leave()
+        closedSignal.fire()
     }
 
     /// A ``ConnectionHandle`` on `id`, to write to or close it from any thread, or (on its loop, for example in a
@@ -166,13 +173,16 @@ public final class Server<Handler: StreamHandler>: Sendable {
         lifecycle.close(id)
     }
 
-    /// Blocks until the server has stopped (returns at once if it never started).
+    /// Blocks until the server has stopped (returns at once if it never started). From `async` code use
+    /// ``waitUntilClosed()-2oa88``, which suspends the task instead.
     public func waitUntilClosed() {
         closed.wait()
     }
 
     /// A snapshot of the counters. While running, each loop takes its own snapshot on its thread (so this blocks
-    /// briefly, and must not be called from a loop thread); after ``stop()`` it returns the final figures.
+    /// briefly, and must not be called from a loop thread); after ``stop()-8wftw`` it returns the final figures.
+    /// Waits up to a second per loop, one loop after another; from `async` code use ``statistics()-7olld``, which
+    /// asks every loop at once and suspends the task instead.
     public func statistics() -> ReactorStatistics {
         lifecycle.statistics()
     }

@@ -31,7 +31,7 @@ public struct ServerConfiguration: Sendable {
     public var reusePort = false
     /// Per-connection limits and buffer sizes.
     public var limits: ConnectionLimits
-    /// How long ``Server/stop()`` lets connections drain (answer the frames already received, flush every reply,
+    /// How long ``Server/stop()-8wftw`` lets connections drain (answer the frames already received, flush every reply,
     /// close gracefully) before a timer closes whatever is left. Default 5 s.
     public var drainTimeout: Duration
     /// Where the server logs (rate-limited; never per message). Each connection's
