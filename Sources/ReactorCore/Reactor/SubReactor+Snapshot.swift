@@ -14,7 +14,8 @@ extension SubReactor {
         let result = Lock<Snapshot?>(nil)
         let done = DispatchSemaphore(value: 0)
         loop.execute { [self] in
-            result.withLock { $0 = Snapshot(counters: io.counters, open: table.count, pool: io.pool.statistics) }
+            let snapshot = currentSnapshot
+            result.withLock { $0 = snapshot }
             done.signal()
         }
         guard done.wait(timeout: .now() + .seconds(1)) == .success else { return nil }
