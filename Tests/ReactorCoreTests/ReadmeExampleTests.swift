@@ -11,6 +11,13 @@ struct ReadmeEcho: FrameHandler {  // `Echo` in the README (that name is a test 
     func onClose(_ id: ConnectionID, reason: CloseReason) {}
 }
 
+/// README, "A complete server to copy" (its `Echo`, with no `onClose`: the protocol's default).
+struct ReadmeCompleteEcho: FrameHandler {
+    func onFrame(_ frame: FrameView, connection: inout ConnectionContext) {
+        connection.write(frame)
+    }
+}
+
 /// README, the line protocol with per-connection state.
 struct Shout: MessageHandler {
     typealias ConnectionState = Int  // lines seen on this connection, stored inline
@@ -36,6 +43,18 @@ extension LoopbackTests {
                 try client.send(frame([1, 2, 3]))
                 #expect(try client.receiveFrame() == [1, 2, 3])
             }
+        }
+
+        @Test func theCompleteServerEchoesAndStopsGracefully() throws {
+            // As printed, but on port 0, and the test stops it where the README waits for a signal.
+            let server = Server(configuration: testConfiguration(), handler: ReadmeCompleteEcho())
+            try server.start()
+            let client = try TestClient(port: server.localAddress!.port)
+            try client.send(frame(pattern(300)) + frame([]))
+            #expect(try client.receiveFrame() == pattern(300))
+            #expect(try client.receiveFrame() == [])
+            server.stop()
+            #expect(client.isClosedByPeer())
         }
 
         @Test func theClosureServerReversesEachPayload() throws {
