@@ -51,6 +51,9 @@ struct HTTPServerCheck {
         let decoder = defaultDecoder
         limits.maxBufferedInput =
             decoder.maxHeaderSectionLength + decoder.maxBodyLength + decoder.maxBodyLength / 4 + 65536
+        // Wall-clock time: a minute, so that a fuzzer starved of CPU is not closed as a peer that stopped reading
+        // (as RedisCommandFuzzer once was with the 2 s default).
+        limits.lingerTimeout = .seconds(60)
         return limits
     }()
 

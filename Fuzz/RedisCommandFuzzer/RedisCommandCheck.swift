@@ -41,7 +41,14 @@ import ReactorRedisStore
 struct RedisCommandCheck {
     /// The store's settings (redis's defaults) and the limits ``RedisServer`` sets from them.
     static let settings = RedisSettings()
-    static let limits = RedisServer.configure(ServerConfiguration(subReactors: 1), settings).limits
+    /// The linger timeout is a minute, not 2 s: it is wall-clock time, and a fuzzer starved of CPU (nice 19 on a
+    /// loaded machine) once spent over 2 s between the harness's reads of 2 MB of replies, and the loop closed as
+    /// designed with `peerStoppedReading`.
+    static let limits: ConnectionLimits = {
+        var limits = RedisServer.configure(ServerConfiguration(subReactors: 1), settings).limits
+        limits.lingerTimeout = .seconds(60)
+        return limits
+    }()
     /// The decoder the server runs (``RedisServer``).
     static let decoder = RESPRequestDecoder(maxBulkLength: settings.maxBulkLength)
     static let sendBuffers: [Int?] = [nil, 1, 8 << 10, 64 << 10]
