@@ -59,13 +59,13 @@ extension SubReactor {
                 fd = accepted
             } catch {
                 listening.counters.errors.add(1, ordering: .relaxed)
-                switch error.errno.rawValue {
-                case EMFILE, ENFILE, ENOBUFS, ENOMEM:
+                // A failure of that one connection: keep going. Anything else (out of descriptors or memory, a
+                // broken listener) would fail again at once: pause instead of spinning the thread.
+                guard Posix.acceptFailureIsPerConnection(error.errno.rawValue) else {
                     pauseListening(error)
                     return
-                default:
-                    continue  // ECONNABORTED, EPROTO, EPERM...: that one connection failed
                 }
+                continue
             }
             do {
                 try Posix.setNoDelay(fd)

@@ -219,14 +219,13 @@ final class Acceptor: @unchecked Sendable {
                 fd = accepted
             } catch {
                 counters.errors.add(1, ordering: .relaxed)
-                switch error.errno.rawValue {
-                case EMFILE, ENFILE, ENOBUFS, ENOMEM:
+                // A failure of that one connection: keep going. Anything else (out of descriptors or memory, a
+                // broken listener) would fail again at once: pause instead of spinning the thread.
+                guard Posix.acceptFailureIsPerConnection(error.errno.rawValue) else {
                     pauseAccepting(error)
                     return
-                default:
-                    // ECONNABORTED, EPROTO, EPERM...: that one connection failed; keep going.
-                    continue
                 }
+                continue
             }
             do {
                 if listener.isTCP { try Posix.setNoDelay(fd) }
@@ -289,7 +288,7 @@ final class Acceptor: @unchecked Sendable {
             exhaustionLogged = true
             exhaustionStartErrors = counters.errors.load(ordering: .relaxed)
             logger.warning(
-                "accept paused: out of descriptors or memory; existing connections are still served",
+                "accept paused (out of descriptors or memory, or a listener failing); existing connections are still served",
                 metadata: ["reactor.error": "\(error)"])
         }
     }

@@ -25,6 +25,18 @@ enum Posix {
         try syscall("accept4") { CEpoll_accept4(fd, nil, nil) }
     }
 
+    /// Whether an `accept4` failure is about the one connection it was taking (Linux reports the new connection's
+    /// pending network errors there; accept(2) says to retry): the listener is fine, keep accepting. Any other
+    /// failure (out of descriptors or memory, or a listener that broke) is not cleared by trying again at once.
+    static func acceptFailureIsPerConnection(_ code: CInt) -> Bool {
+        switch code {
+        case ECONNABORTED, EPROTO, EPERM, ENETDOWN, ENOPROTOOPT, EHOSTDOWN, ENONET, EHOSTUNREACH, ENETUNREACH:
+            return true
+        default:
+            return false
+        }
+    }
+
     /// `read(2)` into `buffer`; `.processed(0)` is end of stream.
     @inline(__always)
     static func read(_ fd: CInt, into buffer: UnsafeMutableRawPointer, count: Int) throws(SystemError) -> IOResult<Int>
