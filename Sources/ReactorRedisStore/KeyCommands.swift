@@ -279,7 +279,8 @@ struct ScanWalk {
         let local = cursor << UInt64(shardBits)
         var first = db.count == 0 ? db.capacity : db.home(of: local)
         while first < db.capacity && visited < wanted && budget > 0 {
-            let last = min(db.capacity, first + max(1, min(budget, wanted - visited)))
+            // As a distance first: `first + budget` overflows for a COUNT near Int.max (found by RedisCommandFuzzer).
+            let last = first + min(db.capacity - first, max(1, min(budget, wanted - visited)))
             db.forEachSlot(homedIn: first..<last) { slot in
                 visited += 1
                 visit(db, slot)

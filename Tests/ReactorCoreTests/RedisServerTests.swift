@@ -237,6 +237,31 @@ extension LoopbackTests {
             }
         }
 
+        /// A COUNT near `Int.max` from a cursor in the middle of a table once overflowed the walk's slot arithmetic
+        /// (found by RedisCommandFuzzer): every cursor now gets the rest of the keyspace.
+        @Test func scanWithTheLargestCountFromAnyCursorCompletes() throws {
+            try RedisTestServer.run(loops: 1) { port in
+                let client = try TestClient(port: port)
+                let reader = RedisReplyReader(client)
+                var batch: [UInt8] = []
+                for index in 0..<200 { batch += RedisTestServer.request("SET", "key:\(index)", "v") }
+                try client.send(batch)
+                _ = try client.receive(exactly: 200 * 5)
+                for shift in stride(from: 1, through: 63, by: 2) {
+                    let cursor = String(UInt64(1) << UInt64(shift) | 1)
+                    for count in ["9223372036854775807", "922337203685477580"] {
+                        try client.send(RedisTestServer.request("SCAN", cursor, "COUNT", count))
+                        guard case .array(let reply) = try reader.next(), reply.count == 2, case .bulk = reply[0],
+                            case .array = reply[1]
+                        else { throw TestClient.Failure(description: "SCAN \(cursor) COUNT \(count)") }
+                    }
+                }
+                try RedisTestServer.expect(
+                    client, ["SCAN", "0", "COUNT", "9223372036854775807", "MATCH", "key:7"],
+                    "*2\r\n$1\r\n0\r\n*1\r\n$5\r\nkey:7\r\n")
+            }
+        }
+
         @Test func severalLoopsIncrementingOneKeyLoseNoIncrement() throws {
             try RedisTestServer.run(loops: 2) { port in
                 let clients = 4
