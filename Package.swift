@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "ReactorHTTP1Types", targets: ["ReactorHTTP1Types"]),
         .library(name: "ReactorHTTPEndpoints", targets: ["ReactorHTTPEndpoints"]),
         .library(name: "ReactorMetrics", targets: ["ReactorMetrics"]),
+        .library(name: "ReactorTLS", targets: ["ReactorTLS"]),
         .executable(name: "reactor-bench", targets: ["ReactorBench"]),
         .executable(name: "reactor-redis", targets: ["ReactorRedis"]),
         .executable(name: "reactor-http", targets: ["ReactorHTTP"]),
@@ -49,6 +50,20 @@ let package = Package(
                 "CEpoll",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The C shim over the system OpenSSL 3 (libssl-dev): macros Swift cannot call, the ALPN and info callbacks,
+        // one call per TLS step.
+        .target(
+            name: "CReactorTLS",
+            linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]
+        ),
+        // TLS as a `ConnectionTransport`: every handler runs over it unchanged.
+        .target(
+            name: "ReactorTLS",
+            dependencies: [
+                "ReactorCore", "CReactorTLS", .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -110,6 +125,7 @@ let package = Package(
                 "ReactorCore",
                 "ReactorHTTP1",
                 "ReactorHTTPEndpoints",
+                "ReactorTLS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

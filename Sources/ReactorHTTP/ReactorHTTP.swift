@@ -3,6 +3,7 @@ import Logging
 import ReactorCore
 import ReactorHTTP1
 import ReactorHTTPEndpoints
+import ReactorTLS
 
 #if canImport(Glibc)
     import Glibc
@@ -43,6 +44,12 @@ struct ReactorHTTP: ParsableCommand {
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).")
     var logLevel = "notice"
 
+    @Option(help: "Serve HTTPS: the certificate chain (PEM, leaf first). Needs --tls-key.")
+    var tlsCert: String?
+
+    @Option(help: "The private key (PEM) for --tls-cert.")
+    var tlsKey: String?
+
     func validate() throws {
         guard loops >= 1 else { throw ValidationError("--loops must be at least 1") }
         guard maxRequestLine >= 16, maxHeaderSection >= 16, maxHeaderSection <= 1 << 30 else {
@@ -50,6 +57,7 @@ struct ReactorHTTP: ParsableCommand {
         }
         guard maxBody >= 0, maxBody <= 1 << 30 else { throw ValidationError("--max-body must be between 0 and 2^30") }
         guard readTimeout >= 0 else { throw ValidationError("--read-timeout must not be negative") }
+        guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
     }
 
     func run() throws {
@@ -61,11 +69,18 @@ struct ReactorHTTP: ParsableCommand {
         // A whole request is buffered: its head, and its body with room for chunk framing (a chunked body of
         // 64-byte chunks carries ~10% of framing; smaller chunks need more and are closed past this).
         configuration.limits.maxBufferedInput = maxHeaderSection + maxBody + maxBody / 4 + 65536
+        if let tlsCert, let tlsKey {
+            // HTTP/1.1 only: a client that offers only h2 is refused with no_application_protocol (RFC 7301 §3.2).
+            var tls = TLSConfiguration(certificateChain: .file(tlsCert), privateKey: .file(tlsKey))
+            tls.applicationProtocols = ["http/1.1"]
+            configuration.transport = try TLSServerContext(configuration: tls)
+        }
         let decoder = HTTP1RequestDecoder(
             maxRequestLineLength: maxRequestLine, maxHeaderSectionLength: maxHeaderSection, maxBodyLength: maxBody)
         let server = Server(configuration: configuration, handler: HTTPBenchmarkServer(decoder: decoder))
         try server.start()
-        print("reactor-http listening on \(server.localAddress!), \(loops) loop\(loops == 1 ? "" : "s")")
+        let scheme = tlsCert == nil ? "" : ", https"
+        print("reactor-http listening on \(server.localAddress!), \(loops) loop\(loops == 1 ? "" : "s")\(scheme)")
         fflush(nil)  // a parent reading our stdout through a pipe waits for this line
         let signal = signals.wait()
         logger.notice("signal \(signal): shutting down")

@@ -6,7 +6,7 @@ extension LoopMetrics {
     /// ``ReactorMetricName`` lists, each with a `("loop", "<index>")` dimension (and `("reason", "<kind>")` for
     /// closes), plus `dimensions`.
     ///
-    /// Each loop creates its metrics once, on its own thread, when it starts (`14 + 12` per loop, and two for the
+    /// Each loop creates its metrics once, on its own thread, when it starts (`22 + 12` per loop, and two for the
     /// acceptor on loop 0); every `interval` it adds the deltas since its last report to the counters (skipping
     /// zeros) and records the levels in the gauges. Nothing is counted per message here: the loops keep plain
     /// counters and this only reads them. The last report, when a loop stops, brings every counter to the server's

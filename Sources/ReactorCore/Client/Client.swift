@@ -38,7 +38,7 @@ public final class Client<Handler: StreamHandler>: Sendable {
         try lifecycle.start {
             let group = try ReactorGroup(
                 count: configuration.loops, threadName: "client", handler: handler, limits: configuration.limits,
-                logger: configuration.logger)
+                logger: configuration.logger, transportProvider: configuration.transport)
             try group.start()
             return (group, ())
         }

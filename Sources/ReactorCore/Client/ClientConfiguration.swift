@@ -10,6 +10,9 @@ public struct ClientConfiguration: Sendable {
     public var drainTimeout: Duration
     /// Where the client logs (rate-limited; never per message).
     public var logger: Logger
+    /// The layer between each connected socket and the handler: TLS with `ReactorTLS`'s `TLSClientContext`. Nil (the
+    /// default): plain TCP.
+    public var transport: (any ConnectionTransportProvider)? = nil
 
     /// Creates a configuration; every argument has a default.
     public init(

@@ -36,6 +36,26 @@ public enum CloseReason: Sendable, Hashable, CustomStringConvertible {
     case connectFailed(SystemError)
     /// An unexpected socket error.
     case ioError(SystemError)
+    /// The TLS handshake failed (garbage, no common version, cipher or ALPN protocol, an alert from the peer):
+    /// `code` is the TLS library's error.
+    case tlsHandshakeFailed(code: TLSErrorCode)
+    /// The TLS handshake did not complete within the transport's handshake timeout (a peer that stalls mid-way).
+    case tlsHandshakeTimeout
+    /// A peer spoke plain text (an HTTP request, RESP) to a TLS port.
+    case tlsPlaintextPeer
+    /// The peer's certificate was missing or failed verification (untrusted, expired) while client certificates are
+    /// required: `code` is the TLS library's error.
+    case tlsCertificateRejected(code: TLSErrorCode)
+    /// A TLS record longer than the protocol allows (over 2^14 bytes of plaintext, RFC 8446 §5.1).
+    case tlsRecordOverflow
+    /// The peer tried to renegotiate (TLS 1.2); renegotiation is refused, and the connection closed gracefully.
+    case tlsRenegotiationRefused
+    /// The peer's TCP stream ended without TLS's close_notify: what arrived is authentic, but the peer may not have
+    /// sent all it meant to (a truncation attack, or a client that does not send close_notify).
+    case tlsTruncated
+    /// A TLS record after the handshake was invalid (bad MAC, unexpected message, a fatal alert from the peer):
+    /// `code` is the TLS library's error.
+    case tlsProtocolError(code: TLSErrorCode)
 
     /// The reason without its details, for counting.
     public var kind: Kind {
@@ -54,6 +74,14 @@ public enum CloseReason: Sendable, Hashable, CustomStringConvertible {
         case .peerStoppedReading: return .peerStoppedReading
         case .connectFailed: return .connectFailed
         case .ioError: return .ioError
+        case .tlsHandshakeFailed: return .tlsHandshakeFailed
+        case .tlsHandshakeTimeout: return .tlsHandshakeTimeout
+        case .tlsPlaintextPeer: return .tlsPlaintextPeer
+        case .tlsCertificateRejected: return .tlsCertificateRejected
+        case .tlsRecordOverflow: return .tlsRecordOverflow
+        case .tlsRenegotiationRefused: return .tlsRenegotiationRefused
+        case .tlsTruncated: return .tlsTruncated
+        case .tlsProtocolError: return .tlsProtocolError
         }
     }
 
@@ -62,6 +90,8 @@ public enum CloseReason: Sendable, Hashable, CustomStringConvertible {
         case peerClosed, truncatedFrame, peerReset, frameTooLong, writeBufferOverflow, idleTimeout, readTimeout
         case closedByHandler, shutdown, connectFailed, ioError, bufferedInputTooLarge, decodingFailed
         case peerStoppedReading
+        case tlsHandshakeFailed, tlsHandshakeTimeout, tlsPlaintextPeer, tlsCertificateRejected, tlsRecordOverflow
+        case tlsRenegotiationRefused, tlsTruncated, tlsProtocolError
 
         public var description: String {
             switch self {
@@ -79,6 +109,14 @@ public enum CloseReason: Sendable, Hashable, CustomStringConvertible {
             case .bufferedInputTooLarge: return "bufferedInputTooLarge"
             case .decodingFailed: return "decodingFailed"
             case .peerStoppedReading: return "peerStoppedReading"
+            case .tlsHandshakeFailed: return "tlsHandshakeFailed"
+            case .tlsHandshakeTimeout: return "tlsHandshakeTimeout"
+            case .tlsPlaintextPeer: return "tlsPlaintextPeer"
+            case .tlsCertificateRejected: return "tlsCertificateRejected"
+            case .tlsRecordOverflow: return "tlsRecordOverflow"
+            case .tlsRenegotiationRefused: return "tlsRenegotiationRefused"
+            case .tlsTruncated: return "tlsTruncated"
+            case .tlsProtocolError: return "tlsProtocolError"
             }
         }
     }
@@ -102,8 +140,30 @@ public enum CloseReason: Sendable, Hashable, CustomStringConvertible {
             return "peer stopped reading while closing (\(closingFor)): \(bytes) bytes unsent"
         case .connectFailed(let error): return "connect failed: \(error)"
         case .ioError(let error): return "I/O error: \(error)"
+        case .tlsHandshakeFailed(let code): return "TLS handshake failed (\(code))"
+        case .tlsHandshakeTimeout: return "TLS handshake timeout"
+        case .tlsPlaintextPeer: return "plain text on a TLS port"
+        case .tlsCertificateRejected(let code): return "peer certificate rejected (\(code))"
+        case .tlsRecordOverflow: return "TLS record too long"
+        case .tlsRenegotiationRefused: return "TLS renegotiation refused"
+        case .tlsTruncated: return "TLS input ended without close_notify"
+        case .tlsProtocolError(let code): return "TLS protocol error (\(code))"
         }
     }
+}
+
+/// An error code of the TLS library (OpenSSL's packed `ERR_get_error()` value), carried by the TLS close reasons.
+/// Its description is the hexadecimal form `openssl errstr` decodes; `ReactorTLS` adds OpenSSL's own text.
+public struct TLSErrorCode: Sendable, Hashable, CustomStringConvertible {
+    /// The packed code (0: none recorded).
+    public let rawValue: UInt64
+
+    /// Wraps a packed code.
+    public init(rawValue: UInt64) {
+        self.rawValue = rawValue
+    }
+
+    public var description: String { "error:" + String(rawValue, radix: 16, uppercase: true) }
 }
 
 #if canImport(Glibc)
@@ -113,7 +173,7 @@ public enum CloseReason: Sendable, Hashable, CustomStringConvertible {
 extension CloseReason {
     /// The reason a connection closes with after a failed `read`/`send`: the peer's doing (reset, unreachable) or
     /// an unexpected I/O error.
-    init(socketError error: SystemError) {
+    public init(socketError error: SystemError) {
         switch error.errno.rawValue {
         case ECONNRESET, EPIPE, ETIMEDOUT, EHOSTUNREACH, ENETUNREACH: self = .peerReset
         default: self = .ioError(error)

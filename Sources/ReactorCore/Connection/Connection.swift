@@ -24,6 +24,15 @@
         /// Lingering, and the peer sent input after our close began: wait for its FIN (or the linger timeout), as a
         /// reset could reach a peer whose stack drops unread data on a reset.
         static let lingerSawInput = Flags(rawValue: 1 << 6)
+        /// The connection's ``ConnectionTransport`` has not completed its handshake: the handler has not been told
+        /// of the connection yet, and queued bytes wait (`SubReactor+Handshake.swift`).
+        static let handshaking = Flags(rawValue: 1 << 7)
+        /// The transport's last step needs the socket writable (a handshake step, or a read that must send): armed
+        /// as `EPOLLOUT` and retried then.
+        static let transportWantsWrite = Flags(rawValue: 1 << 8)
+
+        /// Events for these take the slow path in `handleEvent` (spelled with `rawValue` to fold to a constant).
+        static let notReadyForTraffic = Flags(rawValue: connecting.rawValue | handshaking.rawValue)
 
         /// An open connection is not read while either is set (spelled with `rawValue` so it folds to a constant
         /// even in debug builds, where an array literal would allocate on every test).
@@ -48,8 +57,11 @@
     /// When the unconsumed input now buffered began waiting (restarted whenever the handler consumes); 0 when none.
     @exclusivity(unchecked) final var partialFrameSince: UInt64 = 0
     final var timerDeadline: UInt64 = 0
-    /// While lingering: when the close happens whatever the peer does (loop time, nanoseconds).
-    final var lingerDeadline: UInt64 = 0
+    /// While handshaking: when the handshake must have completed. While lingering: when the close happens whatever
+    /// the peer does. Loop time, nanoseconds; the two phases never overlap.
+    final var phaseDeadline: UInt64 = 0
+    /// The layer between the socket and the handler (TLS), if the server or client has one; released at the close.
+    final var transport: (any ConnectionTransport)?
     final var timerIndex = -1
     /// Where the handler's state is stored inline (``StatefulConnection``), computed once: the hot path hands the
     /// state `inout` through this address instead of unwrapping the generic optional, which costs runtime calls

@@ -51,8 +51,18 @@ final class LoopIO: @unchecked Sendable {
     let registry: ConnectionRegistry
     /// The server's or client's logger, which each connection's ``ConnectionContext/logger`` extends.
     let logger: Logger
+    /// Makes each new connection's ``ConnectionTransport`` (TLS), or nil for plain connections.
+    let transportProvider: (any ConnectionTransportProvider)?
+    /// The provider's handshake timeout in nanoseconds; 0 when off.
+    let handshakeTimeout: UInt64
 
-    init(limits: ConnectionLimits, loop: ReactorLoop, registry: ConnectionRegistry, logger: Logger) {
+    init(
+        limits: ConnectionLimits, loop: ReactorLoop, registry: ConnectionRegistry, logger: Logger,
+        transportProvider: (any ConnectionTransportProvider)? = nil
+    ) {
+        self.transportProvider = transportProvider
+        self.handshakeTimeout =
+            transportProvider?.handshakeTimeout.map { max(1, MonotonicClock.nanoseconds(of: $0)) } ?? 0
         self.loop = loop
         self.logger = logger
         self.registry = registry
@@ -86,12 +96,17 @@ final class LoopIO: @unchecked Sendable {
     }
 
     /// Registers exactly the events the connection needs now: input while it wants it (open and not paused or past
-    /// the peer's FIN, or lingering), output while bytes are queued.
+    /// the peer's FIN, or lingering), output while bytes are queued (and the handshake is done) or the transport
+    /// waits to write.
     @inline(__always)
     func updateInterest(_ connection: Connection) {
         var wanted: UInt32 = 0
         if connection.wantsInput { wanted |= Epoll.readable | Epoll.readHangUp }
-        if !connection.outbound.isEmpty { wanted |= Epoll.writable }
+        if (!connection.outbound.isEmpty && !connection.flags.contains(.handshaking))
+            || connection.flags.contains(.transportWantsWrite)
+        {
+            wanted |= Epoll.writable
+        }
         if wanted == connection.interest { return }
         do {
             try loop.poller.modify(connection.fd, events: wanted, data: connection.id.tag)
@@ -114,7 +129,7 @@ struct LoopCounters {
     /// Closes by ``CloseReason/Kind/rawValue`` (one slot per kind: `LoopIO.init` checks the count). Inline, no heap
     /// storage: a copy taken for a snapshot shares nothing with the loop's own counters, so the loop never copies on
     /// write after handing one out.
-    var closed = InlineArray<14, Int>(repeating: 0)
+    var closed = InlineArray<22, Int>(repeating: 0)
     /// Times a connection's unsent bytes passed the high watermark and its reading was paused.
     var backpressurePauses = 0
     /// Loop iterations: returns from `epoll_wait`.

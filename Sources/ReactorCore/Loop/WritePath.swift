@@ -211,20 +211,29 @@ extension LoopIO {
     /// and a deferred close.
     func flush(_ connection: Connection) {
         var rounds = 0
+        if connection.flags.contains(.handshaking) {
+            updateInterest(connection)  // the bytes wait for the handshake (`SubReactor+Handshake.swift`)
+            return
+        }
         while !connection.outbound.isEmpty && rounds < 4 {
             rounds += 1
             let (count, requested) = connection.outbound.gather(into: vectors, maximum: vectorCapacity)
             let written: Int
-            do {
-                let result =
-                    count == 1
-                    ? try Posix.send(connection.fd, vectors[0].iov_base, count: requested)
-                    : try Posix.sendv(connection.fd, vectors, count: count)
-                guard case .processed(let bytes) = result else { break }
+            if let transport = connection.transport {
+                guard let bytes = transportWrite(transport, vectorCount: count, to: connection) else { return }
                 written = bytes
-            } catch {
-                delegate.unsafelyUnwrapped.close(connection, reason: CloseReason(socketError: error))
-                return
+            } else {
+                do {
+                    let result =
+                        count == 1
+                        ? try Posix.send(connection.fd, vectors[0].iov_base, count: requested)
+                        : try Posix.sendv(connection.fd, vectors, count: count)
+                    guard case .processed(let bytes) = result else { break }
+                    written = bytes
+                } catch {
+                    delegate.unsafelyUnwrapped.close(connection, reason: CloseReason(socketError: error))
+                    return
+                }
             }
             counters.bytesOut += written
             if written > 0 { connection.lastActivity = now }
@@ -232,6 +241,30 @@ extension LoopIO {
             if written < requested { break }
         }
         settle(connection)
+    }
+
+    /// Writes the `vectorCount` gathered runs through `connection`'s transport, one ``ConnectionTransport/write(from:count:)``
+    /// (TLS: a record of up to 16 KiB each, as nginx's `ssl_buffer_size`) per run, until one is not taken whole.
+    /// Returns the bytes taken, or nil after closing the connection for a failure.
+    @inline(never)
+    private func transportWrite(
+        _ transport: any ConnectionTransport, vectorCount: Int, to connection: Connection
+    ) -> Int? {
+        var total = 0
+        for index in 0..<vectorCount {
+            let run = vectors[index]
+            let progress = transport.write(from: run.iov_base, count: run.iov_len)
+            total += progress.bytes
+            switch progress.status {
+            case .completed: continue
+            case .failed(let reason):
+                delegate.unsafelyUnwrapped.close(connection, reason: reason)
+                return nil
+            case .wantsRead, .wantsWrite, .inputEnded:
+                return total
+            }
+        }
+        return total
     }
 
     /// Sends the replies `connection` staged in the loop's staging buffer during its read batch, with one `send`.
@@ -250,13 +283,22 @@ extension LoopIO {
             return
         }
         var written = 0
-        do {
-            if case .processed(let bytes) = try Posix.send(connection.fd, staging, count: staged) {
-                written = bytes
+        if let transport = connection.transport {
+            let progress = transport.write(from: staging, count: staged)
+            if case .failed(let reason) = progress.status {
+                delegate.unsafelyUnwrapped.close(connection, reason: reason)
+                return
             }
-        } catch {
-            delegate.unsafelyUnwrapped.close(connection, reason: CloseReason(socketError: error))
-            return
+            written = progress.bytes
+        } else {
+            do {
+                if case .processed(let bytes) = try Posix.send(connection.fd, staging, count: staged) {
+                    written = bytes
+                }
+            } catch {
+                delegate.unsafelyUnwrapped.close(connection, reason: CloseReason(socketError: error))
+                return
+            }
         }
         counters.bytesOut += written
         if written == staged && connection.isTakingInput && !connection.flags.contains(.readPaused) {
@@ -287,7 +329,9 @@ extension LoopIO {
         } else if pending <= limits.writeLowWatermark && connection.flags.contains(.readPaused) {
             connection.flags.remove(.readPaused)
             writabilityChanged(connection, isWritable: true)
-            if connection.inbound.count > 0 && connection.isTakingInput {
+            if (connection.inbound.count > 0 || connection.transport?.hasBufferedInput == true)
+                && connection.isTakingInput
+            {
                 connection.flags.insert(.redeliverInput)
                 markDirty(connection)
             }

@@ -76,7 +76,7 @@ public struct LoopMetricsSnapshot: Sendable {
     /// ``connectionsRejected``.
     public var acceptErrors = 0
     /// Closes by ``CloseReason/Kind/rawValue``.
-    var closedByKind = InlineArray<14, Int>(repeating: 0)
+    var closedByKind = InlineArray<22, Int>(repeating: 0)
 
     /// All zeros for loop `loop`: what a reporter subtracts before its first report.
     public init(loop: Int) {

@@ -17,7 +17,10 @@ struct CloseLog {
     static func level(for kind: CloseReason.Kind) -> Logger.Level? {
         switch kind {
         case .peerClosed, .closedByHandler, .shutdown: return nil
-        case .peerReset, .idleTimeout: return .debug
+        case .peerReset, .idleTimeout, .tlsTruncated: return .debug
+        case .tlsHandshakeFailed, .tlsHandshakeTimeout, .tlsPlaintextPeer, .tlsCertificateRejected, .tlsRecordOverflow,
+            .tlsRenegotiationRefused, .tlsProtocolError:
+            return .notice
         case .truncatedFrame, .frameTooLong, .writeBufferOverflow, .readTimeout, .bufferedInputTooLarge,
             .decodingFailed, .peerStoppedReading:
             return .notice

@@ -14,7 +14,7 @@ final class ReactorGroup<Handler: StreamHandler>: @unchecked Sendable {
     /// reports its counters to `loopMetrics` if given.
     init(
         count: Int, threadName: String, handler: Handler, limits: ConnectionLimits, logger: Logger,
-        loopMetrics: LoopMetrics? = nil
+        loopMetrics: LoopMetrics? = nil, transportProvider: (any ConnectionTransportProvider)? = nil
     ) throws(SystemError) {
         var reactors: [SubReactor<Handler>] = []
         do {
@@ -22,7 +22,8 @@ final class ReactorGroup<Handler: StreamHandler>: @unchecked Sendable {
                 reactors.append(
                     try SubReactor(
                         index: index, threadName: "\(threadName)-\(index)", handler: handler, limits: limits,
-                        registry: registry, admission: admission, logger: logger, loopMetrics: loopMetrics))
+                        registry: registry, admission: admission, logger: logger, loopMetrics: loopMetrics,
+                        transportProvider: transportProvider))
             }
         } catch {
             for reactor in reactors { reactor.join() }

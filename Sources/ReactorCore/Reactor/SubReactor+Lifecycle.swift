@@ -29,6 +29,7 @@ extension SubReactor {
         table.remove(connection)
         // Unpublish before the descriptor can be reused by another loop, or its fresh entry could be wiped.
         registry.publishClosed(connection.id)
+        connection.transport = nil  // before the descriptor: the transport may still name it
         Posix.close(connection.fd)
         if connection.flags.contains(.admitted) { releaseAdmission() }
         io.counters.closed[reason.kind.rawValue] += 1
@@ -71,6 +72,9 @@ extension SubReactor {
     func finishGracefulClose(_ connection: Connection) {
         guard connection.phase == .closing else { return }
         let reason = connection.closeReason
+        // Our output ends at the transport's level first (TLS close_notify), so the peer can tell a complete
+        // reply stream from a truncated one.
+        connection.transport?.sendCloseNotify()
         if connection.flags.contains(.inputClosed) || timeouts.linger == 0
             || (Posix.bytesReadable(connection.fd) == 0 && Posix.bytesUnacknowledged(connection.fd) == 0)
         {
@@ -82,7 +86,7 @@ extension SubReactor {
         if Posix.bytesReadable(connection.fd) > 0 { connection.flags.insert(.lingerSawInput) }
         // No message will be delivered any more: a partial one's chunk goes back now.
         connection.inbound.reset(pool: io.pool)
-        connection.lingerDeadline = now &+ timeouts.linger
+        connection.phaseDeadline = now &+ timeouts.linger
         scheduleLingerCheck(connection)
         io.updateInterest(connection)
     }
@@ -118,7 +122,7 @@ extension SubReactor {
     private func scheduleLingerCheck(_ connection: Connection) {
         let next =
             connection.flags.contains(.lingerSawInput)
-            ? connection.lingerDeadline : min(connection.lingerDeadline, now &+ Self.lingerPollInterval)
+            ? connection.phaseDeadline : min(connection.phaseDeadline, now &+ Self.lingerPollInterval)
         connectionTimers.schedule(connection, at: next)
     }
 
@@ -129,7 +133,7 @@ extension SubReactor {
     /// (input still arriving is dropped first); otherwise look again after ``lingerPollInterval``.
     func lingerTimerFired(_ connection: Connection) {
         let reason = connection.closeReason
-        if now >= connection.lingerDeadline {
+        if now >= connection.phaseDeadline {
             // Replies the peer has not acknowledged by now are lost with the close: say so.
             let unacknowledged = Posix.bytesUnacknowledged(connection.fd)
             close(

@@ -14,7 +14,9 @@ extension SubReactor {
     /// read buffer is copied into the chunk once.
     ///
     /// Epoll is level-triggered, so stopping before `EAGAIN` is safe: unread bytes report the socket ready again
-    /// on the next wait, after the other connections had their turn.
+    /// on the next wait, after the other connections had their turn. A connection with a ``ConnectionTransport``
+    /// (TLS) reads through it instead of `read(2)`, until it wants to read from the socket again; what it has
+    /// decrypted but not handed over when the budget runs out is read again at the end of the loop iteration.
     @inline(__always)
     func readable(_ connection: Connection) {
         io.stagingOwner = ObjectIdentifier(connection)
@@ -23,6 +25,10 @@ extension SubReactor {
         defer {
             io.sendStaged(connection)
             notePartialInput(connection, progressed: progressed)
+            if let transport = connection.transport, connection.isTakingInput, transport.hasBufferedInput {
+                connection.flags.insert(.redeliverInput)
+                io.markDirty(connection)
+            }
         }
         var budget = io.limits.maxReadBytesPerWakeup
         let scratch = io.readBuffer.baseAddress!
@@ -50,21 +56,33 @@ extension SubReactor {
                 room = scratchSize - kept
             }
             let count: Int
-            do {
-                guard case .processed(let bytes) = try Posix.read(connection.fd, into: destination, count: room)
-                else {
-                    // Would block. A chunk taken for a predicted message goes back: idle connections hold none.
+            var after = TransportProgress.Status.completed
+            if let transport = connection.transport {
+                let progress = transport.read(into: destination, count: room)
+                count = progress.bytes
+                after = progress.status
+                if count == 0 {
                     if kept == 0 && predicted > 0 { connection.inbound.release(pool: io.pool) }
+                    transportStopped(connection, after)
                     return
                 }
-                count = bytes
-            } catch {
-                close(connection, reason: CloseReason(socketError: error))
-                return
-            }
-            if count == 0 {
-                inputEnded(connection)
-                return
+            } else {
+                do {
+                    guard case .processed(let bytes) = try Posix.read(connection.fd, into: destination, count: room)
+                    else {
+                        // Would block. A chunk taken for a predicted message goes back: idle connections hold none.
+                        if kept == 0 && predicted > 0 { connection.inbound.release(pool: io.pool) }
+                        return
+                    }
+                    count = bytes
+                } catch {
+                    close(connection, reason: CloseReason(socketError: error))
+                    return
+                }
+                if count == 0 {
+                    inputEnded(connection)
+                    return
+                }
             }
             io.counters.bytesIn += count
             budget -= count
@@ -98,7 +116,38 @@ extension SubReactor {
             if predicted > 0 && progressed && !connection.inbound.handedOffSinceRead {
                 connection.inbound.predictedMessage = 0
             }
-            if count < room || budget <= 0 || !connection.isTakingInput { return }
+            if case .completed = after {
+                // A transport's read stops only when it wants the socket; a plain read when the socket had less.
+                if connection.transport == nil && count < room { return }
+            } else {
+                if connection.phase != .closed { transportStopped(connection, after) }
+                return
+            }
+            if budget <= 0 || !connection.isTakingInput { return }
+        }
+    }
+
+    /// A transport's read stopped with `status` (after its bytes, if any, were offered).
+    @inline(never)
+    private func transportStopped(_ connection: Connection, _ status: TransportProgress.Status) {
+        switch status {
+        case .completed, .wantsRead:
+            return
+        case .wantsWrite:
+            connection.flags.insert(.transportWantsWrite)
+            io.updateInterest(connection)
+        case .inputEnded:
+            inputEnded(connection)
+        case .failed(let reason):
+            switch reason.kind {
+            case .tlsTruncated:
+                // What arrived is authentic: answered like any other end of input, under its own reason.
+                inputEnded(connection, reason: reason)
+            case .tlsRenegotiationRefused:
+                beginGracefulClose(connection, reason: reason)
+            default:
+                close(connection, reason: reason)
+            }
         }
     }
 
@@ -189,6 +238,12 @@ extension SubReactor {
     /// was paused, and the peer may be waiting for replies instead of sending more).
     func redeliverInput(_ connection: Connection) {
         connection.flags.remove(.redeliverInput)
+        if let transport = connection.transport, transport.hasBufferedInput, connection.isTakingInput,
+            connection.flags.isDisjoint(with: .notReadingWhileOpen)
+        {
+            readable(connection)  // decrypted input waits in the transport: the socket will not report it
+            return
+        }
         let kept = connection.inbound.count
         guard kept > 0, kept >= connection.inbound.expected, connection.isTakingInput else {
             return
@@ -201,8 +256,9 @@ extension SubReactor {
     }
 
     /// The peer shut down its write side: the handler sees what is left unconsumed, every reply already queued
-    /// still goes out, then the connection closes.
-    func inputEnded(_ connection: Connection) {
+    /// still goes out, then the connection closes (for `reason` if given, else ``CloseReason/peerClosed`` or, with
+    /// input left unconsumed, ``CloseReason/truncatedFrame(bufferedBytes:)``).
+    func inputEnded(_ connection: Connection, reason: CloseReason? = nil) {
         connection.flags.insert(.inputClosed)
         if connection.isTakingInput {
             let kept = connection.inbound.count
@@ -216,7 +272,7 @@ extension SubReactor {
                     .pointee, connection: &context)
             let remaining = kept - input.consumed
             connection.inbound.reset(pool: io.pool)
-            connection.beginClosing(remaining > 0 ? .truncatedFrame(bufferedBytes: remaining) : .peerClosed)
+            connection.beginClosing(reason ?? (remaining > 0 ? .truncatedFrame(bufferedBytes: remaining) : .peerClosed))
         }
         io.markDirty(connection)
         io.updateInterest(connection)

@@ -85,6 +85,13 @@ extension SubReactor {
             if connection.phase == .closed { return }
         case .open, .aborting: break
         }
+        if connection.flags.contains(.handshaking) && io.handshakeTimeout != 0 {
+            if now >= connection.phaseDeadline {
+                close(connection, reason: .tlsHandshakeTimeout)
+                return
+            }
+            next = connection.phaseDeadline
+        }
         if timeouts.idle != 0 {
             let due = connection.lastActivity &+ timeouts.idle
             if now >= due {

@@ -69,7 +69,8 @@ final class SubReactor<Handler: StreamHandler>: @unchecked Sendable {
 
     init(
         index: Int, threadName: String, handler: Handler, limits: ConnectionLimits, registry: ConnectionRegistry,
-        admission: AdmissionCounter, logger: Logger, loopMetrics: LoopMetrics? = nil
+        admission: AdmissionCounter, logger: Logger, loopMetrics: LoopMetrics? = nil,
+        transportProvider: (any ConnectionTransportProvider)? = nil
     ) throws(SystemError) {
         self.admission = admission
         self.loopMetrics = loopMetrics
@@ -77,7 +78,8 @@ final class SubReactor<Handler: StreamHandler>: @unchecked Sendable {
         self.loop = try ReactorLoop(index: index)
         self.registry = registry
         self.handlerSlot = HandlerSlot(handler: handler)
-        self.io = LoopIO(limits: limits, loop: loop, registry: registry, logger: logger)
+        self.io = LoopIO(
+            limits: limits, loop: loop, registry: registry, logger: logger, transportProvider: transportProvider)
         self.timeouts = Timeouts(limits: limits)
         self.closeLog = CloseLog(logger: logger)
         io.delegate = self
@@ -229,9 +231,21 @@ final class SubReactor<Handler: StreamHandler>: @unchecked Sendable {
 
     @inline(__always)
     func handleEvent(_ connection: Connection, mask: UInt32) {
-        if connection.flags.contains(.connecting) {
-            finishConnecting(connection)
+        if !connection.flags.isDisjoint(with: .notReadyForTraffic) {
+            if connection.flags.contains(.connecting) {
+                finishConnecting(connection)
+            } else {
+                continueHandshake(connection)
+            }
             return
+        }
+        if connection.flags.contains(.transportWantsWrite) && mask & (Epoll.writable | Epoll.hangUp | Epoll.error) != 0
+        {
+            // The transport's read needed to write (TLS): read again now that it can.
+            connection.flags.remove(.transportWantsWrite)
+            io.updateInterest(connection)
+            readable(connection)
+            if connection.phase == .closed { return }
         }
         let reading = connection.interest & Epoll.readable != 0
         if reading && mask & (Epoll.readable | Epoll.readHangUp | Epoll.hangUp | Epoll.error) != 0 {
@@ -284,13 +298,18 @@ final class SubReactor<Handler: StreamHandler>: @unchecked Sendable {
             connection.flags.insert(.connecting)
             return ConnectionHandle(id: id, io: io)
         }
+        if io.transportProvider != nil {
+            io.counters.accepted += 1
+            startHandshake(connection, role: .server)
+            return ConnectionHandle(id: id, io: io)
+        }
+        io.counters.accepted += 1
         opened(connection)
         return ConnectionHandle(id: id, io: io)
     }
 
-    /// A connection is ready for traffic: count it, read from it, tell the handler.
-    private func opened(_ connection: Connection) {
-        io.counters.accepted += 1
+    /// A connection is ready for traffic (connected, accepted, its handshake done): tell the handler.
+    func opened(_ connection: Connection) {
         var context = ConnectionContext(connection: connection, io: io)
         stateful(connection).state = handler.onOpen(connection: &context)
     }
@@ -317,6 +336,11 @@ final class SubReactor<Handler: StreamHandler>: @unchecked Sendable {
         }
         io.updateInterest(connection)
         if connection.phase == .closed { return }
+        io.counters.accepted += 1
+        if io.transportProvider != nil {
+            startHandshake(connection, role: .client)
+            return
+        }
         opened(connection)
         if !connection.outbound.isEmpty || connection.phase == .closing { io.markDirty(connection) }
     }
@@ -333,7 +357,7 @@ final class SubReactor<Handler: StreamHandler>: @unchecked Sendable {
         }
         loop.schedule(forceClose, at: deadline)
         for connection in table.all {
-            if connection.flags.contains(.connecting) {
+            if !connection.flags.isDisjoint(with: .notReadyForTraffic) {
                 close(connection, reason: .shutdown)
                 continue
             }

@@ -54,7 +54,8 @@ public final class Server<Handler: StreamHandler>: Sendable {
                 : configuration.listenAddresses
             let group = try ReactorGroup(
                 count: configuration.subReactors, threadName: "reactor", handler: handler, limits: configuration.limits,
-                logger: configuration.logger, loopMetrics: configuration.loopMetrics)
+                logger: configuration.logger, loopMetrics: configuration.loopMetrics,
+                transportProvider: configuration.transport)
             let acceptor: Acceptor
             do {
                 if configuration.reusePort {

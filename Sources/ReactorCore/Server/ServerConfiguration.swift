@@ -41,6 +41,9 @@ public struct ServerConfiguration: Sendable {
     /// counters); nil (the default) reports nowhere. `ReactorMetrics` provides one for swift-metrics:
     /// `configuration.loopMetrics = .swiftMetrics()`.
     public var loopMetrics: LoopMetrics? = nil
+    /// The layer between each accepted socket and the handler: TLS with `ReactorTLS`'s `TLSServerContext`
+    /// (`configuration.transport = try TLSServerContext(configuration: tls)`). Nil (the default): plain TCP.
+    public var transport: (any ConnectionTransportProvider)? = nil
 
     /// The largest frame payload accepted (a shortcut for `limits.maxFrameLength`).
     public var maxFrameLength: Int {

@@ -56,6 +56,10 @@ public struct ConnectionContext: ~Copyable {
     /// the connection later.
     public var eventLoop: ReactorLoop { unmanagedIO.takeUnretainedValue().loop }
 
+    /// The layer between the socket and this handler (TLS: `ReactorTLS` reads the negotiated protocol, version and
+    /// peer certificate through it), or nil on a plain connection.
+    public var transport: (any ConnectionTransport)? { connection.transport }
+
     /// The peer's address (`getpeername`; a system call, not for the hot path). Nil if the socket has none any more.
     public var peerAddress: ReactorSocketAddress? { try? Posix.peerAddress(connection.fd) }
 

@@ -1,0 +1,296 @@
+#include "CReactorTLS.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <openssl/pem.h>
+
+// MARK: Per-connection flags, kept by the info callback in the connection's ex_data slot 0 (its "app data").
+
+static unsigned int flags_of(const SSL *ssl) { return (unsigned int)(uintptr_t)SSL_get_ex_data(ssl, 0); }
+
+static void info_callback(const SSL *ssl, int where, int ret) {
+    unsigned int flags = flags_of(ssl);
+    unsigned int before = flags;
+    if (where & SSL_CB_HANDSHAKE_DONE) flags |= CReactorTLS_FLAG_HANDSHAKE_DONE;
+    // A TLS 1.2 ClientHello after the handshake: OpenSSL refuses it with a no_renegotiation warning alert
+    // (SSL_OP_NO_RENEGOTIATION) and would carry on; we note it so the connection can be closed for it, as nginx does.
+    if ((where & SSL_CB_WRITE_ALERT) == SSL_CB_WRITE_ALERT && (ret & 0xff) == SSL_AD_NO_RENEGOTIATION)
+        flags |= CReactorTLS_FLAG_RENEGOTIATION;
+    if ((where & SSL_CB_HANDSHAKE_START) && (before & CReactorTLS_FLAG_HANDSHAKE_DONE) &&
+        SSL_version(ssl) <= TLS1_2_VERSION)
+        flags |= CReactorTLS_FLAG_RENEGOTIATION;
+    if (flags != before) SSL_set_ex_data((SSL *)ssl, 0, (void *)(uintptr_t)flags);
+}
+
+unsigned int CReactorTLS_flags(const SSL *ssl) { return flags_of(ssl); }
+
+int CReactorTLS_has_pending(const SSL *ssl) { return SSL_pending(ssl) > 0 || SSL_has_pending(ssl); }
+
+// MARK: Contexts
+
+SSL_CTX *CReactorTLS_context_new(int is_server) {
+    SSL_CTX *ctx = SSL_CTX_new(is_server ? TLS_server_method() : TLS_client_method());
+    if (ctx == NULL) return NULL;
+    // Partial writes: SSL_write returns after each record, so the queue can drop exactly what was sent. Moving
+    // buffer: a record that could not be sent is retried from wherever its bytes are queued by then.
+    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
+    if (is_server) {
+        SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
+        // Resumption by tickets only: no shared, locked session cache between the loops.
+        SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+        static const unsigned char id[] = "swift-reactor";
+        SSL_CTX_set_session_id_context(ctx, id, sizeof(id) - 1);
+    }
+    // One read(2) fills OpenSSL's record buffer with as many records as are there, not one header at a time.
+    SSL_CTX_set_read_ahead(ctx, 1);
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_info_callback(ctx, info_callback);
+    return ctx;
+}
+
+int CReactorTLS_set_versions(SSL_CTX *ctx, int min_version, int max_version) {
+    return SSL_CTX_set_min_proto_version(ctx, min_version) == 1 &&
+           SSL_CTX_set_max_proto_version(ctx, max_version) == 1;
+}
+
+void CReactorTLS_set_release_buffers(SSL_CTX *ctx, int on) {
+    if (on) SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+    else SSL_CTX_clear_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+}
+
+void CReactorTLS_set_tickets(SSL_CTX *ctx, int on, size_t tickets) {
+    if (on) {
+        SSL_CTX_clear_options(ctx, SSL_OP_NO_TICKET);
+        SSL_CTX_set_num_tickets(ctx, tickets);
+    } else {
+        SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+        SSL_CTX_set_num_tickets(ctx, 0);
+    }
+}
+
+typedef struct {
+    unsigned int length;
+    unsigned char wire[];
+} alpn_list;
+
+static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen, const unsigned char *in,
+                       unsigned int inlen, void *arg) {
+    (void)ssl;
+    const alpn_list *list = arg;
+    unsigned char *selected = NULL;
+    if (SSL_select_next_proto(&selected, outlen, list->wire, list->length, in, inlen) != OPENSSL_NPN_NEGOTIATED)
+        return SSL_TLSEXT_ERR_ALERT_FATAL;  // no_application_protocol (RFC 7301 §3.2)
+    *out = selected;
+    return SSL_TLSEXT_ERR_OK;
+}
+
+static int alpn_list_index = -1;
+
+static void alpn_list_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp) {
+    (void)parent, (void)ad, (void)idx, (void)argl, (void)argp;
+    OPENSSL_free(ptr);
+}
+
+int CReactorTLS_set_alpn_server(SSL_CTX *ctx, const unsigned char *wire, unsigned int length) {
+    if (alpn_list_index < 0)  // first use happens while building a context, before any loop runs
+        alpn_list_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, alpn_list_free);
+    alpn_list *list = OPENSSL_malloc(sizeof(alpn_list) + length);
+    if (list == NULL) return 0;
+    list->length = length;
+    memcpy(list->wire, wire, length);
+    if (SSL_CTX_set_ex_data(ctx, alpn_list_index, list) != 1) {  // freed with the context
+        OPENSSL_free(list);
+        return 0;
+    }
+    SSL_CTX_set_alpn_select_cb(ctx, alpn_select, list);
+    return 1;
+}
+
+int CReactorTLS_use_certificate_chain_pem(SSL_CTX *ctx, const char *pem, size_t length) {
+    BIO *bio = BIO_new_mem_buf(pem, (int)length);
+    if (bio == NULL) return 0;
+    X509 *leaf = PEM_read_bio_X509_AUX(bio, NULL, NULL, NULL);
+    int ok = leaf != NULL && SSL_CTX_use_certificate(ctx, leaf) == 1 && SSL_CTX_clear_chain_certs(ctx) == 1;
+    X509_free(leaf);
+    while (ok) {
+        X509 *next = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+        if (next == NULL) {
+            unsigned long error = ERR_peek_last_error();
+            if (ERR_GET_LIB(error) == ERR_LIB_PEM && ERR_GET_REASON(error) == PEM_R_NO_START_LINE) ERR_clear_error();
+            else ok = 0;
+            break;
+        }
+        if (SSL_CTX_add0_chain_cert(ctx, next) != 1) {
+            X509_free(next);
+            ok = 0;
+        }
+    }
+    BIO_free(bio);
+    return ok;
+}
+
+int CReactorTLS_use_private_key_pem(SSL_CTX *ctx, const char *pem, size_t length) {
+    BIO *bio = BIO_new_mem_buf(pem, (int)length);
+    if (bio == NULL) return 0;
+    EVP_PKEY *key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+    int ok = key != NULL && SSL_CTX_use_PrivateKey(ctx, key) == 1;
+    EVP_PKEY_free(key);
+    BIO_free(bio);
+    return ok;
+}
+
+void CReactorTLS_set_servername_callback(SSL_CTX *ctx, int (*callback)(SSL *ssl, int *alert, void *arg), void *arg) {
+    SSL_CTX_set_tlsext_servername_callback(ctx, callback);
+    SSL_CTX_set_tlsext_servername_arg(ctx, arg);
+}
+
+const char *CReactorTLS_servername(const SSL *ssl) { return SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name); }
+
+// MARK: Connections
+
+SSL *CReactorTLS_new(SSL_CTX *ctx, int fd, int is_server, const char *host, int verify_host) {
+    SSL *ssl = SSL_new(ctx);
+    if (ssl == NULL) return NULL;
+    if (SSL_set_fd(ssl, fd) != 1) {
+        SSL_free(ssl);
+        return NULL;
+    }
+    if (is_server) {
+        SSL_set_accept_state(ssl);
+    } else {
+        SSL_set_connect_state(ssl);
+        if (host != NULL && host[0] != 0) {
+            ASN1_OCTET_STRING *ip = a2i_IPADDRESS(host);
+            if (ip == NULL) SSL_set_tlsext_host_name(ssl, host);  // SNI carries names, never addresses (RFC 6066 §3)
+            if (verify_host) {
+                int ok = ip == NULL ? SSL_set1_host(ssl, host)
+                                    : X509_VERIFY_PARAM_set1_ip(SSL_get0_param(ssl), ip->data, (size_t)ip->length);
+                if (ok != 1) {
+                    ASN1_OCTET_STRING_free(ip);
+                    SSL_free(ssl);
+                    return NULL;
+                }
+            }
+            ASN1_OCTET_STRING_free(ip);
+        }
+    }
+    return ssl;
+}
+
+/// Classifies a failed operation; `saved_errno` is errno right after it.
+static CReactorTLS_Status classify(SSL *ssl, int ret, int saved_errno, unsigned long *detail) {
+    switch (SSL_get_error(ssl, ret)) {
+    case SSL_ERROR_WANT_READ: return CReactorTLS_WANT_READ;
+    case SSL_ERROR_WANT_WRITE: return CReactorTLS_WANT_WRITE;
+    case SSL_ERROR_ZERO_RETURN: return CReactorTLS_CLOSED;
+    case SSL_ERROR_SYSCALL: {
+        unsigned long code = ERR_peek_last_error();
+        ERR_clear_error();
+        if (code != 0) {
+            *detail = code;
+            return CReactorTLS_PROTOCOL;
+        }
+        if (saved_errno == 0) return CReactorTLS_EOF;
+        *detail = (unsigned long)saved_errno;
+        return CReactorTLS_SYSCALL;
+    }
+    default: {
+        unsigned long code = ERR_peek_last_error();
+        ERR_clear_error();
+        if (ERR_GET_REASON(code) == SSL_R_UNEXPECTED_EOF_WHILE_READING) return CReactorTLS_EOF;
+        *detail = code;
+        return CReactorTLS_PROTOCOL;
+    }
+    }
+}
+
+CReactorTLS_Status CReactorTLS_handshake(SSL *ssl, unsigned long *detail) {
+    *detail = 0;
+    ERR_clear_error();
+    errno = 0;
+    int ret = SSL_do_handshake(ssl);
+    if (ret == 1) return CReactorTLS_OK;
+    int saved = errno;
+    return classify(ssl, ret, saved, detail);
+}
+
+CReactorTLS_Status CReactorTLS_read(SSL *ssl, void *buffer, size_t length, size_t *count, unsigned long *detail) {
+    size_t total = 0;
+    *detail = 0;
+    CReactorTLS_Status status = CReactorTLS_OK;
+    while (total < length) {
+        size_t got = 0;
+        ERR_clear_error();
+        errno = 0;
+        int ret = SSL_read_ex(ssl, (unsigned char *)buffer + total, length - total, &got);
+        if (ret == 1) {
+            total += got;
+            continue;
+        }
+        status = classify(ssl, ret, errno, detail);
+        break;
+    }
+    *count = total;
+    if (flags_of(ssl) & CReactorTLS_FLAG_RENEGOTIATION) return CReactorTLS_RENEGOTIATION;
+    return status;
+}
+
+CReactorTLS_Status CReactorTLS_write(SSL *ssl, const void *buffer, size_t length, size_t *count,
+                                     unsigned long *detail) {
+    size_t total = 0;
+    *detail = 0;
+    CReactorTLS_Status status = CReactorTLS_OK;
+    while (total < length) {
+        size_t written = 0;
+        ERR_clear_error();
+        errno = 0;
+        int ret = SSL_write_ex(ssl, (const unsigned char *)buffer + total, length - total, &written);
+        if (ret == 1) {
+            total += written;
+            continue;
+        }
+        status = classify(ssl, ret, errno, detail);
+        break;
+    }
+    *count = total;
+    return status;
+}
+
+void CReactorTLS_send_close_notify(SSL *ssl) {
+    if (!SSL_is_init_finished(ssl) || (SSL_get_shutdown(ssl) & SSL_SENT_SHUTDOWN)) return;
+    ERR_clear_error();
+    (void)SSL_shutdown(ssl);  // queues and tries to send the alert; whatever the socket does not take is dropped
+    ERR_clear_error();
+}
+
+void CReactorTLS_alpn(const SSL *ssl, const unsigned char **data, unsigned int *length) {
+    SSL_get0_alpn_selected(ssl, data, length);
+}
+
+int CReactorTLS_peer_certificate_der(SSL *ssl, unsigned char *buffer, int capacity) {
+    X509 *certificate = SSL_get1_peer_certificate(ssl);
+    if (certificate == NULL) return -1;
+    int size = i2d_X509(certificate, NULL);
+    if (buffer != NULL && size > 0 && size <= capacity) {
+        unsigned char *cursor = buffer;
+        i2d_X509(certificate, &cursor);
+    }
+    X509_free(certificate);
+    return size;
+}
+
+// MARK: Errors
+
+int CReactorTLS_error_reason(unsigned long code) { return ERR_GET_REASON(code); }
+
+void CReactorTLS_error_string(unsigned long code, char *buffer, size_t capacity) {
+    ERR_error_string_n(code, buffer, capacity);
+}
+
+unsigned long CReactorTLS_take_error(void) {
+    unsigned long last = 0, code;
+    while ((code = ERR_get_error()) != 0) last = code;
+    return last;
+}
