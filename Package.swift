@@ -171,7 +171,7 @@ let package = Package(
             name: "ReactorCoreTests",
             dependencies: [
                 "ReactorCore", "ReactorRESP", "ReactorRedisStore", "ReactorHTTP1", "ReactorHTTP1Types",
-                "ReactorHTTPEndpoints", "ReactorMetrics", "ReactorServiceLifecycle", "CEpoll",
+                "ReactorHTTPEndpoints", "ReactorMetrics", "ReactorServiceLifecycle", "CEpoll", "ReactorTLS", "CReactorTLS",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "SystemPackage", package: "swift-system"),

@@ -1,7 +1,10 @@
 #include "CReactorTLS.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <openssl/pem.h>
 
@@ -148,15 +151,85 @@ void CReactorTLS_set_servername_callback(SSL_CTX *ctx, int (*callback)(SSL *ssl,
 
 const char *CReactorTLS_servername(const SSL *ssl) { return SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name); }
 
+// MARK: The socket BIO
+//
+// OpenSSL's own socket BIO writes with write(2), which raises SIGPIPE (and kills a process that did not ignore it)
+// when the peer has gone. This one is the same socket BIO with send(MSG_NOSIGNAL), like every other write of
+// ReactorCore: a vanished peer is an EPIPE for that one connection, nothing more. The descriptor is the BIO's data;
+// the BIO never closes it (the loop does).
+
+static int socket_bio_retryable(int error) {
+    return error == EAGAIN || error == EWOULDBLOCK || error == EINTR || error == EINPROGRESS || error == EALREADY;
+}
+
+static int socket_bio_write(BIO *bio, const char *data, int length) {
+    int fd = (int)(intptr_t)BIO_get_data(bio);
+    errno = 0;
+    ssize_t sent = send(fd, data, (size_t)length, MSG_NOSIGNAL);
+    BIO_clear_retry_flags(bio);
+    if (sent < 0 && socket_bio_retryable(errno)) BIO_set_retry_write(bio);
+    return (int)sent;
+}
+
+static int socket_bio_read(BIO *bio, char *data, int length) {
+    if (data == NULL) return 0;
+    int fd = (int)(intptr_t)BIO_get_data(bio);
+    errno = 0;
+    ssize_t got = read(fd, data, (size_t)length);
+    BIO_clear_retry_flags(bio);
+    if (got < 0 && socket_bio_retryable(errno)) BIO_set_retry_read(bio);
+    return (int)got;
+}
+
+static long socket_bio_ctrl(BIO *bio, int command, long number, void *pointer) {
+    (void)number;
+    switch (command) {
+    case BIO_CTRL_FLUSH: return 1;  // nothing is buffered here
+    case BIO_C_GET_FD:
+        if (pointer != NULL) *(int *)pointer = (int)(intptr_t)BIO_get_data(bio);
+        return (long)(intptr_t)BIO_get_data(bio);
+    default: return 0;
+    }
+}
+
+static int socket_bio_create(BIO *bio) {
+    BIO_set_init(bio, 1);
+    return 1;
+}
+
+static BIO_METHOD *socket_bio_method;
+static pthread_once_t socket_bio_once = PTHREAD_ONCE_INIT;
+
+static void socket_bio_make_method(void) {
+    BIO_METHOD *method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK | BIO_TYPE_DESCRIPTOR,
+                                      "swift-reactor socket");
+    if (method == NULL) return;
+    BIO_meth_set_write(method, socket_bio_write);
+    BIO_meth_set_read(method, socket_bio_read);
+    BIO_meth_set_ctrl(method, socket_bio_ctrl);
+    BIO_meth_set_create(method, socket_bio_create);
+    socket_bio_method = method;
+}
+
+static BIO *socket_bio_new(int fd) {
+    pthread_once(&socket_bio_once, socket_bio_make_method);
+    if (socket_bio_method == NULL) return NULL;
+    BIO *bio = BIO_new(socket_bio_method);
+    if (bio != NULL) BIO_set_data(bio, (void *)(intptr_t)fd);
+    return bio;
+}
+
 // MARK: Connections
 
 SSL *CReactorTLS_new(SSL_CTX *ctx, int fd, int is_server, const char *host, int verify_host) {
     SSL *ssl = SSL_new(ctx);
     if (ssl == NULL) return NULL;
-    if (SSL_set_fd(ssl, fd) != 1) {
+    BIO *bio = socket_bio_new(fd);
+    if (bio == NULL) {
         SSL_free(ssl);
         return NULL;
     }
+    SSL_set_bio(ssl, bio, bio);  // one BIO both ways: the connection owns one reference, freed with it
     if (is_server) {
         SSL_set_accept_state(ssl);
     } else {

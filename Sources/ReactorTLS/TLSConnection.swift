@@ -9,15 +9,17 @@ import SystemPackage
 /// One connection's TLS session: the ``ConnectionTransport`` the loop reads, writes and handshakes through, and what
 /// a handler can ask about the session (``ConnectionContext/tls``).
 ///
-/// **Why `SSL_set_fd` and not memory BIOs.** OpenSSL reads and writes the socket itself, as nginx has it: with
-/// read-ahead one `read(2)` brings every record that has arrived into OpenSSL's record buffer, and `SSL_read`
-/// decrypts them straight into the loop's read buffer (or the connection's chunk), where the handler decodes the
-/// plaintext in place exactly as on a plain connection; a write encrypts a contiguous run of queued plaintext (the
-/// staging buffer of a read batch: one `SSL_write` per batch) into OpenSSL's write buffer and sends each record from
-/// there. Memory BIOs would add a copy of every byte each way (socket to our buffer to OpenSSL's) and a second
-/// buffer per direction, for no gain here: the loop already owns the descriptor and its readiness, and OpenSSL's
-/// socket BIO reports `EAGAIN` as a retry. The cost of this choice is one `write(2)` per record (up to 16 KiB of
-/// plaintext) rather than one `writev` for a whole queue, the same as nginx.
+/// **Why a socket BIO (as `SSL_set_fd` has it) and not memory BIOs.** OpenSSL reads and writes the socket itself,
+/// as nginx has it: with read-ahead one `read(2)` brings every record that has arrived into OpenSSL's record buffer,
+/// and `SSL_read` decrypts them straight into the loop's read buffer (or the connection's chunk), where the handler
+/// decodes the plaintext in place exactly as on a plain connection; a write encrypts a contiguous run of queued
+/// plaintext (the staging buffer of a read batch: one `SSL_write` per batch) into OpenSSL's write buffer and sends
+/// each record from there. Memory BIOs would add a copy of every byte each way (socket to our buffer to OpenSSL's)
+/// and a second buffer per direction, for no gain here: the loop already owns the descriptor and its readiness, and
+/// the socket BIO reports `EAGAIN` as a retry. The cost of this choice is one `send(2)` per record (up to 16 KiB of
+/// plaintext) rather than one `writev` for a whole queue, the same as nginx. The BIO is the shim's own (CReactorTLS.c)
+/// rather than OpenSSL's `BIO_s_socket`, whose `write(2)` raises `SIGPIPE` when the peer has gone: ours sends with
+/// `MSG_NOSIGNAL`, like the rest of ReactorCore, so a vanished peer is an `EPIPE` for its connection only.
 ///
 /// Touched only on the connection's loop thread.
 public final class TLSConnection: ConnectionTransport {

@@ -67,7 +67,8 @@ const char *CReactorTLS_servername(const SSL *ssl);
 
 // MARK: Connections
 
-/// A new connection on `fd` (server side if the context is a server's); `host` (client side, may be NULL) is sent as
+/// A new connection reading and writing `fd` through the shim's socket BIO (read(2), and send(2) with MSG_NOSIGNAL:
+/// never SIGPIPE), on the server side if `is_server`; `host` (client side, may be NULL) is sent as
 /// SNI and, when `verify_host` is set, checked against the peer's certificate. NULL on failure.
 SSL *CReactorTLS_new(SSL_CTX *ctx, int fd, int is_server, const char *host, int verify_host);
 /// One handshake step.
@@ -101,6 +102,9 @@ static const int CReactorTLS_R_RECORD_OVERFLOW = SSL_AD_REASON_OFFSET + SSL_AD_R
 static const int CReactorTLS_R_HTTP_REQUEST = SSL_R_HTTP_REQUEST;
 static const int CReactorTLS_R_HTTPS_PROXY_REQUEST = SSL_R_HTTPS_PROXY_REQUEST;
 static const int CReactorTLS_R_WRONG_VERSION_NUMBER = SSL_R_WRONG_VERSION_NUMBER;
+
+/// SSL_OP_NO_RENEGOTIATION (a function-like macro in OpenSSL's headers), for tests that must allow it.
+static const uint64_t CReactorTLS_OP_NO_RENEGOTIATION = SSL_OP_NO_RENEGOTIATION;
 
 /// The reason part of a packed error code.
 int CReactorTLS_error_reason(unsigned long code);

@@ -163,7 +163,10 @@ public struct TLSErrorCode: Sendable, Hashable, CustomStringConvertible {
         self.rawValue = rawValue
     }
 
-    public var description: String { "error:" + String(rawValue, radix: 16, uppercase: true) }
+    public var description: String {
+        let hex = String(rawValue, radix: 16, uppercase: true)
+        return "error:" + String(repeating: "0", count: max(0, 8 - hex.count)) + hex
+    }
 }
 
 #if canImport(Glibc)
