@@ -114,6 +114,7 @@ let package = Package(
                 "ReactorCore",
                 "ReactorRESP",
                 "ReactorRedisStore",
+                "ReactorTLS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
