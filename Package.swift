@@ -137,6 +137,7 @@ let package = Package(
             dependencies: [
                 "ReactorCore",
                 "ReactorMetrics",
+                "ReactorTLS",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
