@@ -114,6 +114,7 @@ let package = Package(
                 "ReactorCore",
                 "ReactorRESP",
                 "ReactorRedisStore",
+                "ReactorTLS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -136,6 +137,7 @@ let package = Package(
             dependencies: [
                 "ReactorCore",
                 "ReactorMetrics",
+                "ReactorTLS",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -59,12 +59,16 @@ final class ChildServer {
     }
 
     /// Our own server: this executable's `serve` subcommand with one sub-reactor; with `countAllocations`, it
-    /// reports its allocations when it stops (see ``stop()``).
-    static func swiftReactor(loops: Int = 1, countAllocations: Bool = false) throws -> ChildServer {
+    /// reports its allocations when it stops (see ``stop()``); with `tls`, it serves over TLS with that certificate
+    /// chain and key.
+    static func swiftReactor(
+        loops: Int = 1, countAllocations: Bool = false, tls: (certificate: String, key: String)? = nil
+    ) throws -> ChildServer {
         try ChildServer(
             name: "swift-reactor", executable: try selfExecutable(),
             arguments: ["serve", "--port", "0", "--loops", "\(loops)", "--log-level", "error"]
-                + (countAllocations ? ["--count-allocations"] : []))
+                + (countAllocations ? ["--count-allocations"] : [])
+                + (tls.map { ["--tls-cert", $0.certificate, "--tls-key", $0.key] } ?? []))
     }
 
     /// The C reference echo server from Benchmarks/CReference, compiled on first use.

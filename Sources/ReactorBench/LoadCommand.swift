@@ -41,16 +41,23 @@ struct LoadCommand: ParsableCommand {
     @Option(help: "PID of the server process, to report its CPU time and RSS.")
     var serverPid: Int32?
 
+    @Flag(help: "Connect with TLS, accepting any certificate unverified (like curl -k).")
+    var tls = false
+
+    @Option(help: "Like --tls, but verify the server's certificate: signed by a CA in this PEM file, for --host.")
+    var tlsCa: String?
+
     @OptionGroup var report: ReportOptions
 
     func run() throws {
+        let transport = tls || tlsCa != nil ? try BenchTLS.client(host: host, trustedCAFile: tlsCa) : nil
         if let scenario {
             guard scenario == Scenario.soakName else {
                 throw ValidationError("unknown scenario \(scenario) (only soak)")
             }
-            return try runSoak()
+            return try runSoak(transport: transport)
         }
-        let generator = LoadGenerator(target: try ReactorSocketAddress(host: host, port: port))
+        let generator = LoadGenerator(target: try ReactorSocketAddress(host: host, port: port), transport: transport)
         let spec = LoadSpec(
             name: "load", connections: connections, size: size, pipeline: pipeline, duration: duration,
             warmup: warmup, loops: loops)
@@ -62,10 +69,10 @@ struct LoadCommand: ParsableCommand {
         if !result.succeeded || !noRegression { throw ExitCode.failure }
     }
 
-    private func runSoak() throws {
+    private func runSoak(transport: (any ConnectionTransportProvider)?) throws {
         let spec = Scenario.soak(duration: duration, connections: connections, loops: loops)
         let target = try ReactorSocketAddress(host: host, port: port)
-        let (result, report) = try SoakRunner(target: target, serverPID: serverPid).run(spec)
+        let (result, report) = try SoakRunner(target: target, serverPID: serverPid, transport: transport).run(spec)
         emit(ResultTable.header())
         emit(ResultTable.row(result))
         for line in report.summaryLines() { emit(line) }

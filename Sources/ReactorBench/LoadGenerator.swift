@@ -14,12 +14,14 @@ struct LoadGenerator {
     }
 
     let target: ReactorSocketAddress
+    /// The layer every connection speaks through (TLS, ``BenchTLS/client(host:trustedCAFile:)``); nil: plain TCP.
+    var transport: (any ConnectionTransportProvider)? = nil
     /// Prints a live progress line while measuring (only when stdout is a terminal).
     var showProgress = isatty(STDOUT_FILENO) == 1
 
     func run(_ spec: LoadSpec, probe: (any ServerProbe)? = nil) throws -> LoadResult {
         let shared = LoadShared(size: spec.size)
-        let client = Self.client(for: spec, shared: shared)
+        let client = Self.client(for: spec, shared: shared, transport: transport)
         try client.start()
         defer { client.stop() }
 
@@ -94,9 +96,9 @@ struct LoadGenerator {
         shared.phase.store(LoadShared.Phase.stopping.rawValue, ordering: .relaxed)
         var logger = Logger(label: "reactor-bench.load")
         logger.logLevel = .error
-        let client = Client(
-            configuration: ClientConfiguration(loops: spec.loops, logger: logger),
-            handler: LoadHandler(shared: shared, pipeline: 1))
+        var configuration = ClientConfiguration(loops: spec.loops, logger: logger)
+        configuration.transport = transport
+        let client = Client(configuration: configuration, handler: LoadHandler(shared: shared, pipeline: 1))
         try client.start()
         defer { client.stop() }
         usleep(200_000)
@@ -123,16 +125,22 @@ struct LoadGenerator {
         return result
     }
 
-    /// A scenario that measures the server's memory (``Scenario/measuresMemory(_:)``) against `server`.
-    static func runMemory(_ spec: LoadSpec, against server: ChildServer) throws -> LoadResult {
+    /// A scenario that measures the server's memory (``Scenario/measuresMemory(_:)``) against `server`, its
+    /// connections through `transport` (the burst's raw sockets speak plain TCP only).
+    static func runMemory(
+        _ spec: LoadSpec, against server: ChildServer, transport: (any ConnectionTransportProvider)? = nil
+    ) throws -> LoadResult {
         if spec.name == Scenario.burstMemoryName {
+            precondition(transport == nil, "the burst's raw sockets speak plain TCP only")
             return try BurstRunner(target: server.address, serverPID: server.pid).run(spec)
         }
-        return try LoadGenerator(target: server.address).runIdle(spec, serverPID: server.pid)
+        return try LoadGenerator(target: server.address, transport: transport).runIdle(spec, serverPID: server.pid)
     }
 
-    /// The load driver's client for `spec`, not started yet.
-    static func client(for spec: LoadSpec, shared: LoadShared) -> Client<LoadHandler> {
+    /// The load driver's client for `spec`, its connections through `transport`, not started yet.
+    static func client(
+        for spec: LoadSpec, shared: LoadShared, transport: (any ConnectionTransportProvider)? = nil
+    ) -> Client<LoadHandler> {
         var logger = Logger(label: "reactor-bench.load")
         logger.logLevel = .error
         let largest = spec.soak?.largestSize ?? spec.size
@@ -144,6 +152,7 @@ struct LoadGenerator {
             configuration.limits.maxPendingWriteBytes, largest * spec.pipeline * 2 + 64 * spec.pipeline)
         configuration.limits.writeHighWatermark = max(
             configuration.limits.writeHighWatermark, largest * spec.pipeline + 64 * spec.pipeline)
+        configuration.transport = transport
         return Client(configuration: configuration, handler: LoadHandler(shared: shared, pipeline: spec.pipeline))
     }
 

@@ -32,6 +32,28 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Server in reuse-port mode: one SO_REUSEPORT listener per loop, no acceptor thread.")
     var reusePort = false
 
+    @Option(
+        help: ArgumentHelp(
+            "Serve over TLS with this certificate chain (PEM, leaf first; needs --tls-key), the load driver "
+                + "accepting it unverified; every scenario but burst-memory (plain sockets)."))
+    var tlsCert: String?
+
+    @Option(help: "The private key (PEM) for --tls-cert.")
+    var tlsKey: String?
+
+    func validate() throws {
+        guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
+        if tlsCert != nil && scenario == Scenario.burstMemoryName {
+            throw ValidationError("burst-memory writes through plain sockets: not with --tls-cert")
+        }
+    }
+
+    /// The certificate chain and key when serving over TLS.
+    private var tls: (certificate: String, key: String)? {
+        guard let tlsCert, let tlsKey else { return nil }
+        return (tlsCert, tlsKey)
+    }
+
     @OptionGroup var report: ReportOptions
 
     func run() throws {
@@ -45,12 +67,15 @@ struct RunCommand: ParsableCommand {
         logger.logLevel = .warning
         var configuration = ServerConfiguration(host: "127.0.0.1", port: 0, subReactors: serverLoops, logger: logger)
         configuration.reusePort = reusePort
+        if let tls { configuration.transport = try BenchTLS.server(certificate: tls.certificate, key: tls.key) }
+        let transport = tls == nil ? nil : try BenchTLS.client(host: "127.0.0.1", trustedCAFile: nil)
         let server = Server(configuration: configuration, handler: EchoHandler())
         try server.start()
         defer { server.stop() }
-        let generator = LoadGenerator(target: server.localAddress!)
+        let generator = LoadGenerator(target: server.localAddress!, transport: transport)
         print(
-            "swift-reactor echo bench: server \(serverLoops) loop(s)\(reusePort ? " (reuse-port)" : ""), "
+            "swift-reactor echo bench: server \(serverLoops) loop(s)\(reusePort ? " (reuse-port)" : "")"
+                + "\(tls == nil ? "" : " over TLS"), "
                 + "load driver \(clientLoops) loop(s), "
                 + "\(ServerConfiguration.coreCount) cores shared")
         emit(ResultTable.header())
@@ -62,9 +87,9 @@ struct RunCommand: ParsableCommand {
             if Scenario.measuresMemory(spec.name) {
                 // The server's memory needs the server alone in its process: the load driver's own 10,000
                 // connections (or a burst's buffers) would otherwise be counted too.
-                let child = try ChildServer.swiftReactor(loops: serverLoops)
+                let child = try ChildServer.swiftReactor(loops: serverLoops, tls: tls)
                 defer { child.stop() }
-                result = try LoadGenerator.runMemory(spec, against: child)
+                result = try LoadGenerator.runMemory(spec, against: child, transport: transport)
             } else {
                 result = try generator.run(spec, probe: EmbeddedServerProbe(server: server))
             }
@@ -79,13 +104,14 @@ struct RunCommand: ParsableCommand {
 
     /// The soak, against our server in a child process (`serve`), so the RSS sampled is the server's alone.
     private func runSoak() throws {
-        let child = try ChildServer.swiftReactor(loops: serverLoops, countAllocations: true)
+        let child = try ChildServer.swiftReactor(loops: serverLoops, countAllocations: true, tls: tls)
         defer { child.stop() }
         print(
-            "swift-reactor echo soak: server \(serverLoops) loop(s) in a child process, load driver \(clientLoops) "
-                + "loop(s), \(ServerConfiguration.coreCount) cores shared")
+            "swift-reactor echo soak: server \(serverLoops) loop(s) in a child process\(tls == nil ? "" : " over TLS"), "
+                + "load driver \(clientLoops) loop(s), \(ServerConfiguration.coreCount) cores shared")
         let spec = Scenario.soak(duration: duration, connections: soakConnections, loops: clientLoops)
         var runner = SoakRunner(target: child.address, serverPID: child.pid)
+        if tls != nil { runner.transport = try BenchTLS.client(host: "127.0.0.1", trustedCAFile: nil) }
         runner.serverHeap = { child.liveHeap() }
         var (result, report) = try runner.run(spec)
         report.addServerOutput(child.stop())

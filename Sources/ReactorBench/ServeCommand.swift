@@ -43,6 +43,12 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Also listen on this Unix-domain socket path (created at start, removed at stop).")
     var unix: String?
 
+    @Option(help: "Serve the echo over TLS: the certificate chain (PEM, leaf first). Needs --tls-key.")
+    var tlsCert: String?
+
+    @Option(help: "The private key (PEM) for --tls-cert.")
+    var tlsKey: String?
+
     @Flag(help: "Give each new connection to the loop with the fewest connections (default: round-robin).")
     var leastConnections = false
 
@@ -77,6 +83,8 @@ struct ServeCommand: ParsableCommand {
         configuration.balancing = leastConnections ? .leastConnections : .roundRobin
         configuration.reusePort = reusePort
         if reusePort && unix != nil { throw ValidationError("--reuse-port listens on TCP only, not with --unix") }
+        guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
+        if let tlsCert, let tlsKey { configuration.transport = try BenchTLS.server(certificate: tlsCert, key: tlsKey) }
         configuration.idleTimeout = try idleTimeout.map { try Self.duration($0, "--idle-timeout") }
         configuration.readTimeout = readTimeout == 0 ? nil : try Self.duration(readTimeout, "--read-timeout")
         configuration.drainTimeout = drainTimeout == 0 ? .zero : try Self.duration(drainTimeout, "--drain-timeout")

@@ -21,11 +21,13 @@ struct SoakRunner {
     let serverPID: Int32?
     /// The server's live heap (blocks, bytes), when it reports one (see ``ChildServer/liveHeap()``).
     var serverHeap: (() -> (allocations: Int, bytes: Int)?)? = nil
+    /// The layer every connection speaks through (TLS); nil: plain TCP.
+    var transport: (any ConnectionTransportProvider)? = nil
 
     func run(_ spec: LoadSpec) throws -> (result: LoadResult, report: SoakReport) {
         guard let plan = spec.soak else { preconditionFailure("SoakRunner needs a soak LoadSpec") }
         let shared = LoadShared(plan: plan)
-        let client = LoadGenerator.client(for: spec, shared: shared)
+        let client = LoadGenerator.client(for: spec, shared: shared, transport: transport)
         try client.start()
         defer { client.stop() }
         let printEvery = max(1, Int(spec.duration / 60))

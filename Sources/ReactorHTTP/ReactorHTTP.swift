@@ -70,9 +70,10 @@ struct ReactorHTTP: ParsableCommand {
         // 64-byte chunks carries ~10% of framing; smaller chunks need more and are closed past this).
         configuration.limits.maxBufferedInput = maxHeaderSection + maxBody + maxBody / 4 + 65536
         if let tlsCert, let tlsKey {
-            // HTTP/1.1 only: a client that offers only h2 is refused with no_application_protocol (RFC 7301 §3.2).
+            // HTTP/1.1, and HTTP/1.0 (which `curl -0` offers alone; nginx accepts it too): a client that offers only h2
+            // is refused with no_application_protocol (RFC 7301 §3.2).
             var tls = TLSConfiguration(certificateChain: .file(tlsCert), privateKey: .file(tlsKey))
-            tls.applicationProtocols = ["http/1.1"]
+            tls.applicationProtocols = ["http/1.1", "http/1.0"]
             configuration.transport = try TLSServerContext(configuration: tls)
         }
         let decoder = HTTP1RequestDecoder(

@@ -2,6 +2,7 @@ import ArgumentParser
 import Logging
 import ReactorCore
 import ReactorRedisStore
+import ReactorTLS
 
 #if canImport(Glibc)
     import Glibc
@@ -36,6 +37,12 @@ struct ReactorRedis: ParsableCommand {
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).")
     var logLevel = "notice"
 
+    @Option(help: "Serve RESP over TLS: the certificate chain (PEM, leaf first). Needs --tls-key.")
+    var tlsCert: String?
+
+    @Option(help: "The private key (PEM) for --tls-cert.")
+    var tlsKey: String?
+
     func validate() throws {
         guard loops >= 1 else { throw ValidationError("--loops must be at least 1") }
         guard maxClients >= 1 else { throw ValidationError("--maxclients must be at least 1") }
@@ -44,6 +51,7 @@ struct ReactorRedis: ParsableCommand {
             throw ValidationError(
                 "--max-bulk-length must be between 1 and \(Int(Int32.max) - RedisServer.requestHeadroom)")
         }
+        guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
     }
 
     func run() throws {
@@ -56,11 +64,19 @@ struct ReactorRedis: ParsableCommand {
         settings.port = port
         settings.bind = bind
         let signals = TerminationSignals()
-        let configuration = ServerConfiguration(host: bind, port: port, subReactors: loops, logger: logger)
+        var configuration = ServerConfiguration(host: bind, port: port, subReactors: loops, logger: logger)
+        if let tlsCert, let tlsKey {
+            // ALPN `redis`: a client that offers ALPN without it is refused with no_application_protocol (RFC 7301
+            // §3.2); one that offers no ALPN at all (redis-cli, redis-benchmark) is served.
+            var tls = TLSConfiguration(certificateChain: .file(tlsCert), privateKey: .file(tlsKey))
+            tls.applicationProtocols = ["redis"]
+            configuration.transport = try TLSServerContext(configuration: tls)
+        }
         let server = RedisServer(configuration: configuration, settings: settings)
         try server.start()
         let address = server.localAddress!
-        print("reactor-redis listening on \(address), \(loops) loop\(loops == 1 ? "" : "s")")
+        let scheme = tlsCert == nil ? "" : ", tls"
+        print("reactor-redis listening on \(address), \(loops) loop\(loops == 1 ? "" : "s")\(scheme)")
         fflush(nil)  // a parent reading our stdout through a pipe waits for this line
         let signal = signals.wait()
         logger.notice("signal \(signal): shutting down")

@@ -1,0 +1,21 @@
+import ReactorCore
+import ReactorTLS
+
+/// The TLS contexts `serve`, `load` and `run` use: the framed echo has no ALPN name, so none is offered either way.
+enum BenchTLS {
+    /// The echo server's context: `certificate` (PEM chain, leaf first) with `key`, every other setting at
+    /// ReactorTLS's default (TLS 1.2 and 1.3, session tickets).
+    static func server(certificate: String, key: String) throws -> TLSServerContext {
+        try TLSServerContext(
+            configuration: TLSConfiguration(certificateChain: .file(certificate), privateKey: .file(key)))
+    }
+
+    /// The load driver's context: with `trustedCAFile`, the server's certificate must chain to it and name `host`
+    /// (a DNS name or an IP address); without, any certificate is accepted unverified (a benchmark driver, like
+    /// `curl -k`).
+    static func client(host: String, trustedCAFile: String?) throws -> TLSClientContext {
+        try TLSClientContext(
+            configuration: TLSClientConfiguration(
+                serverName: host, trust: trustedCAFile.map { .file($0) } ?? .insecureAnyCertificate))
+    }
+}
