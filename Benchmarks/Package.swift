@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
+        // A blocking OpenSSL client for the TLS benchmarks (the system OpenSSL 3, as ReactorTLS uses).
+        .target(name: "CTLSClient", path: "CTLSClient", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
         .executableTarget(
             name: "ReactorBenchmarks",
             dependencies: [
@@ -27,6 +29,8 @@ let package = Package(
                 .product(name: "ReactorHTTPEndpoints", package: "swift-reactor"),
                 .product(name: "ReactorRedisStore", package: "swift-reactor"),
                 .product(name: "ReactorMetrics", package: "swift-reactor"),
+                .product(name: "ReactorTLS", package: "swift-reactor"),
+                "CTLSClient",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,3 +1,5 @@
+import CTLSClient
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -10,6 +12,8 @@ final class BlockingClient {
     }
 
     let fd: CInt
+    /// The TLS session over `fd` after ``startTLS()``; nil for plain TCP.
+    private var tls: OpaquePointer?
 
     init(port: Int, host: String = "127.0.0.1") throws {
         fd = socket(AF_INET, CInt(SOCK_STREAM.rawValue) | CInt(SOCK_CLOEXEC.rawValue), 0)
@@ -36,12 +40,25 @@ final class BlockingClient {
     }
 
     deinit {
+        CTLSClient_free(tls)
         Glibc.close(fd)
+    }
+
+    /// Completes a TLS handshake on the connection: every send and receive goes through it from now on.
+    func startTLS() throws {
+        guard let session = CTLSClient_connect(fd) else { throw Failure(description: "TLS handshake failed") }
+        tls = session
     }
 
     /// Writes all of `bytes`.
     @inline(__always)
     func send(_ bytes: UnsafeRawBufferPointer) throws {
+        if let tls {
+            guard CTLSClient_write_all(tls, bytes.baseAddress, bytes.count) == 0 else {
+                throw Failure(description: "SSL_write failed")
+            }
+            return
+        }
         var offset = 0
         while offset < bytes.count {
             let written = Glibc.send(fd, bytes.baseAddress! + offset, bytes.count - offset, CInt(MSG_NOSIGNAL))
@@ -56,6 +73,12 @@ final class BlockingClient {
     /// Reads exactly `buffer.count` bytes.
     @inline(__always)
     func receive(into buffer: UnsafeMutableRawBufferPointer) throws {
+        if let tls {
+            guard CTLSClient_read_exactly(tls, buffer.baseAddress, buffer.count) == 0 else {
+                throw Failure(description: "SSL_read failed")
+            }
+            return
+        }
         var offset = 0
         while offset < buffer.count {
             let count = recv(fd, buffer.baseAddress! + offset, buffer.count - offset, 0)

@@ -75,14 +75,18 @@ final class EchoFixture<Handler: StreamHandler> {
     private let wildcard: UInt8?
     /// Where the server's loops report their counters (nil: nowhere, the default).
     private let loopMetrics: LoopMetrics?
+    /// Makes the server's transport (TLS) at start; nil: plain TCP.
+    private let makeTransport: (() throws -> any ConnectionTransportProvider)?
 
     /// `encode(index, payload)` returns the wire bytes of request `index` (`payload`: 64 printable bytes), which are
     /// also the expected reply unless `reply(index, payload)` gives it.
     init(
         depth: Int, straddling: Bool, handler: @escaping () -> Handler, encode: (Int, [UInt8]) -> [UInt8],
         reply answer: ((Int, [UInt8]) -> [UInt8])? = nil, preamble: (request: [UInt8], reply: [UInt8])? = nil,
-        wildcard: UInt8? = nil, loopMetrics: LoopMetrics? = nil
+        wildcard: UInt8? = nil, loopMetrics: LoopMetrics? = nil,
+        transport makeTransport: (() throws -> any ConnectionTransportProvider)? = nil
     ) {
+        self.makeTransport = makeTransport
         self.depth = depth
         self.loopMetrics = loopMetrics
         self.wildcard = wildcard
@@ -114,11 +118,14 @@ final class EchoFixture<Handler: StreamHandler> {
         var configuration = ServerConfiguration(
             host: "127.0.0.1", port: 0, subReactors: 1, drainTimeout: .seconds(2), logger: logger)
         configuration.loopMetrics = loopMetrics
+        configuration.transport = try makeTransport?()
         let server = Server(configuration: configuration, handler: makeHandler())
         try server.start()
         self.server = server
         guard let port = server.localAddress?.port else { throw BlockingClient.Failure(description: "no port") }
         let client = try BlockingClient(port: port)
+        // The handshake is setup, never measured: the gate is what each exchange costs afterwards.
+        if makeTransport != nil { try client.startTLS() }
         self.client = client
         if let preamble {
             try preamble.request.withUnsafeBytes { try client.send($0) }
@@ -176,14 +183,15 @@ final class EchoFixture<Handler: StreamHandler> {
 func registerEcho<Handler: StreamHandler>(
     _ prefix: String, straddling: Bool = false, handler: @escaping () -> Handler,
     encode: @escaping (Int, [UInt8]) -> [UInt8], reply: ((Int, [UInt8]) -> [UInt8])? = nil, wildcard: UInt8? = nil,
-    loopMetrics: LoopMetrics? = nil, afterStop: @escaping () -> Void = {}
+    loopMetrics: LoopMetrics? = nil, transport: (() throws -> any ConnectionTransportProvider)? = nil,
+    afterStop: @escaping () -> Void = {}
 ) {
     var cases = [("\(prefix)round-trip", 1, false), ("\(prefix)pipelined-32", 32, false)]
     if straddling { cases.append(("\(prefix)straddling-32", 32, true)) }
     for (name, depth, straddles) in cases {
         let fixture = EchoFixture(
             depth: depth, straddling: straddles, handler: handler, encode: encode, reply: reply, wildcard: wildcard,
-            loopMetrics: loopMetrics)
+            loopMetrics: loopMetrics, transport: transport)
         // One iteration: one request/reply exchange on the loopback socket (`depth` messages each way); the client
         // waits for every echo before sending again.
         Benchmark(name, configuration: configuration(scalingFactor: .kilo)) { benchmark in

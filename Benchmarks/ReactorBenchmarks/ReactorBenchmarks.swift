@@ -33,4 +33,5 @@ let benchmarks: @Sendable () -> Void = {
     registerRESPBenchmarks()
     registerRedisCommandBenchmarks()
     registerHTTP1Benchmarks()
+    registerTLSBenchmarks()
 }

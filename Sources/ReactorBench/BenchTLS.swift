@@ -6,7 +6,8 @@ enum BenchTLS {
     /// The echo server's context: `certificate` (PEM chain, leaf first) with `key`, every other setting at
     /// ReactorTLS's default (TLS 1.2 and 1.3, session tickets).
     static func server(certificate: String, key: String) throws -> TLSServerContext {
-        try TLSServerContext(
+        recycleOpenSSLMemory()
+        return try TLSServerContext(
             configuration: TLSConfiguration(certificateChain: .file(certificate), privateKey: .file(key)))
     }
 
@@ -14,8 +15,18 @@ enum BenchTLS {
     /// (a DNS name or an IP address); without, any certificate is accepted unverified (a benchmark driver, like
     /// `curl -k`).
     static func client(host: String, trustedCAFile: String?) throws -> TLSClientContext {
-        try TLSClientContext(
+        recycleOpenSSLMemory()
+        return try TLSClientContext(
             configuration: TLSClientConfiguration(
                 serverName: host, trust: trustedCAFile.map { .file($0) } ?? .insecureAnyCertificate))
+    }
+
+    /// OpenSSL's per-record structures from free lists (``TLSMemory``), so that allocs/msg counts only what the
+    /// framework and the handler allocate: the first OpenSSL use in the process comes through here.
+    private static func recycleOpenSSLMemory() {
+        if !TLSMemory.installRecyclingAllocator() {
+            print("note: OpenSSL was in use before the recycling allocator could be installed (allocs/msg includes its")
+            print("      per-record mallocs)")
+        }
     }
 }

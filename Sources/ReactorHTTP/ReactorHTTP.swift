@@ -70,6 +70,7 @@ struct ReactorHTTP: ParsableCommand {
         // 64-byte chunks carries ~10% of framing; smaller chunks need more and are closed past this).
         configuration.limits.maxBufferedInput = maxHeaderSection + maxBody + maxBody / 4 + 65536
         if let tlsCert, let tlsKey {
+            TLSMemory.installRecyclingAllocator()  // OpenSSL's per-record structures without malloc calls
             // HTTP/1.1, and HTTP/1.0 (which `curl -0` offers alone; nginx accepts it too): a client that offers only h2
             // is refused with no_application_protocol (RFC 7301 §3.2).
             var tls = TLSConfiguration(certificateChain: .file(tlsCert), privateKey: .file(tlsKey))

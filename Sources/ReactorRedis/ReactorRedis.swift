@@ -68,6 +68,7 @@ struct ReactorRedis: ParsableCommand {
         if let tlsCert, let tlsKey {
             // ALPN `redis`: a client that offers ALPN without it is refused with no_application_protocol (RFC 7301
             // §3.2); one that offers no ALPN at all (redis-cli, redis-benchmark) is served.
+            TLSMemory.installRecyclingAllocator()  // OpenSSL's per-record structures without malloc calls
             var tls = TLSConfiguration(certificateChain: .file(tlsCert), privateKey: .file(tlsKey))
             tls.applicationProtocols = ["redis"]
             configuration.transport = try TLSServerContext(configuration: tls)

@@ -114,4 +114,12 @@ void CReactorTLS_error_string(unsigned long code, char *buffer, size_t capacity)
 /// (loading a certificate).
 unsigned long CReactorTLS_take_error(void);
 
+// MARK: Memory
+
+/// Serves OpenSSL's small allocations (up to 512 bytes) from per-thread free lists (CRYPTO_set_mem_functions), so
+/// the few structures OpenSSL 3.0 allocates and frees for every record cost no malloc call. Works only before OpenSSL
+/// has allocated anything in the process: returns 1 if installed (now or earlier), 0 if it was too late. Not
+/// thread-safe: call it once, at the start of main.
+int CReactorTLS_install_recycling_allocator(void);
+
 #endif
