@@ -5,10 +5,11 @@ import ReactorTLS
 enum BenchTLS {
     /// The echo server's context: `certificate` (PEM chain, leaf first) with `key`, every other setting at
     /// ReactorTLS's default (TLS 1.2 and 1.3, session tickets).
-    static func server(certificate: String, key: String) throws -> TLSServerContext {
+    static func server(certificate: String, key: String, releaseBuffers: Bool = false) throws -> TLSServerContext {
         recycleOpenSSLMemory()
-        return try TLSServerContext(
-            configuration: TLSConfiguration(certificateChain: .file(certificate), privateKey: .file(key)))
+        var configuration = TLSConfiguration(certificateChain: .file(certificate), privateKey: .file(key))
+        configuration.releaseBuffersWhenIdle = releaseBuffers
+        return try TLSServerContext(configuration: configuration)
     }
 
     /// The load driver's context: with `trustedCAFile`, the server's certificate must chain to it and name `host`

@@ -60,15 +60,17 @@ final class ChildServer {
 
     /// Our own server: this executable's `serve` subcommand with one sub-reactor; with `countAllocations`, it
     /// reports its allocations when it stops (see ``stop()``); with `tls`, it serves over TLS with that certificate
-    /// chain and key.
+    /// chain and key (and OpenSSL's `SSL_MODE_RELEASE_BUFFERS` with `releaseBuffers`).
     static func swiftReactor(
-        loops: Int = 1, countAllocations: Bool = false, tls: (certificate: String, key: String)? = nil
+        loops: Int = 1, countAllocations: Bool = false,
+        tls: (certificate: String, key: String, releaseBuffers: Bool)? = nil
     ) throws -> ChildServer {
         try ChildServer(
             name: "swift-reactor", executable: try selfExecutable(),
             arguments: ["serve", "--port", "0", "--loops", "\(loops)", "--log-level", "error"]
                 + (countAllocations ? ["--count-allocations"] : [])
-                + (tls.map { ["--tls-cert", $0.certificate, "--tls-key", $0.key] } ?? []))
+                + (tls.map { ["--tls-cert", $0.certificate, "--tls-key", $0.key] } ?? [])
+                + (tls?.releaseBuffers == true ? ["--tls-release-buffers"] : []))
     }
 
     /// The C reference echo server from Benchmarks/CReference, compiled on first use.

@@ -41,6 +41,9 @@ struct RunCommand: ParsableCommand {
     @Option(help: "The private key (PEM) for --tls-cert.")
     var tlsKey: String?
 
+    @Flag(help: "With --tls-cert: idle connections give OpenSSL's record buffers back (SSL_MODE_RELEASE_BUFFERS).")
+    var tlsReleaseBuffers = false
+
     func validate() throws {
         guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
         if tlsCert != nil && scenario == Scenario.burstMemoryName {
@@ -49,9 +52,9 @@ struct RunCommand: ParsableCommand {
     }
 
     /// The certificate chain and key when serving over TLS.
-    private var tls: (certificate: String, key: String)? {
+    private var tls: (certificate: String, key: String, releaseBuffers: Bool)? {
         guard let tlsCert, let tlsKey else { return nil }
-        return (tlsCert, tlsKey)
+        return (tlsCert, tlsKey, tlsReleaseBuffers)
     }
 
     @OptionGroup var report: ReportOptions
@@ -67,7 +70,10 @@ struct RunCommand: ParsableCommand {
         logger.logLevel = .warning
         var configuration = ServerConfiguration(host: "127.0.0.1", port: 0, subReactors: serverLoops, logger: logger)
         configuration.reusePort = reusePort
-        if let tls { configuration.transport = try BenchTLS.server(certificate: tls.certificate, key: tls.key) }
+        if let tls {
+            configuration.transport = try BenchTLS.server(
+                certificate: tls.certificate, key: tls.key, releaseBuffers: tls.releaseBuffers)
+        }
         let transport = tls == nil ? nil : try BenchTLS.client(host: "127.0.0.1", trustedCAFile: nil)
         let server = Server(configuration: configuration, handler: EchoHandler())
         try server.start()

@@ -49,6 +49,9 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "The private key (PEM) for --tls-cert.")
     var tlsKey: String?
 
+    @Flag(help: "With --tls-cert: idle connections give OpenSSL's record buffers back (SSL_MODE_RELEASE_BUFFERS).")
+    var tlsReleaseBuffers = false
+
     @Flag(help: "Give each new connection to the loop with the fewest connections (default: round-robin).")
     var leastConnections = false
 
@@ -84,7 +87,10 @@ struct ServeCommand: ParsableCommand {
         configuration.reusePort = reusePort
         if reusePort && unix != nil { throw ValidationError("--reuse-port listens on TCP only, not with --unix") }
         guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
-        if let tlsCert, let tlsKey { configuration.transport = try BenchTLS.server(certificate: tlsCert, key: tlsKey) }
+        if let tlsCert, let tlsKey {
+            configuration.transport = try BenchTLS.server(
+                certificate: tlsCert, key: tlsKey, releaseBuffers: tlsReleaseBuffers)
+        }
         configuration.idleTimeout = try idleTimeout.map { try Self.duration($0, "--idle-timeout") }
         configuration.readTimeout = readTimeout == 0 ? nil : try Self.duration(readTimeout, "--read-timeout")
         configuration.drainTimeout = drainTimeout == 0 ? .zero : try Self.duration(drainTimeout, "--drain-timeout")
