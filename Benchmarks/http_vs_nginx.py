@@ -14,6 +14,11 @@ nginx is configured as the issue asks: one worker per loop, `return 200 "Hello, 
 JSON body on /json), access log off, `keepalive_requests` unlimited in practice (2^31 - 1). Both servers answer
 with a `Server` and a `Date` field, as TechEmpower requires.
 
+With `--tls DIR` (a directory made by Scripts/tls-test-certs.sh) both serve HTTPS with DIR's server.pem/server.key:
+reactor-http `--tls-cert/--tls-key`, nginx `listen ... ssl` with the same certificate and TLS 1.3 only, wrk on
+https:// (Benchmarks/tls-vs-anchors.sh). The `close-c64` configuration sends `Connection: close`, so every request
+is a new connection (with TLS, a full handshake: wrk resumes no session): connections (handshakes) per second.
+
 Exits 1 if wrk reports a socket error or a non-2xx response, if a server answers a probe wrongly or dies; a missed
 goal is only reported.
 """
@@ -39,7 +44,9 @@ CONFIGURATIONS = {
     "c256": ("/plaintext", 256, 1, 1.1),
     "c256-p16": ("/plaintext", 256, 16, 5.0),
     "json-c256": ("/json", 256, 1, None),
+    "close-c64": ("/plaintext", 64, 1, None),
 }
+DEFAULT_CONFIGURATIONS = ["c64", "c256", "c256-p16", "json-c256"]
 
 NGINX_CONF = """\
 worker_processes {workers};
@@ -60,7 +67,8 @@ http {{
     uwsgi_temp_path {dir}/uwsgi;
     scgi_temp_path {dir}/scgi;
     server {{
-        listen 127.0.0.1:{port} reuseport backlog=4096;
+        listen 127.0.0.1:{port} {ssl} reuseport backlog=4096;
+        {ssl_settings}
         location = /plaintext {{
             default_type text/plain;
             return 200 "Hello, World!";
@@ -156,9 +164,13 @@ class Server:
                 self.process.wait()
 
 
+TLS_CONTEXT = None  # with --tls: the client context probes use (trusting the test CA)
+
+
 def get(port, path):
-    """One GET with Connection: close; the whole answer."""
-    with socket.create_connection(("127.0.0.1", port), timeout=2) as sock:
+    """One GET with Connection: close (over TLS with --tls); the whole answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=2) as plain:
+        sock = TLS_CONTEXT.wrap_socket(plain, server_hostname="localhost") if TLS_CONTEXT else plain
         sock.sendall(f"GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".encode())
         chunks = []
         while chunk := sock.recv(4096):
@@ -182,8 +194,11 @@ def milliseconds(text):
 
 def wrk(server, configuration, seconds, threads, lua, client_cpu):
     path, connections, depth, _ = CONFIGURATIONS[configuration]
+    scheme = "https" if TLS_CONTEXT else "http"
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",
-               f"http://127.0.0.1:{server.port}{path}"]
+               f"{scheme}://127.0.0.1:{server.port}{path}"]
+    if configuration.startswith("close-"):
+        command[1:1] = ["-H", "Connection: close"]
     if depth > 1:
         command[1:1] = ["-s", lua]
         command += ["--", str(depth)]
@@ -251,12 +266,22 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reactor-http", required=True, metavar="BINARY")
     parser.add_argument("--loops", default="1,2", help="comma-separated loop (and worker) counts: %(default)s")
-    parser.add_argument("--configs", default=",".join(CONFIGURATIONS), help="comma-separated: %(default)s")
+    parser.add_argument("--configs", default=",".join(DEFAULT_CONFIGURATIONS),
+                        help=f"comma-separated, of {', '.join(CONFIGURATIONS)}: %(default)s")
+    parser.add_argument("--tls", metavar="DIR", help="serve HTTPS with DIR/server.pem and DIR/server.key")
+    parser.add_argument("--goal", type=float, help="the ours/nginx req/s goal with one loop for every configuration")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=5, help="wrk -d per run (default %(default)s)")
     parser.add_argument("--pin", action="store_true",
                         help="with --loops 1: servers on CPU 1, wrk on CPU 0 (taskset)")
     args = parser.parse_args()
+    global TLS_CONTEXT
+    if args.tls:
+        import ssl
+        TLS_CONTEXT = ssl.create_default_context(cafile=os.path.join(args.tls, "ca.pem"))
+    if args.goal is not None:
+        for name, (path, connections, depth, _) in list(CONFIGURATIONS.items()):
+            CONFIGURATIONS[name] = (path, connections, depth, None if name.startswith("close-") else args.goal)
     names = args.configs.split(",")
     for name in names:
         if name not in CONFIGURATIONS:
@@ -277,8 +302,13 @@ def main():
             os.makedirs(nginx_dir)
             nginx_port, ours_port = free_port(), free_port()
             with open(os.path.join(nginx_dir, "nginx.conf"), "w") as f:
-                f.write(NGINX_CONF.format(workers=loops, dir=nginx_dir, port=nginx_port))
-            ours = Server("reactor-http", [args.reactor_http, "--port", str(ours_port), "--loops", str(loops)],
+                ssl_settings = (f"ssl_certificate {args.tls}/server.pem; ssl_certificate_key {args.tls}/server.key; "
+                                "ssl_protocols TLSv1.3; ssl_session_tickets on;" if args.tls else "")
+                f.write(NGINX_CONF.format(workers=loops, dir=nginx_dir, port=nginx_port,
+                                          ssl="ssl" if args.tls else "", ssl_settings=ssl_settings))
+            tls_flags = ["--tls-cert", f"{args.tls}/server.pem", "--tls-key", f"{args.tls}/server.key"] if args.tls else []
+            ours = Server("reactor-http",
+                          [args.reactor_http, "--port", str(ours_port), "--loops", str(loops), *tls_flags],
                           ours_port, pin_server)
             nginx = Server("nginx", ["nginx", "-c", os.path.join(nginx_dir, "nginx.conf"), "-p", nginx_dir],
                            nginx_port, pin_server)

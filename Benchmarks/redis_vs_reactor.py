@@ -56,6 +56,7 @@ CONFIGURATIONS = {  # name: (clients, pipeline)
 }
 
 TICK_SECONDS = 1 / os.sysconf("SC_CLK_TCK")
+CLIENT_TLS = []  # with --tls CA: what redis-benchmark and redis-cli need to speak TLS to both servers
 REQ_GOAL = 1.0  # ours/redis req/s, every test, every configuration
 CPU_GOAL = 0.7  # ours/redis CPU per request, every test, at pipeline 16
 CPU_GOAL_PIPELINE = 16
@@ -95,7 +96,7 @@ class Run:
 def benchmark(server, test, requests, clients, pipeline, client_cpu):
     name, arguments = test
     command = ["redis-benchmark", "-p", str(server.port), "-n", str(requests), "-c", str(clients), "-P",
-               str(pipeline), "--csv", *arguments]
+               str(pipeline), "--csv", *CLIENT_TLS, *arguments]
     if client_cpu is not None:
         command = ["taskset", "-c", client_cpu, *command]
     before = server.cpu_ticks()
@@ -116,7 +117,7 @@ def benchmark(server, test, requests, clients, pipeline, client_cpu):
 
 
 def flushall(server):
-    subprocess.run(["redis-cli", "-p", str(server.port), "FLUSHALL"], check=True, capture_output=True)
+    subprocess.run(["redis-cli", "-p", str(server.port), *CLIENT_TLS, "FLUSHALL"], check=True, capture_output=True)
 
 
 def calibrate(ours, redis, clients, pipeline, seconds, client_cpu):
@@ -239,7 +240,10 @@ def main():
     parser.add_argument("--requests", type=int, help="requests per test (default: calibrated)")
     parser.add_argument("--seconds", type=float, default=1.5, help="calibration target per run (default %(default)s)")
     parser.add_argument("--client-cpu", help="run redis-benchmark under taskset -c CPU")
+    parser.add_argument("--tls", metavar="CA", help="both servers speak TLS only: clients use --tls --cacert CA")
     args = parser.parse_args()
+    if args.tls:
+        CLIENT_TLS.extend(["--tls", "--cacert", args.tls])
     ours, redis = Server("reactor-redis", args.ours), Server("redis-server", args.redis)
     names = args.configs.split(",")
     for name in names:
