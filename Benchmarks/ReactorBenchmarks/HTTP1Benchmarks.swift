@@ -101,15 +101,20 @@ func registerHTTP1Benchmarks() {
     // reactor-http's own endpoints (HTTPBenchmarkEndpoints, served as HTTPBenchmarkServer): GET /plaintext and
     // GET /json in turn, with the fields wrk sends; each response checked byte for byte but the Date value.
     registerEcho(
-        "HTTPEndpoints.", handler: { HTTPBenchmarkServer() },
-        encode: { index, _ in
-            Array("GET /\(index % 2 == 0 ? "plaintext" : "json") HTTP/1.1\r\nHost: localhost:8080\r\n\r\n".utf8)
-        },
-        reply: { index, _ in
-            let body = index % 2 == 0 ? "Hello, World!" : #"{"message":"Hello, World!"}"#
-            let type = index % 2 == 0 ? "text/plain" : "application/json"
-            return Array("HTTP/1.1 200 OK\r\nDate: ".utf8) + [UInt8](repeating: 0, count: 29)
-                + Array("\r\nContent-Length: \(body.utf8.count)\r\nContent-Type: \(type)\r\n".utf8)
-                + Array("Server: reactor-http\r\n\r\n\(body)".utf8)
-        }, wildcard: 0)
+        "HTTPEndpoints.", handler: { HTTPBenchmarkServer() }, encode: { index, _ in endpointsRequest(index) },
+        reply: { index, _ in endpointsReply(index) }, wildcard: 0)
+}
+
+/// Request `index` of the `HTTPEndpoints.` exchanges: GET /plaintext and GET /json in turn, as wrk sends them.
+func endpointsRequest(_ index: Int) -> [UInt8] {
+    Array("GET /\(index % 2 == 0 ? "plaintext" : "json") HTTP/1.1\r\nHost: localhost:8080\r\n\r\n".utf8)
+}
+
+/// reactor-http's answer to ``endpointsRequest(_:)``, with a 0 (the wildcard) for each byte of the `Date` value.
+func endpointsReply(_ index: Int) -> [UInt8] {
+    let body = index % 2 == 0 ? "Hello, World!" : #"{"message":"Hello, World!"}"#
+    let type = index % 2 == 0 ? "text/plain" : "application/json"
+    return Array("HTTP/1.1 200 OK\r\nDate: ".utf8) + [UInt8](repeating: 0, count: 29)
+        + Array("\r\nContent-Length: \(body.utf8.count)\r\nContent-Type: \(type)\r\n".utf8)
+        + Array("Server: reactor-http\r\n\r\n\(body)".utf8)
 }

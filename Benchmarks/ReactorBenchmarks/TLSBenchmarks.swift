@@ -45,15 +45,6 @@ func registerTLSBenchmarks() {
         transport: TLSBenchmarkIdentity.serverContext)
     // reactor-http's endpoints over TLS 1.3: GET /plaintext and GET /json in turn, every byte but the Date checked.
     registerEcho(
-        "TLS.HTTPEndpoints-", handler: { HTTPBenchmarkServer() },
-        encode: { index, _ in
-            Array("GET /\(index % 2 == 0 ? "plaintext" : "json") HTTP/1.1\r\nHost: localhost:8443\r\n\r\n".utf8)
-        },
-        reply: { index, _ in
-            let body = index % 2 == 0 ? "Hello, World!" : #"{"message":"Hello, World!"}"#
-            let type = index % 2 == 0 ? "text/plain" : "application/json"
-            return Array("HTTP/1.1 200 OK\r\nDate: ".utf8) + [UInt8](repeating: 0, count: 29)
-                + Array("\r\nContent-Length: \(body.utf8.count)\r\nContent-Type: \(type)\r\n".utf8)
-                + Array("Server: reactor-http\r\n\r\n\(body)".utf8)
-        }, wildcard: 0, transport: TLSBenchmarkIdentity.serverContext)
+        "TLS.HTTPEndpoints-", handler: { HTTPBenchmarkServer() }, encode: { index, _ in endpointsRequest(index) },
+        reply: { index, _ in endpointsReply(index) }, wildcard: 0, transport: TLSBenchmarkIdentity.serverContext)
 }
