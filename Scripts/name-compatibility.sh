@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The name compatibility check: builds Compatibility/, a package whose one file imports every swift-reactor library
-# next to NIOCore, NIOPosix, SystemPackage (swift-system) and Foundation and spells each side's common types
+# next to NIOCore, NIOPosix, NIOSSL, SystemPackage (swift-system) and Foundation and spells each side's common types
 # unqualified (EventLoop, SocketAddress, ByteBuffer, Errno, FileDescriptor, Data, Date beside ReactorLoop,
 # ReactorSocketAddress, Server, ServerConfiguration, ConnectionContext and every other public reactor type).
 # A reactor type that takes a name one of those modules also declares makes the build fail ("is ambiguous").

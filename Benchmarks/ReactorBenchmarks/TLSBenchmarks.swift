@@ -26,7 +26,7 @@ enum TLSBenchmarkIdentity {
             throw BlockingClient.Failure(description: "\(script) failed (is the openssl command installed?)")
         }
         let made = try TLSServerContext(
-            configuration: TLSConfiguration(
+            configuration: TLSServerConfiguration(
                 certificateChain: .file(directory + "/server.pem"), privateKey: .file(directory + "/server.key")))
         context = made
         return made

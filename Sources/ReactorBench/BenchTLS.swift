@@ -7,7 +7,7 @@ enum BenchTLS {
     /// ReactorTLS's default (TLS 1.2 and 1.3, session tickets).
     static func server(certificate: String, key: String, releaseBuffers: Bool = false) throws -> TLSServerContext {
         recycleOpenSSLMemory()
-        var configuration = TLSConfiguration(certificateChain: .file(certificate), privateKey: .file(key))
+        var configuration = TLSServerConfiguration(certificateChain: .file(certificate), privateKey: .file(key))
         configuration.releaseBuffersWhenIdle = releaseBuffers
         return try TLSServerContext(configuration: configuration)
     }

@@ -73,7 +73,7 @@ struct ReactorHTTP: ParsableCommand {
             TLSMemory.installRecyclingAllocator()  // OpenSSL's per-record structures without malloc calls
             // HTTP/1.1, and HTTP/1.0 (which `curl -0` offers alone; nginx accepts it too): a client that offers only h2
             // is refused with no_application_protocol (RFC 7301 §3.2).
-            var tls = TLSConfiguration(certificateChain: .file(tlsCert), privateKey: .file(tlsKey))
+            var tls = TLSServerConfiguration(certificateChain: .file(tlsCert), privateKey: .file(tlsKey))
             tls.applicationProtocols = ["http/1.1", "http/1.0"]
             configuration.transport = try TLSServerContext(configuration: tls)
         }

@@ -69,7 +69,7 @@ struct ReactorRedis: ParsableCommand {
             // ALPN `redis`: a client that offers ALPN without it is refused with no_application_protocol (RFC 7301
             // §3.2); one that offers no ALPN at all (redis-cli, redis-benchmark) is served.
             TLSMemory.installRecyclingAllocator()  // OpenSSL's per-record structures without malloc calls
-            var tls = TLSConfiguration(certificateChain: .file(tlsCert), privateKey: .file(tlsKey))
+            var tls = TLSServerConfiguration(certificateChain: .file(tlsCert), privateKey: .file(tlsKey))
             tls.applicationProtocols = ["redis"]
             configuration.transport = try TLSServerContext(configuration: tls)
         }

@@ -10,21 +10,21 @@ public final class TLSClientContext: ConnectionTransportProvider, @unchecked Sen
 
     public var handshakeTimeout: Duration? { configuration.handshakeTimeout }
 
-    /// Applies `configuration`; throws ``TLSError`` when a file does not load or a setting is refused.
-    public init(configuration: TLSClientConfiguration) throws(TLSError) {
+    /// Applies `configuration`; throws ``TLSSetupError`` when a file does not load or a setting is refused.
+    public init(configuration: TLSClientConfiguration) throws(TLSSetupError) {
         self.configuration = configuration
-        guard let context = CReactorTLS_context_new(0) else { throw TLSError("create a client context") }
+        guard let context = CReactorTLS_context_new(0) else { throw TLSSetupError("create a client context") }
         self.context = context
         try TLSContextSettings.apply(
             to: context, minimum: configuration.minimumVersion, maximum: configuration.maximumVersion,
             cipherList: configuration.cipherList, cipherSuites: configuration.cipherSuites)
         switch configuration.trust {
         case .system:
-            guard SSL_CTX_set_default_verify_paths(context) == 1 else { throw TLSError("load the system CA store") }
+            guard SSL_CTX_set_default_verify_paths(context) == 1 else { throw TLSSetupError("load the system CA store") }
             SSL_CTX_set_verify(context, SSL_VERIFY_PEER, nil)
         case .file(let path):
             guard SSL_CTX_load_verify_locations(context, path, nil) == 1 else {
-                throw TLSError("load the trusted CAs from \(path)")
+                throw TLSSetupError("load the trusted CAs from \(path)")
             }
             SSL_CTX_set_verify(context, SSL_VERIFY_PEER, nil)
         case .insecureAnyCertificate:
@@ -36,7 +36,7 @@ public final class TLSClientContext: ConnectionTransportProvider, @unchecked Sen
         if !configuration.applicationProtocols.isEmpty {
             let wire = try TLSContextSettings.alpnWireFormat(configuration.applicationProtocols)
             guard SSL_CTX_set_alpn_protos(context, wire, UInt32(wire.count)) == 0 else {
-                throw TLSError("set the ALPN protocols")
+                throw TLSSetupError("set the ALPN protocols")
             }
         }
     }

@@ -7,24 +7,24 @@ public import ReactorCore
 /// ```swift
 /// var configuration = ServerConfiguration(port: 8443)
 /// configuration.transport = try TLSServerContext(
-///     configuration: TLSConfiguration(certificateChain: .file("cert.pem"), privateKey: .file("key.pem")))
+///     configuration: TLSServerConfiguration(certificateChain: .file("cert.pem"), privateKey: .file("key.pem")))
 /// ```
 ///
 /// Loading happens once, here (so a bad file fails at start, not per connection). Thread-safe: OpenSSL's contexts
 /// may make connections on any thread once set up, and nothing here changes afterwards.
 public final class TLSServerContext: ConnectionTransportProvider, @unchecked Sendable {
     /// The configuration the context was built from.
-    public let configuration: TLSConfiguration
+    public let configuration: TLSServerConfiguration
     /// The OpenSSL `SSL_CTX`.
     let context: OpaquePointer
 
     public var handshakeTimeout: Duration? { configuration.handshakeTimeout }
 
     /// Loads the certificate chain and key, checks that they match, and applies every setting of `configuration`.
-    /// Throws ``TLSError`` with OpenSSL's reason when any of it fails.
-    public init(configuration: TLSConfiguration) throws(TLSError) {
+    /// Throws ``TLSSetupError`` with OpenSSL's reason when any of it fails.
+    public init(configuration: TLSServerConfiguration) throws(TLSSetupError) {
         self.configuration = configuration
-        guard let context = CReactorTLS_context_new(1) else { throw TLSError("create a server context") }
+        guard let context = CReactorTLS_context_new(1) else { throw TLSSetupError("create a server context") }
         self.context = context
         try TLSContextSettings.apply(
             to: context, minimum: configuration.minimumVersion, maximum: configuration.maximumVersion,
@@ -34,7 +34,7 @@ public final class TLSServerContext: ConnectionTransportProvider, @unchecked Sen
         if !configuration.applicationProtocols.isEmpty {
             let wire = try TLSContextSettings.alpnWireFormat(configuration.applicationProtocols)
             guard CReactorTLS_set_alpn_server(context, wire, UInt32(wire.count)) == 1 else {
-                throw TLSError("set the ALPN protocols")
+                throw TLSSetupError("set the ALPN protocols")
             }
         }
         switch configuration.clientCertificates {
@@ -42,7 +42,7 @@ public final class TLSServerContext: ConnectionTransportProvider, @unchecked Sen
             SSL_CTX_set_verify(context, SSL_VERIFY_NONE, nil)
         case .optional(let file), .required(let file):
             guard SSL_CTX_load_verify_locations(context, file, nil) == 1, let names = SSL_load_client_CA_file(file)
-            else { throw TLSError("load the trusted client CAs from \(file)") }
+            else { throw TLSSetupError("load the trusted client CAs from \(file)") }
             SSL_CTX_set_client_CA_list(context, names)
             var mode = SSL_VERIFY_PEER
             if case .required = configuration.clientCertificates { mode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT }
@@ -67,7 +67,7 @@ public final class TLSServerContext: ConnectionTransportProvider, @unchecked Sen
     }
 }
 
-/// OpenSSL's servername callback: asks the context's ``TLSConfiguration/serverNameHandler`` and switches the
+/// OpenSSL's servername callback: asks the context's ``TLSServerConfiguration/serverNameHandler`` and switches the
 /// connection to the context it returns. `argument` is the (unretained) ``TLSServerContext``: every connection's
 /// ``TLSConnection`` keeps its context alive.
 private let serverNameCallback:

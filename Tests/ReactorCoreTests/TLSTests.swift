@@ -226,7 +226,7 @@ extension LoopbackTests {
 
         @Test func theServerNameHandlerPicksTheCertificate() throws {
             let other = try TLSServerContext(
-                configuration: TLSConfiguration(
+                configuration: TLSServerConfiguration(
                     certificateChain: .file(TLSTestCertificates.path("other.pem")),
                     privateKey: .file(TLSTestCertificates.path("other.key"))))
             let handler = TLSInfoHandler()
@@ -304,12 +304,12 @@ extension LoopbackTests {
         // MARK: Configuration errors
 
         @Test func aKeyThatDoesNotMatchItsCertificateIsRefusedAtStart() throws {
-            let mismatched = TLSConfiguration(
+            let mismatched = TLSServerConfiguration(
                 certificateChain: .file(TLSTestCertificates.path("server.pem")),
                 privateKey: .file(TLSTestCertificates.path("other.key")))
-            #expect(throws: TLSError.self) { try TLSServerContext(configuration: mismatched) }
-            let missing = TLSConfiguration(certificateChain: .file("/nonexistent.pem"), privateKey: .file("/x.key"))
-            let error = #expect(throws: TLSError.self) { try TLSServerContext(configuration: missing) }
+            #expect(throws: TLSSetupError.self) { try TLSServerContext(configuration: mismatched) }
+            let missing = TLSServerConfiguration(certificateChain: .file("/nonexistent.pem"), privateKey: .file("/x.key"))
+            let error = #expect(throws: TLSSetupError.self) { try TLSServerContext(configuration: missing) }
             #expect(error?.description.contains("/nonexistent.pem") == true)
         }
 
@@ -319,7 +319,7 @@ extension LoopbackTests {
             }
             var configuration = testConfiguration(subReactors: 1)
             configuration.transport = try TLSServerContext(
-                configuration: TLSConfiguration(
+                configuration: TLSServerConfiguration(
                     certificateChain: .pem(try text("server.pem")), privateKey: .pem(try text("server.key"))))
             try withServer(configuration, handler: RecordingEcho()) { _, port in
                 let client = try TLSTestClient(port: port, .init(serverName: "localhost"))

@@ -4,6 +4,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import NIOSSL
 import ReactorCore
 import ReactorHTTP1
 import ReactorHTTP1Types
@@ -11,6 +12,7 @@ import ReactorHTTPEndpoints
 import ReactorRESP
 import ReactorRedisStore
 import ReactorServiceLifecycle
+import ReactorTLS
 import SystemPackage
 
 /// Echoes every byte on a reactor loop and hands the first bytes it saw to a SwiftNIO promise.
@@ -137,6 +139,13 @@ enum EveryReactorType {
     typealias Endpoints = (HTTPBenchmarkEndpoints, HTTPBenchmarkServer)
     // ReactorServiceLifecycle
     typealias AReactorService<Handler: StreamHandler> = ReactorService<Handler>
+    // ReactorTLS, and ReactorCore's transport hook, next to NIOSSL's TLSConfiguration and TLSVersion
+    typealias TLS = (
+        TLSServerContext, TLSClientContext, TLSServerConfiguration, TLSClientConfiguration, TLSPEMSource,
+        TLSProtocolVersion, TLSClientCertificatePolicy, TLSSetupError, TLSConnection, TLSMemory, TLSErrorCode,
+        TransportProgress, TransportRole, TransportSetup, any ConnectionTransport, any ConnectionTransportProvider
+    )
+    typealias NIOTLS = (TLSConfiguration, TLSVersion, NIOSSLContext)
 }
 
 @main

@@ -32,14 +32,14 @@ enum TLSTestCertificates {
     static func path(_ name: String) -> String { directory + "/" + name }
 
     /// The server identity for localhost / 127.0.0.1.
-    static func serverConfiguration() -> TLSConfiguration {
-        TLSConfiguration(certificateChain: .file(path("server.pem")), privateKey: .file(path("server.key")))
+    static func serverConfiguration() -> TLSServerConfiguration {
+        TLSServerConfiguration(certificateChain: .file(path("server.pem")), privateKey: .file(path("server.key")))
     }
 }
 
 /// A test server configuration with TLS.
 func tlsTestConfiguration(
-    subReactors: Int = 1, _ tweak: (inout TLSConfiguration) -> Void = { _ in }
+    subReactors: Int = 1, _ tweak: (inout TLSServerConfiguration) -> Void = { _ in }
 ) throws -> ServerConfiguration {
     var tls = TLSTestCertificates.serverConfiguration()
     tweak(&tls)

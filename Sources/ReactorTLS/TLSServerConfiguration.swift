@@ -1,27 +1,3 @@
-/// PEM text for a certificate chain or a private key: a file, or the text itself.
-public enum TLSPEMSource: Sendable, Hashable {
-    /// A PEM file (a chain: the leaf certificate first, then its intermediates).
-    case file(String)
-    /// PEM text held in memory.
-    case pem(String)
-}
-
-/// A TLS protocol version.
-public enum TLSVersion: Sendable, Hashable, Comparable {
-    /// TLS 1.2 (RFC 5246).
-    case tls12
-    /// TLS 1.3 (RFC 8446).
-    case tls13
-
-    /// OpenSSL's constant for the version.
-    var openSSLValue: CInt {
-        switch self {
-        case .tls12: return 0x0303
-        case .tls13: return 0x0304
-        }
-    }
-}
-
 /// Whether and how a server asks for client certificates.
 public enum TLSClientCertificatePolicy: Sendable, Hashable {
     /// None asked for (the default).
@@ -39,19 +15,19 @@ public enum TLSClientCertificatePolicy: Sendable, Hashable {
 /// A server's TLS settings, turned into a ``TLSServerContext`` (which loads and checks them) once at start.
 ///
 /// ```swift
-/// var tls = TLSConfiguration(certificateChain: .file("server.pem"), privateKey: .file("server.key"))
+/// var tls = TLSServerConfiguration(certificateChain: .file("server.pem"), privateKey: .file("server.key"))
 /// tls.applicationProtocols = ["http/1.1"]
 /// configuration.transport = try TLSServerContext(configuration: tls)
 /// ```
-public struct TLSConfiguration: Sendable {
+public struct TLSServerConfiguration: Sendable {
     /// The server's certificate chain, leaf first.
     public var certificateChain: TLSPEMSource
     /// The private key of the leaf certificate (unencrypted PEM).
     public var privateKey: TLSPEMSource
     /// The oldest version accepted. Default TLS 1.2.
-    public var minimumVersion: TLSVersion = .tls12
+    public var minimumVersion: TLSProtocolVersion = .tls12
     /// The newest version accepted; nil (the default) for the newest OpenSSL has (TLS 1.3).
-    public var maximumVersion: TLSVersion? = nil
+    public var maximumVersion: TLSProtocolVersion? = nil
     /// The TLS 1.2 cipher list in OpenSSL's syntax (`ECDHE+AESGCM:ECDHE+CHACHA20`); nil for OpenSSL's default.
     public var cipherList: String? = nil
     /// The TLS 1.3 cipher suites in OpenSSL's syntax (`TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384`); nil for
@@ -87,46 +63,5 @@ public struct TLSConfiguration: Sendable {
     public init(certificateChain: TLSPEMSource, privateKey: TLSPEMSource) {
         self.certificateChain = certificateChain
         self.privateKey = privateKey
-    }
-}
-
-/// A client's TLS settings, turned into a ``TLSClientContext`` once.
-public struct TLSClientConfiguration: Sendable {
-    /// Which certificates a client trusts.
-    public enum Trust: Sendable, Hashable {
-        /// The system's CA store (OpenSSL's default paths).
-        case system
-        /// The CA certificates in a PEM file.
-        case file(String)
-        /// Any certificate, unverified: for tests and benchmarks only (like `curl -k`).
-        case insecureAnyCertificate
-    }
-
-    /// The server name sent (SNI) and checked against the server's certificate (a DNS name or an IP address; an
-    /// address is checked but not sent, RFC 6066 §3). Nil: nothing sent or checked beyond the chain.
-    public var serverName: String?
-    /// Which certificates are trusted. Default ``Trust/system``.
-    public var trust: Trust = .system
-    /// A client certificate chain and key to present, if the server asks.
-    public var certificateChain: TLSPEMSource? = nil
-    /// The private key for ``certificateChain``.
-    public var privateKey: TLSPEMSource? = nil
-    /// The oldest version accepted. Default TLS 1.2.
-    public var minimumVersion: TLSVersion = .tls12
-    /// The newest version offered; nil for TLS 1.3.
-    public var maximumVersion: TLSVersion? = nil
-    /// ALPN protocols offered, in order of preference. Empty: none.
-    public var applicationProtocols: [String] = []
-    /// The TLS 1.2 cipher list (OpenSSL syntax); nil for the default.
-    public var cipherList: String? = nil
-    /// The TLS 1.3 cipher suites (OpenSSL syntax); nil for the default.
-    public var cipherSuites: String? = nil
-    /// How long the handshake may take. Default 10 s.
-    public var handshakeTimeout: Duration? = .seconds(10)
-
-    /// A configuration checking the server against `serverName` with the system's CA store.
-    public init(serverName: String?, trust: Trust = .system) {
-        self.serverName = serverName
-        self.trust = trust
     }
 }

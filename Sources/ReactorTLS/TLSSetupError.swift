@@ -3,7 +3,7 @@ public import ReactorCore
 
 /// Setting up a TLS context failed: a certificate or key that does not load or match, an unknown cipher, a CA file
 /// that cannot be read. Thrown by ``TLSServerContext/init(configuration:)`` and ``TLSClientContext/init(configuration:)``.
-public struct TLSError: Error, Sendable, CustomStringConvertible {
+public struct TLSSetupError: Error, Sendable, CustomStringConvertible {
     /// What was being done (`"load the certificate chain from server.pem"`).
     public let operation: String
     /// OpenSSL's error (0 when it recorded none).
