@@ -20,7 +20,9 @@ public final class TLSClientContext: ConnectionTransportProvider, @unchecked Sen
             cipherList: configuration.cipherList, cipherSuites: configuration.cipherSuites)
         switch configuration.trust {
         case .system:
-            guard SSL_CTX_set_default_verify_paths(context) == 1 else { throw TLSSetupError("load the system CA store") }
+            guard SSL_CTX_set_default_verify_paths(context) == 1 else {
+                throw TLSSetupError("load the system CA store")
+            }
             SSL_CTX_set_verify(context, SSL_VERIFY_PEER, nil)
         case .file(let path):
             guard SSL_CTX_load_verify_locations(context, path, nil) == 1 else {

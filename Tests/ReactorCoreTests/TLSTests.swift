@@ -308,7 +308,8 @@ extension LoopbackTests {
                 certificateChain: .file(TLSTestCertificates.path("server.pem")),
                 privateKey: .file(TLSTestCertificates.path("other.key")))
             #expect(throws: TLSSetupError.self) { try TLSServerContext(configuration: mismatched) }
-            let missing = TLSServerConfiguration(certificateChain: .file("/nonexistent.pem"), privateKey: .file("/x.key"))
+            let missing = TLSServerConfiguration(
+                certificateChain: .file("/nonexistent.pem"), privateKey: .file("/x.key"))
             let error = #expect(throws: TLSSetupError.self) { try TLSServerContext(configuration: missing) }
             #expect(error?.description.contains("/nonexistent.pem") == true)
         }
