@@ -30,9 +30,15 @@
         /// The transport's last step needs the socket writable (a handshake step, or a read that must send): armed
         /// as `EPOLLOUT` and retried then.
         static let transportWantsWrite = Flags(rawValue: 1 << 8)
+        /// The connection has a ``ConnectionTransport`` (TLS): the hot path tests this bit, never the existential,
+        /// so a plain connection pays one bit test and no retain for the transport's existence.
+        static let hasTransport = Flags(rawValue: 1 << 9)
 
-        /// Events for these take the slow path in `handleEvent` (spelled with `rawValue` to fold to a constant).
+        /// Not ready for traffic yet: a connect or a handshake in progress (spelled with `rawValue` to fold to a
+        /// constant).
         static let notReadyForTraffic = Flags(rawValue: connecting.rawValue | handshaking.rawValue)
+        /// Events for these take the slow path in `handleEvent`.
+        static let slowEvents = Flags(rawValue: notReadyForTraffic.rawValue | transportWantsWrite.rawValue)
 
         /// An open connection is not read while either is set (spelled with `rawValue` so it folds to a constant
         /// even in debug builds, where an array literal would allocate on every test).

@@ -55,6 +55,9 @@ final class LoopIO: @unchecked Sendable {
     let transportProvider: (any ConnectionTransportProvider)?
     /// The provider's handshake timeout in nanoseconds; 0 when off.
     let handshakeTimeout: UInt64
+    /// How the last transport read that stopped early ended (see `SubReactor+ReadPath.swift`): one slot per loop,
+    /// since one connection reads at a time, so the hot path carries a `Bool` instead of the status.
+    var transportReadStatus = TransportProgress.Status.completed
 
     init(
         limits: ConnectionLimits, loop: ReactorLoop, registry: ConnectionRegistry, logger: Logger,
@@ -84,6 +87,13 @@ final class LoopIO: @unchecked Sendable {
         readBuffer.deallocate()
         staging.deallocate()
         vectors.deallocate()
+    }
+
+    /// Takes the status ``transportReadStatus`` holds, leaving `.completed` (so no close reason stays alive there).
+    func takeTransportReadStatus() -> TransportProgress.Status {
+        let status = transportReadStatus
+        transportReadStatus = .completed
+        return status
     }
 
     /// Queues `connection` for the flush at the end of this loop iteration (once).

@@ -219,8 +219,8 @@ extension LoopIO {
             rounds += 1
             let (count, requested) = connection.outbound.gather(into: vectors, maximum: vectorCapacity)
             let written: Int
-            if let transport = connection.transport {
-                guard let bytes = transportWrite(transport, vectorCount: count, to: connection) else { return }
+            if connection.flags.contains(.hasTransport) {
+                guard let bytes = transportWrite(vectorCount: count, to: connection) else { return }
                 written = bytes
             } else {
                 do {
@@ -247,9 +247,8 @@ extension LoopIO {
     /// (TLS: a record of up to 16 KiB each, as nginx's `ssl_buffer_size`) per run, until one is not taken whole.
     /// Returns the bytes taken, or nil after closing the connection for a failure.
     @inline(never)
-    private func transportWrite(
-        _ transport: any ConnectionTransport, vectorCount: Int, to connection: Connection
-    ) -> Int? {
+    private func transportWrite(vectorCount: Int, to connection: Connection) -> Int? {
+        let transport = connection.transport.unsafelyUnwrapped
         var total = 0
         for index in 0..<vectorCount {
             let run = vectors[index]
@@ -265,6 +264,18 @@ extension LoopIO {
             }
         }
         return total
+    }
+
+    /// ``sendStaged(_:)`` through the connection's transport: the bytes it took, or nil after closing the connection
+    /// for a failure.
+    @inline(never)
+    private func transportWrite(staged: Int, to connection: Connection) -> Int? {
+        let progress = connection.transport.unsafelyUnwrapped.write(from: staging, count: staged)
+        if case .failed(let reason) = progress.status {
+            delegate.unsafelyUnwrapped.close(connection, reason: reason)
+            return nil
+        }
+        return progress.bytes
     }
 
     /// Sends the replies `connection` staged in the loop's staging buffer during its read batch, with one `send`.
@@ -283,13 +294,9 @@ extension LoopIO {
             return
         }
         var written = 0
-        if let transport = connection.transport {
-            let progress = transport.write(from: staging, count: staged)
-            if case .failed(let reason) = progress.status {
-                delegate.unsafelyUnwrapped.close(connection, reason: reason)
-                return
-            }
-            written = progress.bytes
+        if connection.flags.contains(.hasTransport) {
+            guard let bytes = transportWrite(staged: staged, to: connection) else { return }
+            written = bytes
         } else {
             do {
                 if case .processed(let bytes) = try Posix.send(connection.fd, staging, count: staged) {
@@ -329,7 +336,8 @@ extension LoopIO {
         } else if pending <= limits.writeLowWatermark && connection.flags.contains(.readPaused) {
             connection.flags.remove(.readPaused)
             writabilityChanged(connection, isWritable: true)
-            if (connection.inbound.count > 0 || connection.transport?.hasBufferedInput == true)
+            if (connection.inbound.count > 0
+                || (connection.flags.contains(.hasTransport) && connection.transport.unsafelyUnwrapped.hasBufferedInput))
                 && connection.isTakingInput
             {
                 connection.flags.insert(.redeliverInput)

@@ -15,6 +15,7 @@ extension SubReactor {
         switch provider.makeTransport(descriptor: connection.fd, role: role) {
         case .ready(let transport):
             connection.transport = transport
+            connection.flags.insert(.hasTransport)
         case .refused(let reason):
             close(connection, reason: reason)
             return

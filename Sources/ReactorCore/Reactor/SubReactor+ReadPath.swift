@@ -19,16 +19,15 @@ extension SubReactor {
     /// decrypted but not handed over when the budget runs out is read again at the end of the loop iteration.
     @inline(__always)
     func readable(_ connection: Connection) {
+        // Read once: the loop below tests it (a register) where a plain read and a transport's differ.
+        let throughTransport = connection.flags.contains(.hasTransport)
         io.stagingOwner = ObjectIdentifier(connection)
         connection.lastActivity = now
         var progressed = false
         defer {
             io.sendStaged(connection)
             notePartialInput(connection, progressed: progressed)
-            if let transport = connection.transport, connection.isTakingInput, transport.hasBufferedInput {
-                connection.flags.insert(.redeliverInput)
-                io.markDirty(connection)
-            }
+            if throughTransport { noteBufferedTransportInput(connection) }
         }
         var budget = io.limits.maxReadBytesPerWakeup
         let scratch = io.readBuffer.baseAddress!
@@ -56,14 +55,15 @@ extension SubReactor {
                 room = scratchSize - kept
             }
             let count: Int
-            var after = TransportProgress.Status.completed
-            if let transport = connection.transport {
-                let progress = transport.read(into: destination, count: room)
-                count = progress.bytes
-                after = progress.status
-                if count == 0 {
+            // Through a transport: whether its read stopped with a status other than `.completed` (then in
+            // `io.transportReadStatus`, acted on once these bytes are offered).
+            var transportStoppedEarly = false
+            if throughTransport {
+                count = readThroughTransport(connection, into: destination, count: room)
+                transportStoppedEarly = count < 0 || io.transportReadStatus.isStop
+                if count <= 0 {
                     if kept == 0 && predicted > 0 { connection.inbound.release(pool: io.pool) }
-                    transportStopped(connection, after)
+                    transportStopped(connection, io.takeTransportReadStatus())
                     return
                 }
             } else {
@@ -116,14 +116,37 @@ extension SubReactor {
             if predicted > 0 && progressed && !connection.inbound.handedOffSinceRead {
                 connection.inbound.predictedMessage = 0
             }
-            if case .completed = after {
-                // A transport's read stops only when it wants the socket; a plain read when the socket had less.
-                if connection.transport == nil && count < room { return }
-            } else {
-                if connection.phase != .closed { transportStopped(connection, after) }
-                return
+            if throughTransport {
+                // A transport's read stops only when it wants the socket.
+                if transportStoppedEarly {
+                    let status = io.takeTransportReadStatus()
+                    if connection.phase != .closed { transportStopped(connection, status) }
+                    return
+                }
+            } else if count < room {
+                return  // the socket had less than there was room for
             }
             if budget <= 0 || !connection.isTakingInput { return }
+        }
+    }
+
+    /// Reads plaintext through the connection's transport: the byte count (0 or more) with its status in
+    /// `io.transportReadStatus`.
+    @inline(never)
+    private func readThroughTransport(_ connection: Connection, into buffer: UnsafeMutableRawPointer, count: Int) -> Int
+    {
+        let progress = connection.transport.unsafelyUnwrapped.read(into: buffer, count: count)
+        io.transportReadStatus = progress.status
+        return progress.bytes
+    }
+
+    /// After a read batch: plaintext the transport decrypted but did not hand over (the budget ran out, the buffer
+    /// was full) is read again at the end of the loop iteration, since the socket will not report it.
+    @inline(never)
+    private func noteBufferedTransportInput(_ connection: Connection) {
+        if connection.isTakingInput && connection.transport.unsafelyUnwrapped.hasBufferedInput {
+            connection.flags.insert(.redeliverInput)
+            io.markDirty(connection)
         }
     }
 
@@ -238,8 +261,9 @@ extension SubReactor {
     /// was paused, and the peer may be waiting for replies instead of sending more).
     func redeliverInput(_ connection: Connection) {
         connection.flags.remove(.redeliverInput)
-        if let transport = connection.transport, transport.hasBufferedInput, connection.isTakingInput,
-            connection.flags.isDisjoint(with: .notReadingWhileOpen)
+        if connection.flags.contains(.hasTransport), connection.isTakingInput,
+            connection.flags.isDisjoint(with: .notReadingWhileOpen),
+            connection.transport.unsafelyUnwrapped.hasBufferedInput
         {
             readable(connection)  // decrypted input waits in the transport: the socket will not report it
             return

@@ -231,22 +231,7 @@ final class SubReactor<Handler: StreamHandler>: @unchecked Sendable {
 
     @inline(__always)
     func handleEvent(_ connection: Connection, mask: UInt32) {
-        if !connection.flags.isDisjoint(with: .notReadyForTraffic) {
-            if connection.flags.contains(.connecting) {
-                finishConnecting(connection)
-            } else {
-                continueHandshake(connection)
-            }
-            return
-        }
-        if connection.flags.contains(.transportWantsWrite) && mask & (Epoll.writable | Epoll.hangUp | Epoll.error) != 0
-        {
-            // The transport's read needed to write (TLS): read again now that it can.
-            connection.flags.remove(.transportWantsWrite)
-            io.updateInterest(connection)
-            readable(connection)
-            if connection.phase == .closed { return }
-        }
+        if !connection.flags.isDisjoint(with: .slowEvents) && slowEvent(connection, mask: mask) { return }
         let reading = connection.interest & Epoll.readable != 0
         if reading && mask & (Epoll.readable | Epoll.readHangUp | Epoll.hangUp | Epoll.error) != 0 {
             if connection.phase == .lingering {
@@ -264,6 +249,28 @@ final class SubReactor<Handler: StreamHandler>: @unchecked Sendable {
                 close(connection, reason: mask & Epoll.error != 0 ? .peerReset : connection.closeReason)
             }
         }
+    }
+
+    /// The events of a connection not yet ready for traffic (a connect or a handshake in progress), or whose
+    /// transport's read waits to write: handled here, out of the hot path. Returns true when the event is done with.
+    @inline(never)
+    private func slowEvent(_ connection: Connection, mask: UInt32) -> Bool {
+        if connection.flags.contains(.connecting) {
+            finishConnecting(connection)
+            return true
+        }
+        if connection.flags.contains(.handshaking) {
+            continueHandshake(connection)
+            return true
+        }
+        if mask & (Epoll.writable | Epoll.hangUp | Epoll.error) != 0 {
+            // The transport's read needed to write (TLS): read again now that it can.
+            connection.flags.remove(.transportWantsWrite)
+            io.updateInterest(connection)
+            readable(connection)
+            return connection.phase == .closed
+        }
+        return false
     }
 
     // MARK: Registration

@@ -56,6 +56,14 @@ public struct TransportProgress: Sendable {
     }
 }
 
+extension TransportProgress.Status {
+    /// Whether a read that ended so stops the read loop (anything but `.completed`).
+    var isStop: Bool {
+        if case .completed = self { return false }
+        return true
+    }
+}
+
 /// Which end of the connection a transport plays.
 public enum TransportRole: Sendable, Hashable {
     /// Accepted by a ``Server``.
