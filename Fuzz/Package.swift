@@ -1,7 +1,7 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-// The fuzzing package: libFuzzer targets for ReactorCore, ReactorRESP, ReactorRedisStore, ReactorHTTP1 and reactor-http's endpoints, in their own
+// The fuzzing package: libFuzzer targets for ReactorCore, ReactorRESP, ReactorRedisStore, ReactorHTTP1, reactor-http's endpoints and ReactorTLS, in their own
 // package (own .build, own Package.resolved) so the main `swift build` / `swift test` never see fuzzer-only symbols. Build
 // and run with `bash Fuzz/run.sh`, which passes `-sanitize=fuzzer,address -parse-as-library` (a build without `-sanitize=fuzzer`
 // does not link: nothing defines `LLVMFuzzerRunDriver`). See README.md.
@@ -11,6 +11,7 @@ let reactorRESP: Target.Dependency = .product(name: "ReactorRESP", package: "swi
 let reactorRedisStore: Target.Dependency = .product(name: "ReactorRedisStore", package: "swift-reactor")
 let reactorHTTP1: Target.Dependency = .product(name: "ReactorHTTP1", package: "swift-reactor")
 let reactorHTTPEndpoints: Target.Dependency = .product(name: "ReactorHTTPEndpoints", package: "swift-reactor")
+let reactorTLS: Target.Dependency = .product(name: "ReactorTLS", package: "swift-reactor")
 
 let package = Package(
     name: "swift-reactor-fuzz",
@@ -73,6 +74,17 @@ let package = Package(
             name: "HTTPServerFuzzer",
             dependencies: ["FuzzSupport", reactorCore, reactorHTTP1, reactorHTTPEndpoints],
             path: "HTTPServerFuzzer",
+            swiftSettings: swiftSettings
+        ),
+        // TLSReadPathFuzzer's OpenSSL side: the server's throwaway key and certificate, made at start, and the
+        // fuzzer's TLS client on memory BIOs.
+        .target(
+            name: "CTLSFuzzSupport", path: "CTLSFuzzSupport",
+            linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
+        .executableTarget(
+            name: "TLSReadPathFuzzer",
+            dependencies: ["FuzzSupport", "CTLSFuzzSupport", reactorCore, reactorTLS],
+            path: "TLSReadPathFuzzer",
             swiftSettings: swiftSettings
         ),
     ]

@@ -15,7 +15,7 @@ cd "$(dirname "$0")"
 
 seconds=${1:-30}
 shift || true
-targets=${FUZZ_TARGETS:-LengthFieldDecoderFuzzer DelimiterDecoderFuzzer ReadPathFuzzer RESPRequestDecoderFuzzer RedisCommandFuzzer HTTP1RequestDecoderFuzzer HTTP1DifferentialFuzzer HTTPServerFuzzer}
+targets=${FUZZ_TARGETS:-LengthFieldDecoderFuzzer DelimiterDecoderFuzzer ReadPathFuzzer RESPRequestDecoderFuzzer RedisCommandFuzzer HTTP1RequestDecoderFuzzer HTTP1DifferentialFuzzer HTTPServerFuzzer TLSReadPathFuzzer}
 scratch=.build-fuzz
 
 # Swift's crash handler and ASan's both want the fatal signal; with Swift's, ASan reports nothing.

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Writes the handcrafted seed inputs in LengthFieldDecoderFuzzer/, DelimiterDecoderFuzzer/, ReadPathFuzzer/,
-# RESPRequestDecoderFuzzer/, RedisCommandFuzzer/ and HTTPServerFuzzer/ (committed; rerun after changing an input
-# layout). The layouts are documented in LengthFieldCheck.swift, DelimiterCheck.swift, ReadPathCheck.swift,
-# RESPCheck.swift, RESPStreamBuilder.swift, RedisCommandCheck.swift, RedisRequestBuilder.swift, HTTPServerCheck.swift
-# and HTTPRequestBuilder.swift.
+# RESPRequestDecoderFuzzer/, RedisCommandFuzzer/, HTTPServerFuzzer/ and TLSReadPathFuzzer/ (committed; rerun after
+# changing an input layout). The layouts are documented in LengthFieldCheck.swift, DelimiterCheck.swift,
+# ReadPathCheck.swift, RESPCheck.swift, RESPStreamBuilder.swift, RedisCommandCheck.swift, RedisRequestBuilder.swift,
+# HTTPServerCheck.swift, HTTPRequestBuilder.swift, TLSReadPathCheck.swift and TLSRecordsRun.swift.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -330,3 +330,105 @@ b 01 00 00 00 00 00 00 05 00 00 00 6d 6d 6d 6d 6d 6d 6d 6d 6d 6d 6d 6d 6d 6d 6d 
 { hs 70 0a; plain; echo20; b 06 05 41; } >"$d/byte-changed"
 # Minimal server SO_SNDBUF, pipelined 2,400-byte echoes (up to the 16 KiB stream limit) never read until the end.
 { hs 02 0a; for _ in $(seq 40); do r 02 02 00 01 e4 00 00; done; } >"$d/small-send-buffer-many-echoes"
+
+# TLSReadPathFuzzer: flags (bit 0 records mode, bits 1-2 limits style: 1 small read budget, 2 small watermarks; bit 3
+# minimal server SO_SNDBUF, bit 4 minimal client SO_SNDBUF, bits 5-6 read chance 2n/8, bit 7 full handshake, else
+# resumed), shape (bits 0-3 piece shift 2^(n % 15), bit 4 TLS 1.2, bits 5-7 suite), seed, then the raw client stream
+# or the program (TLSRecordsRun.swift): 00 n write (n + 1 bytes; n >= 192: (n - 191) KiB); 01 n p p m corrupt a
+# byte; 02 k v v n forged header (k: 0 type v, 1 version v, 2 zero-length record first); 03 t v v l l raw record;
+# 04 l l record of 16,641 + l bytes; 05 close_notify; 06 end of stream; 07 s (0 read, 1 wait for the echo,
+# 2 renegotiation / KeyUpdate, 3 renegotiation / KeyUpdate with update_requested). No key is in any seed: the
+# ClientHellos below carry only public values (a random, an X25519 public share).
+d=TLSReadPathFuzzer
+rm -rf "$d" && mkdir "$d"
+ts() { b "$@"; seed; }
+# A TLS 1.3 and a TLS 1.2 ClientHello, as `openssl s_client` (OpenSSL 3.0) sent them.
+hello13=16030100ee010000ea0303860ac039481d0ede0154bfdcf0b5014bbacaf7faed5d0fc1093c427823c2fa4720aaf55dd6
+hello13+=299b34ddc1c23559e6e0276e336d43307fe5855dcc99db49350857b3000813021303130100ff010000990000000e000c
+hello13+=0000096c6f63616c686f7374000b000403000102000a00160014001d0017001e00190018010001010102010301040023
+hello13+=00000016000000170000000d001e001c040305030603080708080809080a080b080408050806040105010601002b0003
+hello13+=020304002d00020101003300260024001d0020ab6bea28ddf3caa4ed4f2fe20cca6dd79b6b6003109eab4de806d0371a
+hello13+=6f8831
+hello12=16030100b3010000af03034b89058ce925f80e27ac31ab44d717b4aa2cecaf1a80969c8a891a20a67ea47c000038c02c
+hello12+=c030009fcca9cca8ccaac02bc02f009ec024c028006bc023c0270067c00ac0140039c009c0130033009d009c003d003c
+hello12+=0035002f00ff0100004e000b000403000102000a000c000a001d0017001e001900180016000000170000000d002a0028
+hello12+=040305030603080708080809080a080b080408050806040105010601030303010302040205020602
+hex() { printf '%s' "$1" | sed 's/../\\x&/g' | xargs -0 printf '%b'; }
+
+# Raw mode: the input is the client's whole stream.
+ts 00 0e >"$d/raw-empty"
+{ ts 00 0e; printf 'GET / HTTP/1.1\r\nHost: localhost\r\n\r\n'; } >"$d/raw-plain-http"
+{ ts 60 02; printf '*1\r\n$4\r\nPING\r\n'; } >"$d/raw-plain-resp-small-pieces"
+{ ts 00 0e; filled 64 00; } >"$d/raw-zeros"
+{ ts 00 0e; b 16 03 01 00 b3 01 00 00 af 03 03 4b 89; } >"$d/raw-hello-cut-short"
+{ ts 00 0e; b 16 03 01 ff ff; filled 300 41; } >"$d/raw-record-too-long"
+{ ts 00 0e; b 15 03 03 00 02 02 28; } >"$d/raw-alert-first"
+{ ts 00 0e; b 80 2b 01 03 03 00 12 00 00 00 10 00 00 2f 00 c0 2b 00 c0 2f 00 00 ff 00 00 35 00 00 9c; filled 16 5a; } \
+    >"$d/raw-sslv2-format-hello"
+# Found: the alert refusing a first record goes out with that record's version (3.16 here).
+b 00 01 00 00 00 6d 05 00 00 00 00 03 10 00 00 00 00 >"$d/found-raw-alert-version-3-16"
+{ ts 00 0e; hex "$hello13"; } >"$d/raw-client-hello-13-then-end"
+{ ts 00 0e; hex "$hello12"; } >"$d/raw-client-hello-12-then-end"
+{ ts 00 00; hex "$hello13"; } >"$d/raw-client-hello-13-one-byte-pieces"
+{ ts 00 0e; hex "$hello13" | head -c 100; b ff; hex "$hello13" | tail -c +102; } >"$d/raw-client-hello-13-byte-changed"
+{ ts 00 0e; hex "$hello12"; b 14 03 03 00 01 01 16 03 03 00 10; filled 16 00; } >"$d/raw-client-hello-12-then-garbage"
+{ ts 00 0e; hex "$hello13"; hex "$hello13"; } >"$d/raw-client-hello-13-twice"
+
+# Records mode, TLS 1.3 (shape 0e) and 1.2 (1e), resumed and full (flags 81): valid writes, then close_notify.
+for v in 13 12; do
+    if [ "$v" = 13 ]; then sh=0e; else sh=1e; fi
+    { ts 01 "$sh"; b 00 10 00 c0 05; } >"$d/write-close-notify-$v"
+    { ts 81 "$sh"; b 00 10 00 c0 05; } >"$d/full-handshake-write-close-notify-$v"
+    { ts 61 "$sh"; b 00 ff 00 ff 07 01 00 50 05; } >"$d/large-writes-sync-close-notify-$v"
+    { ts 01 "$(printf %02x $((16#$sh & 0xf0)))"; b 00 20 00 c2 05; } >"$d/one-byte-pieces-$v"
+    { ts 03 "$sh"; b 00 ff 00 c8 00 10 05; } >"$d/small-read-budget-$v"
+    { ts 05 "$sh"; b 00 ff 00 ff 00 10 05; } >"$d/small-watermarks-$v"
+    { ts 17 "$sh"; b 00 ff 00 10 00 ff 05; } >"$d/small-budget-watermarks-client-buffer-$v"
+    # The first bad record: nothing after it is delivered (the writes after it are valid records).
+    { ts 21 "$sh"; b 00 10 01 20 00 03 5a 00 10 00 10 05; } >"$d/corrupted-record-$v"
+    { ts 21 "$sh"; b 00 10 01 ff ff ff 01 00 10; } >"$d/corrupted-tag-$v"
+    { ts 21 "$sh"; b 00 10 02 00 00 15 10 00 10; } >"$d/forged-type-alert-$v"
+    { ts 21 "$sh"; b 00 10 02 00 00 14 10 00 10; } >"$d/forged-type-change-cipher-spec-$v"
+    { ts 21 "$sh"; b 00 10 02 01 03 01 10 00 10; } >"$d/forged-version-3-1-$v"
+    { ts 21 "$sh"; b 00 10 02 01 02 03 10 00 10; } >"$d/forged-version-2-3-$v"
+    { ts 21 "$sh"; b 00 10 02 02 00 00 10 00 10; } >"$d/zero-length-record-$v"
+    { ts 21 "$sh"; b 00 10 03 14 03 03 00 01 01 00 10; } >"$d/raw-change-cipher-spec-$v"
+    { ts 21 "$sh"; b 00 10 03 15 03 03 00 02 01 00 00 10; } >"$d/raw-plaintext-close-notify-$v"
+    { ts 21 "$sh"; b 00 10 03 17 03 03 00 20; filled 32 61; b 00 10; } >"$d/raw-application-data-$v"
+    { ts 21 "$sh"; b 00 10 03 17 03 03 10 00 00 10; } >"$d/raw-long-record-$v"
+    { ts 21 "$sh"; b 00 10 03 18 03 03 00 03 01 00 00 00 10; } >"$d/raw-heartbeat-$v"
+    { ts 21 "$sh"; b 00 10 04 00 40 00 10; } >"$d/overlong-16705-$v"
+    { ts 21 "$sh"; b 00 10 04 be fe; } >"$d/overlong-65535-$v"
+    { ts 21 "$sh"; b 00 10 05 03 17 03 03 00 05; filled 5 00; } >"$d/close-notify-then-garbage-$v"
+done
+# TLS 1.2 decrypts records of up to 2^14 + 320 bytes before refusing them: 16,641 and 16,704 fail as corrupted.
+{ ts 21 1e; b 00 10 04 00 00 00 10; } >"$d/overlong-16641-12"
+{ ts 21 1e; b 00 10 04 00 3f 00 10; } >"$d/overlong-16704-12"
+# Renegotiation (TLS 1.2, refused) and KeyUpdate (TLS 1.3, accepted), with data around them.
+{ ts 21 1e; b 00 10 07 02 00 10; } >"$d/renegotiation-12"
+{ ts 81 1e; b 00 c7 07 03 03 17 03 03 00 05; filled 5 00; } >"$d/renegotiation-then-garbage-12"
+{ ts 21 0e; b 00 10 07 02 00 10 07 01 05; } >"$d/key-update-13"
+{ ts 21 0e; b 00 10 07 03 00 c3 07 03 00 10 07 01 05; } >"$d/key-update-requested-13"
+# Every suite: TLS 1.3's four (shape bits 5-7), TLS 1.2's eight (CBC with and without encrypt-then-MAC among them).
+for s in 0 1 2 3; do
+    { ts 81 "$(printf %02x $((s << 5 | 0x0e)))"; b 00 40 01 40 00 07 01 00 10; } >"$d/suite-13-$s-corrupted"
+done
+for s in 0 1 2 3 4 5 6 7; do
+    { ts 81 "$(printf %02x $((s << 5 | 0x1e)))"; b 00 40 01 40 00 07 01 00 10; } >"$d/suite-12-$s-corrupted"
+    { ts 01 "$(printf %02x $((s << 5 | 0x1e)))"; b 00 c3 07 01 05; } >"$d/suite-12-$s-write-close-notify"
+done
+
+# Known bugs (README.md), which fail with every check on.
+# truncated-eof-fatal: the end of the stream without close_notify: a decode_error alert instead of close_notify.
+{ ts 01 0e; b 00 10; } >"$d/bug-truncated-eof-fatal"
+# ... and with replies still queued (minimal server SO_SNDBUF): lost, and the close reported as peerReset.
+{ ts 0b 0e; b 00 e7; for _ in $(seq 10); do b 00 63; done; } >"$d/bug-truncated-eof-fatal-replies-lost"
+# write-retry-length: 40 KiB echoed to a full socket; SSL_write retried with a shorter run: "bad length".
+{ ts 09 0e; b 00 e7 05; } >"$d/bug-write-retry-length"
+# close-notify-dropped: found; the server's close_notify meets a full socket and is dropped.
+b 0b 0e 00 00 00 00 00 00 00 2a 00 e7 00 73 65 63 70 32 32 34 72 31 00 63 00 63 00 63 00 63 00 63 \
+    >"$d/bug-close-notify-dropped"
+# key-update-spin: found; KeyUpdate(update_requested) then more records to a server whose socket is full: the loop
+# spins in flushDirty (a libFuzzer timeout).
+b 09 0e 00 00 00 00 00 01 00 00 00 00 00 04 00 63 ff ff ff ff ff ff ff ff ff ff 09 00 00 40 06 63 \
+    >"$d/bug-key-update-spin"

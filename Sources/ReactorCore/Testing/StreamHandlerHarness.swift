@@ -20,6 +20,11 @@ import SystemPackage
 /// ``StreamHandler/onOpen(connection:)`` made for it. The harness also checks the connection's lifecycle after every
 /// loop turn (``phaseViolation``).
 ///
+/// With a ``ConnectionTransportProvider`` (TLS), each connection gets its transport as a server's accepted one does:
+/// registering it starts the handshake, and the handler's ``StreamHandler/onOpen(connection:)`` runs only once the
+/// handshake completes (``handlerOpened``); a connection whose handshake fails closes without the handler hearing
+/// of it, and ``closeReason`` still tells why.
+///
 /// One harness serves any number of connections, one at a time: ``connect(serverSendBuffer:peerSendBuffer:)``, then
 /// ``send(_:)``, ``runLoopIteration()`` and ``drainReplies(into:)`` in any order, then ``disconnect()``. The
 /// handler is the reactor's one copy for its whole life (``handler`` reaches it between connections). Not
@@ -35,13 +40,17 @@ import SystemPackage
     private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
 
     /// A reactor running `handler` with `limits` (its registry tracks the first 4,096 descriptors); no connection
-    /// yet.
-    @_spi(Fuzzing) public init(handler: Handler, limits: ConnectionLimits) throws(SystemError) {
+    /// yet. With `transportProvider` (a TLS server context), every connection runs through a transport it makes, as
+    /// a ``Server`` with ``ServerConfiguration/transport`` set runs its accepted connections.
+    @_spi(Fuzzing) public init(
+        handler: Handler, limits: ConnectionLimits, transportProvider: (any ConnectionTransportProvider)? = nil
+    ) throws(SystemError) {
         self.limits = limits.validated()
         reactor = try SubReactor(
             index: 0, threadName: "fuzz", handler: Observed(handler: handler), limits: self.limits,
             registry: ConnectionRegistry(capacity: 4096), admission: AdmissionCounter(),
-            logger: Logger(label: "StreamHandlerHarness", factory: { _ in SwiftLogNoOpLogHandler() }))
+            logger: Logger(label: "StreamHandlerHarness", factory: { _ in SwiftLogNoOpLogHandler() }),
+            transportProvider: transportProvider)
     }
 
     deinit {
@@ -60,7 +69,8 @@ import SystemPackage
 
     /// Opens a connection: a fresh socket pair, one end handed to the reactor (through its task queue, as the
     /// acceptor does) and registered by running the posted task here, which calls the handler's
-    /// ``StreamHandler/onOpen(connection:)``.
+    /// ``StreamHandler/onOpen(connection:)`` (with a transport provider: takes the handshake's first step instead;
+    /// `onOpen` runs once the handshake completes).
     ///
     /// - Parameters:
     ///   - serverSendBuffer: `SO_SNDBUF` of the reactor's end (replies); small ones force partial writes.
@@ -69,7 +79,6 @@ import SystemPackage
         precondition(peer < 0, "StreamHandlerHarness.connect() while a connection is open")
         lastPhase = nil
         phaseViolation = nil
-        reactor.handler.forget()
         var pair: (CInt, CInt) = (-1, -1)
         let type = CInt(SOCK_STREAM.rawValue) | CInt(SOCK_NONBLOCK.rawValue) | CInt(SOCK_CLOEXEC.rawValue)
         _ = try withUnsafeMutableBytes(of: &pair) { pointer throws(SystemError) in
@@ -91,6 +100,10 @@ import SystemPackage
             disconnect()
             throw error
         }
+        // The id the connection is registered under: the current connection from now on, before the handler (with a
+        // transport, only after the handshake) hears of it.
+        let generation = reactor.table.nextGeneration(for: server)
+        reactor.handler.forget(next: ConnectionID(loop: reactor.loop.index, fd: server, generation: generation))
         reactor.admission.open.add(1, ordering: .relaxed)  // the acceptor counts a connection before handing it off
         reactor.adopt(server)
         runTasks()
@@ -98,7 +111,7 @@ import SystemPackage
 
     /// Closes the peer's end. A connection the reactor still has open is closed first, as a shutdown would.
     @_spi(Fuzzing) public func disconnect() {
-        if let id = reactor.handler.openedID, let connection = reactor.table.lookup(id) {
+        if let id = reactor.handler.currentID, let connection = reactor.table.lookup(id) {
             reactor.close(connection, reason: .shutdown)
             reactor.closedThisIteration.removeAll(keepingCapacity: true)
         }
@@ -212,7 +225,7 @@ import SystemPackage
     /// Checks the current connection's phase against the one seen last: it only moves forward along the lifecycle
     /// (`ConnectionLifecycle.swift`), and each phase holds what it promises.
     private func notePhase() {
-        guard phaseViolation == nil, let id = reactor.handler.openedID else { return }
+        guard phaseViolation == nil, let id = reactor.handler.currentID else { return }
         let connection = reactor.table.lookup(id)
         let phase = connection?.phase ?? .closed
         if let last = lastPhase, last != phase, !last.canReach(phase) {
@@ -240,11 +253,15 @@ import SystemPackage
 
     // MARK: What happened
 
-    /// True while the reactor has the current connection open.
+    /// True while the reactor has the current connection open (with a transport: handshaking, or open).
     @_spi(Fuzzing) public var isConnectionOpen: Bool {
-        guard let id = reactor.handler.openedID else { return false }
+        guard let id = reactor.handler.currentID else { return false }
         return reactor.table.lookup(id) != nil
     }
+
+    /// Whether the handler's ``StreamHandler/onOpen(connection:)`` ran for the current connection: at once for a
+    /// plain connection, once its handshake completed with a transport (never, if the handshake failed).
+    @_spi(Fuzzing) public var handlerOpened: Bool { reactor.handler.opened }
 
     /// The first breach of the connection lifecycle the harness saw on the current connection, or nil: a phase that
     /// went back, a lingering connection still holding bytes, a closing one still reading.
@@ -254,10 +271,10 @@ import SystemPackage
     @_spi(Fuzzing) public var closeReason: CloseReason? { reactor.handler.closeReason }
 
     /// Whether ``StreamHandler/onClose(_:state:reason:)`` got the state ``StreamHandler/onOpen(connection:)`` made
-    /// for the current connection (false while it is open).
+    /// for the current connection, or none if `onOpen` never ran (a failed handshake); false while it is open.
     @_spi(Fuzzing) public var closeGotConnectionState: Bool {
-        guard let id = reactor.handler.openedID, let closed = reactor.handler.closedStateID else { return false }
-        return closed == id
+        guard let id = reactor.handler.currentID, reactor.handler.closeReason != nil else { return false }
+        return reactor.handler.closedStateID == (reactor.handler.opened ? id : nil)
     }
 
     /// Bytes of the reactor's buffer pool handed out and not returned (0 once every connection is closed).
@@ -281,8 +298,10 @@ extension StreamHandlerHarness {
         }
 
         var handler: Handler
-        /// The current connection (the last one opened).
-        private(set) var openedID: ConnectionID?
+        /// The current connection (the last one registered).
+        private(set) var currentID: ConnectionID?
+        /// Whether `onOpen` ran for the current connection.
+        private(set) var opened = false
         /// Why the current connection closed.
         private(set) var closeReason: CloseReason?
         /// The id in the state `onClose` got for the current connection (nil: none, or not closed yet).
@@ -292,15 +311,16 @@ extension StreamHandlerHarness {
             self.handler = handler
         }
 
-        /// Ready for a new connection.
-        mutating func forget() {
-            openedID = nil
+        /// Ready for a new connection, to be registered as `next`.
+        mutating func forget(next: ConnectionID) {
+            currentID = next
+            opened = false
             closeReason = nil
             closedStateID = nil
         }
 
         mutating func onOpen(connection: inout ConnectionContext) -> State {
-            openedID = connection.id
+            if connection.id == currentID { opened = true }
             return State(id: connection.id, state: handler.onOpen(connection: &connection))
         }
 
@@ -321,7 +341,7 @@ extension StreamHandlerHarness {
         }
 
         mutating func onClose(_ id: ConnectionID, state: State?, reason: CloseReason) {
-            if id == openedID {
+            if id == currentID {
                 closeReason = reason
                 closedStateID = state?.id
             }
