@@ -16,7 +16,7 @@ private let serverContext: TLSServerContext = {
     guard CTLSFuzz_make_identity(&certificate, &key) == 1, let certificate, let key else {
         fatalError("cannot make the server's key and certificate")
     }
-    var configuration = TLSConfiguration(
+    var configuration = TLSServerConfiguration(
         certificateChain: .pem(String(cString: certificate)), privateKey: .pem(String(cString: key)))
     free(certificate)
     free(key)

@@ -185,6 +185,10 @@ static long socket_bio_ctrl(BIO *bio, int command, long number, void *pointer) {
     (void)number;
     switch (command) {
     case BIO_CTRL_FLUSH: return 1;  // nothing is buffered here
+    // BIO_CTRL_EOF answers 0 (the default below), deliberately: OpenSSL then reports a read(2) of 0 as
+    // SSL_ERROR_SYSCALL with errno 0 (CReactorTLS_EOF, `tlsTruncated`) instead of raising a fatal error, so the
+    // session stays usable for the replies still queued and for our close_notify (found by TLSReadPathFuzzer:
+    // `truncated-eof-fatal`).
     case BIO_C_GET_FD:
         if (pointer != NULL) *(int *)pointer = (int)(intptr_t)BIO_get_data(bio);
         return (long)(intptr_t)BIO_get_data(bio);
@@ -319,7 +323,11 @@ CReactorTLS_Status CReactorTLS_write(SSL *ssl, const void *buffer, size_t length
         size_t written = 0;
         ERR_clear_error();
         errno = 0;
-        int ret = SSL_write_ex(ssl, (const unsigned char *)buffer + total, length - total, &written);
+        // One record per call: a call that cannot finish must be repeated with the same bytes and at least as many,
+        // which the loop can guarantee for one record (16 KiB) but not for OpenSSL's multi-record writes (TLS 1.2 CBC
+        // "multiblock" writes of 4 or 8 records when offered 64 KiB or more).
+        size_t chunk = length - total < SSL3_RT_MAX_PLAIN_LENGTH ? length - total : SSL3_RT_MAX_PLAIN_LENGTH;
+        int ret = SSL_write_ex(ssl, (const unsigned char *)buffer + total, chunk, &written);
         if (ret == 1) {
             total += written;
             continue;
@@ -331,11 +339,14 @@ CReactorTLS_Status CReactorTLS_write(SSL *ssl, const void *buffer, size_t length
     return status;
 }
 
-void CReactorTLS_send_close_notify(SSL *ssl) {
-    if (!SSL_is_init_finished(ssl) || (SSL_get_shutdown(ssl) & SSL_SENT_SHUTDOWN)) return;
+int CReactorTLS_send_close_notify(SSL *ssl) {
+    if (!SSL_is_init_finished(ssl)) return 1;  // no session to close
     ERR_clear_error();
-    (void)SSL_shutdown(ssl);  // queues and tries to send the alert; whatever the socket does not take is dropped
+    // The first call queues the alert and tries to send it; a later one (after WANT_WRITE) sends what is left of it.
+    int ret = SSL_shutdown(ssl);
+    int wants_write = ret < 0 && SSL_get_error(ssl, ret) == SSL_ERROR_WANT_WRITE;
     ERR_clear_error();
+    return wants_write ? 0 : 1;
 }
 
 void CReactorTLS_alpn(const SSL *ssl, const unsigned char **data, unsigned int *length) {

@@ -78,7 +78,9 @@ public final class TLSConnection: ConnectionTransport {
         var bytes = 0
         var detail: UInt = 0
         let status = CReactorTLS_read(ssl, buffer, count, &bytes, &detail)
-        readNeedsSocket = status == CReactorTLS_WANT_READ
+        // Waiting for the socket either way: readable again, or writable (a TLS 1.3 KeyUpdate to answer). Then what
+        // OpenSSL holds is read when the socket is ready, not again at once (that spun the loop: `key-update-spin`).
+        readNeedsSocket = status == CReactorTLS_WANT_READ || status == CReactorTLS_WANT_WRITE
         switch status {
         case CReactorTLS_OK: return TransportProgress(bytes: bytes, .completed)
         case CReactorTLS_WANT_READ: return TransportProgress(bytes: bytes, .wantsRead)
@@ -100,8 +102,8 @@ public final class TLSConnection: ConnectionTransport {
 
     public var hasBufferedInput: Bool { !readNeedsSocket && CReactorTLS_has_pending(ssl) != 0 }
 
-    public func sendCloseNotify() {
-        CReactorTLS_send_close_notify(ssl)
+    public func sendCloseNotify() -> Bool {
+        CReactorTLS_send_close_notify(ssl) == 1
     }
 
     // MARK: Failures

@@ -76,12 +76,14 @@ CReactorTLS_Status CReactorTLS_handshake(SSL *ssl, unsigned long *detail);
 /// Reads plaintext into `buffer` (up to `length` bytes) until it is full or nothing is buffered in OpenSSL any
 /// more; `*count` is how many bytes arrived (possibly some with a non-OK status: use them first).
 CReactorTLS_Status CReactorTLS_read(SSL *ssl, void *buffer, size_t length, size_t *count, unsigned long *detail);
-/// Writes plaintext, one record at a time, until all is written or the socket would block; `*count` is how many
-/// bytes OpenSSL took (a record it could not finish sending is not counted: retry with the same bytes first).
+/// Writes plaintext, one record (at most 16 KiB) per SSL_write call, until all is written or the socket would block;
+/// `*count` is how many bytes OpenSSL reported taken. After WANT_WRITE, the next call must offer the same bytes
+/// from the first one not counted, at least 16 KiB of them (or all there are).
 CReactorTLS_Status CReactorTLS_write(SSL *ssl, const void *buffer, size_t length, size_t *count,
                                      unsigned long *detail);
-/// Sends close_notify once, if the handshake completed (best effort: nothing is waited for).
-void CReactorTLS_send_close_notify(SSL *ssl);
+/// Sends close_notify (nothing if the handshake never completed): 1 when it is out (or there is nothing to send), 0
+/// when the socket is full (call again once it is writable: the rest of the alert goes then).
+int CReactorTLS_send_close_notify(SSL *ssl);
 /// Whether OpenSSL holds received bytes not read yet (decrypted, or records not yet processed).
 int CReactorTLS_has_pending(const SSL *ssl);
 /// The info callback's flags.

@@ -33,6 +33,15 @@
         /// The connection has a ``ConnectionTransport`` (TLS): the hot path tests this bit, never the existential,
         /// so a plain connection pays one bit test and no retain for the transport's existence.
         static let hasTransport = Flags(rawValue: 1 << 9)
+        /// The transport's last write could not finish (TLS: a record partly sent, which OpenSSL must finish before
+        /// it may read: a TLS 1.3 KeyUpdate it would answer while reading could not be written then). Input waits,
+        /// like backpressure, until a write through the transport completes (`WritePath.swift`).
+        static let transportWritePending = Flags(rawValue: 1 << 10)
+
+        /// An open connection is not read while any is set (spelled with `rawValue` so it folds to a constant even in
+        /// debug builds, where an array literal would allocate on every test).
+        static let notReadingWhileOpen = Flags(
+            rawValue: readPaused.rawValue | inputClosed.rawValue | transportWritePending.rawValue)
 
         /// Not ready for traffic yet: a connect or a handshake in progress (spelled with `rawValue` to fold to a
         /// constant).
@@ -40,9 +49,6 @@
         /// Events for these take the slow path in `handleEvent`.
         static let slowEvents = Flags(rawValue: notReadyForTraffic.rawValue | transportWantsWrite.rawValue)
 
-        /// An open connection is not read while either is set (spelled with `rawValue` so it folds to a constant
-        /// even in debug builds, where an array literal would allocate on every test).
-        static let notReadingWhileOpen = Flags(rawValue: readPaused.rawValue | inputClosed.rawValue)
     }
 
     final let id: ConnectionID

@@ -55,6 +55,13 @@ final class LoopIO: @unchecked Sendable {
     let transportProvider: (any ConnectionTransportProvider)?
     /// The provider's handshake timeout in nanoseconds; 0 when off.
     let handshakeTimeout: UInt64
+    /// ``transportRetrySpan`` bytes where a flush coalesces runs of the queue shorter than that (see
+    /// `WritePath.swift`); allocated only with a transport provider.
+    let transportBounce: UnsafeMutableRawPointer?
+    /// The most plaintext a TLS write that could not finish may need offered again: one record, 2^14 bytes (RFC 8446
+    /// §5.1), since the shim offers OpenSSL one record per call (part of it may have been sent within the failed
+    /// call, unreported, the rest not).
+    static let transportRetrySpan = 16_384
     /// How the last transport read that stopped early ended (see `SubReactor+ReadPath.swift`): one slot per loop,
     /// since one connection reads at a time, so the hot path carries a `Bool` instead of the status.
     var transportReadStatus = TransportProgress.Status.completed
@@ -64,6 +71,8 @@ final class LoopIO: @unchecked Sendable {
         transportProvider: (any ConnectionTransportProvider)? = nil
     ) {
         self.transportProvider = transportProvider
+        self.transportBounce =
+            transportProvider == nil ? nil : .allocate(byteCount: Self.transportRetrySpan, alignment: 64)
         self.handshakeTimeout =
             transportProvider?.handshakeTimeout.map { max(1, MonotonicClock.nanoseconds(of: $0)) } ?? 0
         self.loop = loop
@@ -87,6 +96,7 @@ final class LoopIO: @unchecked Sendable {
         readBuffer.deallocate()
         staging.deallocate()
         vectors.deallocate()
+        transportBounce?.deallocate()
     }
 
     /// Takes the status ``transportReadStatus`` holds, leaving `.completed` (so no close reason stays alive there).

@@ -243,19 +243,61 @@ extension LoopIO {
         settle(connection)
     }
 
-    /// Writes the `vectorCount` gathered runs through `connection`'s transport, one ``ConnectionTransport/write(from:count:)``
-    /// (TLS: a record of up to 16 KiB each, as nginx's `ssl_buffer_size`) per run, until one is not taken whole.
+    /// Writes the `vectorCount` gathered runs through `connection`'s transport until one step is not taken whole.
     /// Returns the bytes taken, or nil after closing the connection for a failure.
+    ///
+    /// A run of at least ``LoopIO/transportRetrySpan`` (16 KiB), or the last one, is written in place (TLS: a record
+    /// of up to 16 KiB per `send`, as nginx's `ssl_buffer_size`). Shorter runs followed by others are first copied
+    /// together into the loop's bounce buffer, up to 16 KiB, and written as one. The reason is `SSL_write`'s retry
+    /// rule: a call that could not finish must be repeated starting with the same bytes and at least as many (up to
+    /// a record: the shim offers one record per call, and part of it may have gone out unreported), and a short run
+    /// would not hold them: OpenSSL then fails the session with "bad length" (found by TLSReadPathFuzzer:
+    /// `write-retry-length`). The queue is unchanged until bytes are reported taken, so the next flush offers the
+    /// same first bytes, as many or more.
     @inline(never)
     private func transportWrite(vectorCount: Int, to connection: Connection) -> Int? {
+        // The transport's read waits to write (a handshake message of its own): no application write may go first.
+        if connection.flags.contains(.transportWantsWrite) { return 0 }
         let transport = connection.transport.unsafelyUnwrapped
+        let span = Self.transportRetrySpan
         var total = 0
-        for index in 0..<vectorCount {
+        var index = 0
+        var offset = 0  // into vectors[index]
+        while index < vectorCount {
             let run = vectors[index]
-            let progress = transport.write(from: run.iov_base, count: run.iov_len)
+            let remaining = run.iov_len - offset
+            let offered: Int
+            let progress: TransportProgress
+            if remaining >= span || index == vectorCount - 1 {
+                offered = remaining
+                progress = transport.write(from: run.iov_base.unsafelyUnwrapped + offset, count: remaining)
+            } else {
+                let bounce = transportBounce.unsafelyUnwrapped
+                var filled = 0
+                var (copyIndex, copyOffset) = (index, offset)
+                while filled < span && copyIndex < vectorCount {
+                    let source = vectors[copyIndex]
+                    let count = min(source.iov_len - copyOffset, span - filled)
+                    (bounce + filled).copyMemory(from: source.iov_base.unsafelyUnwrapped + copyOffset, byteCount: count)
+                    filled += count
+                    copyOffset += count
+                    if copyOffset == source.iov_len { (copyIndex, copyOffset) = (copyIndex + 1, 0) }
+                }
+                offered = filled
+                progress = transport.write(from: bounce, count: filled)
+            }
             total += progress.bytes
+            noteTransportWrite(progress.status, on: connection)
             switch progress.status {
-            case .completed: continue
+            case .completed:
+                // Past the `offered` bytes, across as many runs as they covered.
+                var skip = offered
+                while skip > 0 {
+                    let step = min(vectors[index].iov_len - offset, skip)
+                    skip -= step
+                    offset += step
+                    if offset == vectors[index].iov_len { (index, offset) = (index + 1, 0) }
+                }
             case .failed(let reason):
                 delegate.unsafelyUnwrapped.close(connection, reason: reason)
                 return nil
@@ -270,12 +312,30 @@ extension LoopIO {
     /// for a failure.
     @inline(never)
     private func transportWrite(staged: Int, to connection: Connection) -> Int? {
+        // The transport's read waits to write (a handshake message of its own): no application write may go first.
+        if connection.flags.contains(.transportWantsWrite) { return 0 }
         let progress = connection.transport.unsafelyUnwrapped.write(from: staging, count: staged)
         if case .failed(let reason) = progress.status {
             delegate.unsafelyUnwrapped.close(connection, reason: reason)
             return nil
         }
+        noteTransportWrite(progress.status, on: connection)
         return progress.bytes
+    }
+
+    /// Keeps ``Connection/Flags/transportWritePending`` in step with the transport's last write: set while a write
+    /// could not finish, cleared once one does. When it clears, plaintext the transport already decrypted is read
+    /// again at the end of the loop iteration (the socket will not report it).
+    private func noteTransportWrite(_ status: TransportProgress.Status, on connection: Connection) {
+        if case .wantsWrite = status {
+            connection.flags.insert(.transportWritePending)
+        } else if connection.flags.contains(.transportWritePending) {
+            connection.flags.remove(.transportWritePending)
+            if connection.isTakingInput && connection.transport.unsafelyUnwrapped.hasBufferedInput {
+                connection.flags.insert(.redeliverInput)
+                markDirty(connection)
+            }
+        }
     }
 
     /// Sends the replies `connection` staged in the loop's staging buffer during its read batch, with one `send`.

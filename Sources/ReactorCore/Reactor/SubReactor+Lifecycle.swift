@@ -73,8 +73,13 @@ extension SubReactor {
         guard connection.phase == .closing else { return }
         let reason = connection.closeReason
         // Our output ends at the transport's level first (TLS close_notify), so the peer can tell a complete
-        // reply stream from a truncated one.
-        connection.transport?.sendCloseNotify()
+        // reply stream from a truncated one; on a full socket it waits for writability, bounded like a flush.
+        if connection.flags.contains(.hasTransport) && !connection.transport.unsafelyUnwrapped.sendCloseNotify() {
+            connection.flags.insert(.transportWantsWrite)
+            io.updateInterest(connection)
+            boundClosingFlush(connection)
+            return
+        }
         if connection.flags.contains(.inputClosed) || timeouts.linger == 0
             || (Posix.bytesReadable(connection.fd) == 0 && Posix.bytesUnacknowledged(connection.fd) == 0)
         {

@@ -144,7 +144,9 @@ extension SubReactor {
     /// was full) is read again at the end of the loop iteration, since the socket will not report it.
     @inline(never)
     private func noteBufferedTransportInput(_ connection: Connection) {
-        if connection.isTakingInput && connection.transport.unsafelyUnwrapped.hasBufferedInput {
+        if connection.isTakingInput && !connection.flags.contains(.transportWantsWrite)
+            && connection.transport.unsafelyUnwrapped.hasBufferedInput
+        {
             connection.flags.insert(.redeliverInput)
             io.markDirty(connection)
         }

@@ -264,9 +264,13 @@ final class SubReactor<Handler: StreamHandler>: @unchecked Sendable {
             return true
         }
         if mask & (Epoll.writable | Epoll.hangUp | Epoll.error) != 0 {
-            // The transport's read needed to write (TLS): read again now that it can.
             connection.flags.remove(.transportWantsWrite)
             io.updateInterest(connection)
+            if connection.phase == .closing {
+                finishGracefulClose(connection)  // the rest of the close_notify, then the FIN
+                return true
+            }
+            // The transport's read needed to write (TLS): read again now that it can.
             readable(connection)
             return connection.phase == .closed
         }

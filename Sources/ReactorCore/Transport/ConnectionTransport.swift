@@ -22,8 +22,10 @@ public protocol ConnectionTransport: AnyObject {
     /// Plaintext already received and decrypted but not yet read: the socket will not report it, so the loop reads
     /// again instead of waiting for an event.
     var hasBufferedInput: Bool { get }
-    /// Ends our output at the transport's level (TLS's close_notify) before a graceful close's FIN; best effort.
-    func sendCloseNotify()
+    /// Ends our output at the transport's level (TLS's close_notify) before a graceful close's FIN: true once it is
+    /// sent (or there was nothing to send), false while the socket is full (the loop calls again when it is
+    /// writable, bounded by the linger timeout).
+    func sendCloseNotify() -> Bool
 }
 
 /// What one ``ConnectionTransport`` step did: how many bytes it moved, and what comes next.
