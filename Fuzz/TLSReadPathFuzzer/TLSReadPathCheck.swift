@@ -191,7 +191,7 @@ struct TLSReadPathCheck {
     /// Raw mode: the input is the client's whole stream.
     private func runRaw(session: Session, received: EchoHandler.Received) {
         let harness = session.harness
-        let sent = session.transmit(rest)
+        let sent = session.transmit(rest, pieces: 1024)  // cheap without a handshake: up to 1 KiB byte by byte
         expect(
             harness.endPeerStream(collectingReplies: &session.wire),
             "the client saw end of stream but the connection stayed open")
@@ -248,13 +248,13 @@ final class Session {
     }
 
     /// Sends `bytes` in random pieces, running the loop after each write and collecting the replies at random
-    /// moments; stops when the connection is gone. Returns the bytes sent. At most about 128 pieces (a piece is at
-    /// least a 128th of the bytes): a 64 KiB write in one-byte pieces would cost 65,536 loop turns, and what matters
-    /// is where records are cut, which a hundred cuts per write cover (a hello of 250 bytes still goes byte by byte).
+    /// moments; stops when the connection is gone. Returns the bytes sent. At most about `pieces` pieces (a piece is
+    /// at least a `pieces`th of the bytes): a 64 KiB write in one-byte pieces would cost 65,536 loop turns of TLS
+    /// reads, and what matters is where records are cut, which a few dozen cuts per write cover.
     @discardableResult
-    func transmit(_ bytes: UnsafeRawBufferPointer) -> Int {
+    func transmit(_ bytes: UnsafeRawBufferPointer, pieces: Int = 32) -> Int {
         sendInPieces(
-            bytes, random: &random, smallestPiece: bytes.count / 128, largestPiece: largestPiece,
+            bytes, random: &random, smallestPiece: bytes.count / pieces, largestPiece: largestPiece,
             readChance: readChance,
             send: { harness.sendPiece($0, collectingReplies: &wire) },
             read: {
