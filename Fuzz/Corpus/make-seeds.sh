@@ -265,6 +265,11 @@ types="00 21 02 00 1e  00 2e 02 00 1e  00 1a 03 08 1e 2e  00 3b 03 10 03 0b 1e  
 # Minimal socket buffers both ways and a long list read four times: partial writes, queued replies, EPOLLOUT.
 { redis 0a 0c; b 00 2d 8f 00 2e 2e 2e 2e 2e 2e 2e 2e 2e 2e 2e 2e 2e 2e 00 22 03 00 03 00 03 02 0f 13; } \
     >"$d/small-buffers-long-list"
+# regression: the crash libFuzzer found at 550,636 executions (e7ff05c). SCAN from a cursor inside a table with a
+# COUNT near Int.max overflowed first + budget. Kept byte for byte as the fuzzer wrote it.
+b 00 06 00 00 00 00 00 0a 08 00 00 00 05 00 00 00 42 00 00 02 08 00 42 00 00 02 08 00 1c 02 00 e3 e3 e3 e3 00 00 2a 00 \
+    32 02 0c 02 00 00 00 05 00 39 01 00 00 27 02 08 03 01 00 03 d4 00 00 00 05 00 39 01 00 00 27 02 08 03 01 00 1d 01 \
+    03 1b 00 2f 85 03 2c 05 11 03 1c 05 12 03 2c e3 >"$d/regression-scan-count-overflow"
 
 # HTTPServerFuzzer: flags (bit 0 small decoder limits, bit 1 minimal server SO_SNDBUF, bits 4-6 read chance n/8),
 # piece shift (2^(n % 11)), seed, small limits (request line 16 + n % 64, header section 16 + 2n, fields 1 + n % 8,

@@ -1,4 +1,4 @@
-import FuzzSupport
+@_spi(Fuzzing) import FuzzSupport
 @_spi(Fuzzing) import ReactorCore
 import ReactorHTTP1
 import ReactorHTTPEndpoints
@@ -148,11 +148,7 @@ struct HTTPServerCheck {
                 + "then \(expected.ending); \(replies.count) bytes of responses, \(reason)")
         check(reason: reason, ending: expected.ending)
         checkResponses(replies, expected: expected)
-        expect(harness.closeGotConnectionState, "onClose did not get the connection's own state")
-        expect(harness.phaseViolation == nil, "connection lifecycle: \(harness.phaseViolation ?? "")")
-        expect(harness.openConnections == 0, "\(harness.openConnections) connections left in the table")
-        expect(harness.admittedConnections == 0, "\(harness.admittedConnections) connections still admitted")
-        expect(harness.poolBytesInUse == 0, "pool chunks leaked: \(harness.poolBytesInUse) bytes in use")
+        expectClosedCleanly(harness)
         harness.disconnect()
     }
 

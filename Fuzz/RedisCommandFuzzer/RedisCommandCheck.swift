@@ -1,4 +1,4 @@
-import FuzzSupport
+@_spi(Fuzzing) import FuzzSupport
 @_spi(Fuzzing) import ReactorCore
 import ReactorRESP
 import ReactorRedisStore
@@ -233,11 +233,7 @@ struct RedisCommandCheck {
         )
         check(reason: reason, expected: expected)
         checkReplies(replies, expected: expected)
-        expect(harness.closeGotConnectionState, "onClose did not get the connection's own state")
-        expect(harness.phaseViolation == nil, "connection lifecycle: \(harness.phaseViolation ?? "")")
-        expect(harness.openConnections == 0, "\(harness.openConnections) connections left in the table")
-        expect(harness.admittedConnections == 0, "\(harness.admittedConnections) connections still admitted")
-        expect(harness.poolBytesInUse == 0, "pool chunks leaked: \(harness.poolBytesInUse) bytes in use")
+        expectClosedCleanly(harness)
         harness.disconnect()
         flush(harness, replies: &replies)
     }

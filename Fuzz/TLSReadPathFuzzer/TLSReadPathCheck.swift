@@ -1,5 +1,5 @@
 import CTLSFuzzSupport
-import FuzzSupport
+@_spi(Fuzzing) import FuzzSupport
 @_spi(Fuzzing) import ReactorCore
 
 /// One fuzz input for the TLS read path: one connection to an echo server (``EchoHandler``) behind ReactorTLS's
@@ -180,11 +180,7 @@ struct TLSReadPathCheck {
         } else {
             runRaw(session: session, received: received)
         }
-        expect(harness.closeGotConnectionState, "onClose did not get the connection's own state")
-        expect(harness.phaseViolation == nil, "connection lifecycle: \(harness.phaseViolation ?? "")")
-        expect(harness.openConnections == 0, "\(harness.openConnections) connections left in the table")
-        expect(harness.admittedConnections == 0, "\(harness.admittedConnections) connections still admitted")
-        expect(harness.poolBytesInUse == 0, "pool chunks leaked: \(harness.poolBytesInUse) bytes in use")
+        expectClosedCleanly(harness)
         harness.disconnect()
     }
 

@@ -406,6 +406,8 @@ static pthread_key_t recycle_key;
 
 static void recycle_release(void *argument) {
     recycle_lists *lists = argument;
+    // Frees made after this (other destructors of the exiting thread) register again, and pthread calls this again.
+    lists->registered = 0;
     for (int size_class = 0; size_class < RECYCLE_CLASSES; size_class++) {
         while (lists->head[size_class] != NULL) {
             recycle_header *block = lists->head[size_class];

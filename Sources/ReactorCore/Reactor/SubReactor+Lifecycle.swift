@@ -29,7 +29,10 @@ extension SubReactor {
         table.remove(connection)
         // Unpublish before the descriptor can be reused by another loop, or its fresh entry could be wiped.
         registry.publishClosed(connection.id)
-        connection.transport = nil  // before the descriptor: the transport may still name it
+        // Before the descriptor: the transport may still name it. The flag goes with it, so that no later look at a
+        // closed connection can reach for a transport that is gone.
+        connection.transport = nil
+        connection.flags.remove(.hasTransport)
         Posix.close(connection.fd)
         if connection.flags.contains(.admitted) { releaseAdmission() }
         io.counters.closed[reason.kind.rawValue] += 1

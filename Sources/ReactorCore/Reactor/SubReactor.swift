@@ -267,7 +267,13 @@ final class SubReactor<Handler: StreamHandler>: @unchecked Sendable {
             connection.flags.remove(.transportWantsWrite)
             io.updateInterest(connection)
             if connection.phase == .closing {
-                finishGracefulClose(connection)  // the rest of the close_notify, then the FIN
+                // Replies first (a read's own handshake write held them back), then the rest of the close_notify
+                // and the FIN: `settle` goes on to the close once the queue is empty.
+                if connection.outbound.isEmpty {
+                    finishGracefulClose(connection)
+                } else {
+                    io.flush(connection)
+                }
                 return true
             }
             // The transport's read needed to write (TLS): read again now that it can.
