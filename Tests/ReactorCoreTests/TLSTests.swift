@@ -56,6 +56,36 @@ extension LoopbackTests {
             }
         }
 
+        @Test func aReplyLargerThanTheSocketBuffersWaitsForAReaderAndArrivesWhole() throws {
+            // 4 MiB against a client with a small receive window that does not read for a while: the server's writes
+            // stop part way through a record (EAGAIN), the record's rest is written again from the same bytes once
+            // the socket drains, and a request sent meanwhile is answered after it, in order.
+            try withServer(try tlsTestConfiguration(), handler: BulkReply()) { server, port in
+                let client = try TLSTestClient(port: port, .init(receiveBuffer: 4096))
+                try client.handshake()
+                try client.write(Array("4194304\n".utf8))
+                #expect(eventually { server.statistics().backpressurePauses >= 1 })  // the socket is full
+                try client.write(Array("65536\n".utf8))
+                #expect(try client.read(exactly: 4_194_304) == BulkReply.bytes(4_194_304))
+                #expect(try client.read(exactly: 65536) == BulkReply.bytes(65536))
+            }
+        }
+
+        @Test func closeNotifyAfterALargeRequestedReplyEndsAfterTheLastByte() throws {
+            // The peer asks for 4 MiB and closes its side at once, reading nothing yet: the graceful close waits for
+            // the whole reply to go, then sends our close_notify.
+            let handler = BulkReply()
+            try withServer(try tlsTestConfiguration(), handler: handler) { _, port in
+                let client = try TLSTestClient(port: port)
+                try client.handshake()
+                try client.write(Array("4194304\n".utf8))
+                client.sendCloseNotify()
+                #expect(try client.read(exactly: 4_194_304) == BulkReply.bytes(4_194_304))
+                #expect(client.readUntilEnd() == .closeNotify)
+                #expect(eventually { handler.record.reasons.withLock { $0 } == [.peerClosed] })
+            }
+        }
+
         // MARK: Ending a connection
 
         @Test func closeNotifyFromThePeerEndsTheConnectionCleanlyAndIsAnswered() throws {
@@ -344,4 +374,27 @@ private func readFile(_ path: String) throws -> [UInt8] {
         bytes += buffer[0..<count]
     }
     return bytes
+}
+
+/// Answers each line `N\n` with `N` bytes of a fixed pattern (``bytes(_:)``), and records why connections closed.
+private struct BulkReply: StreamHandler {
+    final class Record: Sendable {
+        let reasons = Locked<[CloseReason]>([])
+    }
+    let record = Record()
+
+    private static let largest = (0..<4_194_304).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 13) }
+    static func bytes(_ count: Int) -> [UInt8] { Array(largest.prefix(count)) }
+
+    func onRead(_ input: inout InboundBytes, state: inout Void, connection: inout ConnectionContext) {
+        while let newline = input.withUnsafeBytes({ $0.firstIndex(of: 0x0A) }) {
+            let line = input.withUnsafeBytes { String(decoding: $0.prefix(newline), as: UTF8.self) }
+            input.consume(newline + 1)
+            connection.write(Self.bytes(Int(line) ?? 0))
+        }
+    }
+
+    func onClose(_ id: ConnectionID, state: Void?, reason: CloseReason) {
+        record.reasons.withLock { $0.append(reason) }
+    }
 }

@@ -64,10 +64,16 @@ final class TLSTestClient {
         var certificate: String? = nil
         var key: String? = nil
         var session: OpaquePointer? = nil
+        /// `SO_RCVBUF` before connecting: a small receive window, so that the server's sends stop part way.
+        var receiveBuffer: CInt? = nil
     }
 
     init(port: Int, _ options: Options = Options()) throws {
-        socket = try TestClient(port: port, timeoutSeconds: 10)
+        socket = try TestClient(unconnectedWithTimeout: 10)
+        if var size = options.receiveBuffer {
+            setsockopt(socket.fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<CInt>.size))
+        }
+        try socket.connect(port: port)
         guard let context = CReactorTLS_context_new(0) else { throw TestClient.Failure(description: "SSL_CTX_new") }
         self.context = context
         SSL_CTX_clear_options(context, CReactorTLS_OP_NO_RENEGOTIATION)  // so that a test can try
