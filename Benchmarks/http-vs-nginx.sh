@@ -12,14 +12,16 @@
 #   --configs LIST   of c64,c256,c256-p16,json-c256 (default: all)
 #   --pin            with --loops 1: servers on CPU 1, wrk on CPU 0 (taskset)
 #   --quick          the CI smoke run: 1 round of 1 s per configuration (~30 s); checks that nothing fails
+#   --tls DIR        HTTPS on both, with DIR's certificate (Scripts/tls-test-certs.sh); configs add close-c64
 # Installs nginx-light and wrk if missing. Exits non-zero if wrk reports an error or a server answers wrongly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-args=()
+args=() over=""
 for arg in "$@"; do
     case "$arg" in
     --quick) args+=(--rounds 1 --seconds 1) ;;
+    --tls) over=" over TLS (HTTPS)"; args+=("$arg") ;;
     *) args+=("$arg") ;;
     esac
 done
@@ -32,7 +34,7 @@ swift build -c release --product reactor-http 2>&1 | tail -n 1
 
 revision=$(git rev-parse --short HEAD)
 git diff --quiet HEAD -- Sources Package.swift || revision+=" (with uncommitted changes)"
-echo "## reactor-http against nginx, $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "## reactor-http against nginx$over, $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo
 echo "- reactor-http $revision; $(nginx -v 2>&1 | sed 's/.*: //') (nginx-light); $(wrk --version 2>&1 | head -n 1 |
     cut -d' ' -f1-2)"

@@ -14,11 +14,14 @@
 #   --memory         also measure memory per key (Benchmarks/redis-memory-per-key.sh)
 #   --keys N         keys for --memory (default 1000000)
 #   --quick          the CI smoke run: 1 round, 10,000 requests per test, --memory with 100,000 keys (~70 s)
+#   --tls DIR        both servers over TLS only, with DIR's server.pem/server.key (Scripts/tls-test-certs.sh):
+#                    reactor-redis --tls-cert/--tls-key, redis-server --port 0 --tls-port; redis-benchmark --tls
+#                    verifying against DIR/ca.pem (Benchmarks/tls-vs-anchors.sh runs it; not with --memory)
 # Installs redis-server and redis-tools if missing (as Scripts/resp-judges.sh). Exits non-zero if a client fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-rounds=3 requests="" seconds=1.5 configs=c50-p1,c50-p16,c1000-p1 pin=0 memory=0 keys=1000000
+rounds=3 requests="" seconds=1.5 configs=c50-p1,c50-p16,c1000-p1 pin=0 memory=0 keys=1000000 tls=""
 while (($#)); do
     case "$1" in
     --rounds) rounds="$2"; shift ;;
@@ -29,10 +32,15 @@ while (($#)); do
     --memory) memory=1 ;;
     --keys) keys="$2"; shift ;;
     --quick) rounds=1 requests=10000 memory=1 keys=100000 ;;
+    --tls) tls="$2"; shift ;;
     *) echo "unknown option $1 (see the comment at the top of $0)" >&2; exit 2 ;;
     esac
     shift
 done
+if [[ -n "$tls" ]] && ((memory)); then
+    echo "--memory measures plain TCP only; leave it out with --tls" >&2
+    exit 2
+fi
 
 if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools >/dev/null
@@ -53,9 +61,18 @@ if ((pin)); then server_cpu=(taskset -c 1) client_cpu=(--client-cpu 0); fi
 logs=$(mktemp -d)
 ours_port=$((20000 + RANDOM % 10000))
 redis_port=$((ours_port + 1))
-"${server_cpu[@]}" .build/release/reactor-redis --port "$ours_port" --loops 1 >"$logs/reactor-redis.log" 2>&1 &
+ours_tls=() redis_listen=(--port "$redis_port") cli_tls=() client_tls=()
+if [[ -n "$tls" ]]; then
+    ours_tls=(--tls-cert "$tls/server.pem" --tls-key "$tls/server.key")
+    redis_listen=(--port 0 --tls-port "$redis_port" --tls-cert-file "$tls/server.pem" --tls-key-file "$tls/server.key"
+        --tls-ca-cert-file "$tls/ca.pem" --tls-auth-clients no)
+    cli_tls=(--tls --cacert "$tls/ca.pem")
+    client_tls=(--tls "$tls/ca.pem")
+fi
+"${server_cpu[@]}" .build/release/reactor-redis --port "$ours_port" --loops 1 "${ours_tls[@]}" \
+    >"$logs/reactor-redis.log" 2>&1 &
 ours_pid=$!
-"${server_cpu[@]}" redis-server --port "$redis_port" --save '' --appendonly no --daemonize no \
+"${server_cpu[@]}" redis-server "${redis_listen[@]}" --save '' --appendonly no --daemonize no \
     >"$logs/redis-server.log" 2>&1 &
 redis_pid=$!
 helper_pid=""
@@ -76,10 +93,10 @@ wait_ready() {  # port, pid, name
             cat "$logs/$3.log" >&2
             exit 1
         fi
-        if [[ "$(redis-cli -p "$1" ping 2>/dev/null)" == PONG ]]; then return; fi
+        if [[ "$(redis-cli -p "$1" "${cli_tls[@]}" ping 2>/dev/null)" == PONG ]]; then return; fi
         sleep 0.1
     done
-    echo "FAIL: $3 does not answer PING on port $1" >&2
+    echo "FAIL: $3 does not answer PING on port $1${tls:+ over TLS}" >&2
     exit 1
 }
 wait_ready "$ours_port" "$ours_pid" reactor-redis
@@ -90,14 +107,14 @@ git diff --quiet HEAD -- Sources Package.swift || revision+=" (with uncommitted 
 redis_version=$(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/')
 pinning=""
 if ((pin)); then pinning="; pinned: servers on CPU 1, redis-benchmark on CPU 0"; fi
-echo "## reactor-redis against redis-server, $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "## reactor-redis against redis-server${tls:+ over TLS}, $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo
 echo "- reactor-redis $revision --loops 1; redis-server $redis_version --save '' --appendonly no;" \
     "$(redis-benchmark --version); ulimit -n $(ulimit -n)$pinning"
 echo "- $(nproc) CPUs; load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 args=(--ours "$ours_port:$ours_pid" --redis "$redis_port:$redis_pid" --rounds "$rounds" --configs "$configs"
-    --seconds "$seconds" "${client_cpu[@]}")
+    --seconds "$seconds" "${client_cpu[@]}" "${client_tls[@]}")
 if [[ -n "$requests" ]]; then args+=(--requests "$requests"); fi
 python3 Benchmarks/redis_vs_reactor.py "${args[@]}" &
 helper_pid=$!
