@@ -12,7 +12,9 @@
 #   --configs LIST   of c64,c256,c256-p16,json-c256 (default: all)
 #   --pin            with --loops 1: servers on CPU 1, wrk on CPU 0 (taskset)
 #   --quick          the CI smoke run: 1 round of 1 s per configuration (~30 s); checks that nothing fails
-#   --tls DIR        HTTPS on both, with DIR's certificate (Scripts/tls-test-certs.sh); configs add close-c64
+#   --tls DIR        HTTPS on both, with DIR's certificate (Scripts/tls-test-certs.sh); --configs may then add
+#                    close-c64 (Connection: close, so a handshake per request)
+#   --goal X         judge every configuration against one ours/nginx goal (the default: each its own)
 # Installs nginx-light and wrk if missing. Exits non-zero if wrk reports an error or a server answers wrongly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +23,7 @@ args=() over=""
 for arg in "$@"; do
     case "$arg" in
     --quick) args+=(--rounds 1 --seconds 1) ;;
-    --tls) over=" over TLS (HTTPS)"; args+=("$arg") ;;
+    --tls | --tls=*) over=" over TLS (HTTPS)"; args+=("$arg") ;;
     *) args+=("$arg") ;;
     esac
 done
@@ -40,5 +42,13 @@ echo "- reactor-http $revision; $(nginx -v 2>&1 | sed 's/.*: //') (nginx-light);
     cut -d' ' -f1-2)"
 echo "- $(nproc) CPUs; load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-python3 Benchmarks/http_vs_nginx.py --reactor-http .build/release/reactor-http "${args[@]}"
+# A signal ends the script at once and the comparison with it (its servers stop in its `finally`): bash handles a
+# trapped signal only between commands, so the comparison runs in the background and the script waits for it.
+helper_pid=""
+trap 'if [[ -n "$helper_pid" ]]; then kill -TERM "$helper_pid" 2>/dev/null; wait "$helper_pid"; fi' EXIT
+trap 'exit 1' INT TERM
+python3 Benchmarks/http_vs_nginx.py --reactor-http .build/release/reactor-http "${args[@]}" &
+helper_pid=$!
+wait "$helper_pid"
+helper_pid=""
 echo "- load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

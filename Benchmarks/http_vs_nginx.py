@@ -263,6 +263,8 @@ def report(loops, threads, seconds, rounds, names):
 
 
 def main():
+    # SIGTERM unwinds like Ctrl-C, so the `finally` below stops both servers.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reactor-http", required=True, metavar="BINARY")
     parser.add_argument("--loops", default="1,2", help="comma-separated loop (and worker) counts: %(default)s")

@@ -40,16 +40,33 @@ if ((${#missing[@]})); then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 certs=$(bash Scripts/tls-test-certs.sh)
-trap 'rm -rf "$certs"' EXIT
+child=""
+cleanup() {
+    if [[ -n "$child" ]]; then
+        kill -TERM "$child" 2>/dev/null || true  # its own EXIT trap stops its servers
+        wait "$child" 2>/dev/null || true
+    fi
+    rm -rf "$certs"
+}
+trap cleanup EXIT
+# A signal ends the script at once, and through cleanup the comparison running: bash handles a trapped signal only
+# between commands, so each comparison runs in the background and the script waits for it.
+trap 'exit 1' INT TERM
+run() {
+    "$@" &
+    child=$!
+    wait "$child"
+    child=""
+}
 
 echo "# TLS: reactor-http against nginx, reactor-redis against redis-server, $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo
 echo "- $(openssl version) on every side; one EC P-256 certificate for all four servers"
 echo
 # Each script prints its own header (revision, versions, load average) and table, and fails if a client fails.
-bash Benchmarks/http-vs-nginx.sh --tls "$certs" --loops 1 --configs c64,c256,c256-p16,close-c64 --goal 1.0 \
+run bash Benchmarks/http-vs-nginx.sh --tls "$certs" --loops 1 --configs c64,c256,c256-p16,close-c64 --goal 1.0 \
     --rounds "$rounds" --seconds "$seconds"
 echo
 redis_args=(--tls "$certs" --rounds "$rounds" --configs c50-p1,c50-p16)
 if [[ -n "$requests" ]]; then redis_args+=(--requests "$requests"); fi
-bash Benchmarks/redis-vs-reactor.sh "${redis_args[@]}"
+run bash Benchmarks/redis-vs-reactor.sh "${redis_args[@]}"

@@ -353,8 +353,18 @@ CReactorTLS_Status CReactorTLS_write(SSL *ssl, const void *buffer, size_t length
 }
 
 int CReactorTLS_send_close_notify(SSL *ssl) {
-    if (!SSL_is_init_finished(ssl)) return 1;  // no session to close
+    if (!(flags_of(ssl) & CReactorTLS_FLAG_HANDSHAKE_DONE)) return 1;  // no session to close
     ERR_clear_error();
+    if (!SSL_is_init_finished(ssl)) {
+        // A post-handshake message is still going out (the KeyUpdate a read answered on a full socket), and OpenSSL
+        // refuses to shut down in the middle of one: finish it first, waiting for writability like the alert itself.
+        int ret = SSL_do_handshake(ssl);
+        if (ret != 1) {
+            int wants_write = SSL_get_error(ssl, ret) == SSL_ERROR_WANT_WRITE;
+            ERR_clear_error();
+            return wants_write ? 0 : 1;
+        }
+    }
     // The first call queues the alert and tries to send it; a later one (after WANT_WRITE) sends what is left of it.
     int ret = SSL_shutdown(ssl);
     int wants_write = ret < 0 && SSL_get_error(ssl, ret) == SSL_ERROR_WANT_WRITE;

@@ -81,8 +81,9 @@ CReactorTLS_Status CReactorTLS_read(SSL *ssl, void *buffer, size_t length, size_
 /// from the first one not counted, at least 16 KiB of them (or all there are).
 CReactorTLS_Status CReactorTLS_write(SSL *ssl, const void *buffer, size_t length, size_t *count,
                                      unsigned long *detail);
-/// Sends close_notify (nothing if the handshake never completed): 1 when it is out (or there is nothing to send), 0
-/// when the socket is full (call again once it is writable: the rest of the alert goes then).
+/// Sends close_notify (nothing if the handshake never completed), after finishing a post-handshake message still
+/// going out: 1 when it is out (or there is nothing to send), 0 when the socket is full (call again once it is
+/// writable: the rest goes then).
 int CReactorTLS_send_close_notify(SSL *ssl);
 /// Whether OpenSSL holds received bytes not read yet (decrypted, or records not yet processed).
 int CReactorTLS_has_pending(const SSL *ssl);
