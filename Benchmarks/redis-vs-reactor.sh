@@ -16,9 +16,10 @@
 #   --quick          the CI smoke run: 1 round, 10,000 requests per test, --memory with 100,000 keys (~70 s)
 #   --tls DIR        both servers over TLS only, with DIR's server.pem/server.key (Scripts/tls-test-certs.sh):
 #                    reactor-redis --tls-cert/--tls-key, redis-server --port 0 --tls-port; redis-benchmark --tls
-#                    verifying against DIR/ca.pem (Benchmarks/tls-vs-anchors.sh runs it; not with --memory)
+#                    verifying against DIR/ca.pem (Benchmarks/tls-vs-anchors.sh runs it; --memory is skipped)
 # Installs redis-server and redis-tools if missing (as Scripts/resp-judges.sh). Exits non-zero if a client fails.
 set -euo pipefail
+invoked_from=$PWD
 cd "$(dirname "$0")/.."
 
 rounds=3 requests="" seconds=1.5 configs=c50-p1,c50-p16,c1000-p1 pin=0 memory=0 keys=1000000 tls=""
@@ -37,9 +38,12 @@ while (($#)); do
     esac
     shift
 done
-if [[ -n "$tls" ]] && ((memory)); then
-    echo "--memory measures plain TCP only; leave it out with --tls" >&2
-    exit 2
+if [[ -n "$tls" ]]; then
+    [[ "$tls" == /* ]] || tls="$invoked_from/$tls"
+    if ((memory)); then
+        echo "note: --memory measures plain TCP only; skipped with --tls" >&2
+        memory=0
+    fi
 fi
 
 if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null; then
