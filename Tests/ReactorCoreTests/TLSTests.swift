@@ -378,10 +378,7 @@ private func readFile(_ path: String) throws -> [UInt8] {
 
 /// Answers each line `N\n` with `N` bytes of a fixed pattern (``bytes(_:)``), and records why connections closed.
 private struct BulkReply: StreamHandler {
-    final class Record: Sendable {
-        let reasons = Locked<[CloseReason]>([])
-    }
-    let record = Record()
+    let record = TLSInfoHandler.Record()
 
     private static let largest = (0..<4_194_304).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 13) }
     static func bytes(_ count: Int) -> [UInt8] { Array(largest.prefix(count)) }
